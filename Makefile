@@ -1,0 +1,179 @@
+# flamenco-manager: a Flamenco v3 compatible render-farm Manager in C.
+#
+#   make run     build, then start the Manager with flamenco-manager.conf
+#   make test    build everything with ASan+UBSan and run every test
+#   make bench   run the benchmarks in tests/bench/
+#
+# Every target that builds first makes sure the Debian packages it needs are
+# installed (contrib/deps.sh; apt-get as root, sudo otherwise).
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  ?= $(PREFIX)/bin
+CONF    ?= flamenco-manager.conf
+
+CC      ?= cc
+PKGS     = libmicrohttpd jansson sqlite3 uuid
+TESTPKGS = check libcurl
+
+GIT_HASH := $(shell git rev-parse --short=8 HEAD 2>/dev/null || echo unknown)
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+WARN = -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
+       -Wmissing-prototypes -Wmissing-declarations -Wpointer-arith \
+       -Wcast-qual -Wwrite-strings -Wformat=2 -Wundef -Wvla \
+       -Wimplicit-fallthrough -fno-common
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -g -pthread $(WARN) \
+       -fstack-protector-strong -isystem build/duktape \
+       -DFM_VERSION='"$(VERSION)"' -DFM_GIT_HASH='"$(GIT_HASH)"'
+
+# Two build trees: release objects for the binary, sanitized ones for tests.
+ifeq ($(SAN),1)
+OUT     = build/asan
+MODE_CFLAGS = -O1 -fno-omit-frame-pointer \
+       -fsanitize=address,undefined -fno-sanitize-recover=all
+MODE_LDFLAGS = -fsanitize=address,undefined
+else
+OUT     = build/release
+MODE_CFLAGS = -O2 -D_FORTIFY_SOURCE=2
+MODE_LDFLAGS =
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
+TEST_CFLAGS = $(shell pkg-config --cflags $(TESTPKGS) 2>/dev/null)
+TEST_LIBS   = $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null)
+
+ALL_CFLAGS = $(BASE_CFLAGS) $(MODE_CFLAGS) $(PKG_CFLAGS) -Isrc -I$(OUT)/gen \
+       $(CFLAGS)
+
+SRCS     = $(wildcard src/*.c)
+LIB_SRCS = $(filter-out src/main.c,$(SRCS))
+LIB_OBJS = $(LIB_SRCS:src/%.c=$(OUT)/%.o)
+GEN_SRCS = $(OUT)/gen/migrations_gen.c $(OUT)/gen/scripts_gen.c \
+	   $(OUT)/gen/jslib_gen.c $(OUT)/gen/api_gen.c
+GEN_OBJS = $(GEN_SRCS:.c=.o)
+DUK_OBJ  = build/duktape/duktape.o
+LIBFM    = $(OUT)/libfm.a
+
+TEST_SRCS = $(wildcard tests/check_*.c)
+TEST_BINS = $(TEST_SRCS:tests/%.c=$(OUT)/tests/%)
+TEST_HELPERS = $(filter-out $(TEST_SRCS),$(wildcard tests/*.c))
+
+MIGRATIONS = $(sort $(wildcard migrations/*.sql))
+SCRIPTS    = $(sort $(wildcard scripts/*.js))
+JS_LIBS    = node_modules/buble/dist/buble-browser-deps.umd.js \
+	     node_modules/core-js-bundle/index.js \
+	     $(sort $(wildcard src/js/*.js))
+
+.PHONY: all run test test-run bench deps install clean format check-format \
+	check-spec check-headers asan valgrind
+.DEFAULT_GOAL := all
+
+all: deps
+	@$(MAKE) --no-print-directory flamenco-manager
+
+deps:
+	@sh contrib/deps.sh
+
+run: all
+	./flamenco-manager -c $(CONF)
+
+flamenco-manager: $(OUT)/main.o $(LIBFM)
+	$(CC) -o $@ $^ $(MODE_LDFLAGS) $(PKG_LIBS) $(LDFLAGS)
+
+$(LIBFM): $(LIB_OBJS) $(GEN_OBJS) $(DUK_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(OUT)/%.o: src/%.c build/duktape/duk_config.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(OUT)/gen/%.o: $(OUT)/gen/%.c
+	$(CC) $(ALL_CFLAGS) -Wno-overlength-strings -c -o $@ $<
+
+# Build-time tool that turns files into a C table (never linked in).
+build/embed: contrib/embed.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(OUT)/gen/migrations_gen.c: build/embed $(MIGRATIONS)
+	@mkdir -p $(@D)
+	build/embed embedded_migrations $(MIGRATIONS) > $@
+
+$(OUT)/gen/scripts_gen.c: build/embed $(SCRIPTS)
+	@mkdir -p $(@D)
+	build/embed embedded_scripts $(SCRIPTS) > $@
+
+$(OUT)/gen/api_gen.c: build/embed api/openapi.yaml
+	@mkdir -p $(@D)
+	build/embed embedded_api api/openapi.yaml > $@
+
+$(OUT)/gen/jslib_gen.c: build/embed $(JS_LIBS)
+	@mkdir -p $(@D)
+	build/embed embedded_jslib $(JS_LIBS) > $@
+
+node_modules/buble/dist/buble-browser-deps.umd.js node_modules/core-js-bundle/index.js: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch node_modules/buble/dist/buble-browser-deps.umd.js node_modules/core-js-bundle/index.js
+
+# Duktape from the duktape-dev package, with interrupts and exec timeouts on.
+build/duktape/duk_config.h: /usr/share/duktape/duk_config.h
+	@mkdir -p $(@D)
+	cp /usr/share/duktape/duktape.c /usr/share/duktape/duktape.h $(@D)/
+	sed -e 's|^/\* __OVERRIDE_DEFINES__ \*/|#define DUK_USE_INTERRUPT_COUNTER\n#define DUK_USE_EXEC_TIMEOUT_CHECK(udata) jsenv_timeout_check(udata)\nextern int jsenv_timeout_check(void *udata);\n&|' $< > $@
+
+$(DUK_OBJ): build/duktape/duk_config.h
+	$(CC) -O2 -g -std=c99 -w -fPIC -c -o $@ build/duktape/duktape.c
+
+# --- tests -------------------------------------------------------------
+
+test: deps
+	@$(MAKE) --no-print-directory SAN=1 test-run
+
+test-run: flamenco-manager-test $(TEST_BINS) check-spec check-format
+	@sh tests/run.sh $(OUT)/tests ./build/asan/flamenco-manager
+
+flamenco-manager-test: $(OUT)/flamenco-manager
+$(OUT)/flamenco-manager: $(OUT)/main.o $(LIBFM)
+	$(CC) -o $@ $^ $(MODE_LDFLAGS) $(PKG_LIBS) $(LDFLAGS)
+
+$(OUT)/tests/%: tests/%.c $(TEST_HELPERS) $(LIBFM)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests -DFM_SOURCE_DIR='"$(CURDIR)"' \
+	    -o $@ $< $(TEST_HELPERS) $(LIBFM) $(MODE_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
+
+asan: test
+
+valgrind: all
+	@$(MAKE) --no-print-directory $(TEST_BINS)
+	@for t in $(TEST_BINS); do CK_FORK=no valgrind -q --error-exitcode=1 \
+	    --leak-check=full $$t || exit 1; done
+
+check-spec: flamenco-manager-test
+	@sh tests/check-spec.sh $(OUT)/flamenco-manager api/openapi.yaml
+
+check-headers:
+	@for h in src/*.h; do echo "#include \"$$h\"" | \
+	    $(CC) $(BASE_CFLAGS) $(PKG_CFLAGS) -Isrc -fsyntax-only -x c - || exit 1; done
+
+bench: all
+	@sh tests/bench/run.sh
+
+format:
+	clang-format -i src/*.c src/*.h tests/*.c tests/*.h contrib/*.c 2>/dev/null || \
+	    clang-format -i src/*.c src/*.h tests/*.c contrib/*.c
+
+check-format:
+	@clang-format --dry-run --Werror src/*.c src/*.h tests/*.c contrib/*.c $(wildcard tests/*.h)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PREFIX)/share/flamenco-manager
+	install -m 755 flamenco-manager $(DESTDIR)$(BINDIR)/
+	install -m 644 flamenco-manager.conf $(DESTDIR)$(PREFIX)/share/flamenco-manager/
+
+clean:
+	rm -rf build flamenco-manager
+
+-include $(wildcard build/release/*.d build/asan/*.d)

@@ -1,0 +1,46 @@
+#!/bin/sh
+# Installs the Debian packages the build and the tests need, but only when
+# something is missing, so `make` stays fast once a machine is set up.
+set -e
+
+missing=""
+need_pkg() {	# need_pkg <pkg-config module> <debian package>
+	pkg-config --exists "$1" 2>/dev/null || missing="$missing $2"
+}
+need_cmd() {	# need_cmd <command> <debian package>
+	command -v "$1" >/dev/null 2>&1 || missing="$missing $2"
+}
+need_file() {	# need_file <path> <debian package>
+	[ -e "$1" ] || missing="$missing $2"
+}
+
+need_cmd cc gcc
+need_cmd make make
+need_cmd pkg-config pkg-config
+need_pkg libmicrohttpd libmicrohttpd-dev
+need_pkg jansson libjansson-dev
+need_pkg sqlite3 libsqlite3-dev
+need_pkg uuid uuid-dev
+need_pkg check check
+need_file /usr/lib/x86_64-linux-gnu/pkgconfig/subunit.pc libsubunit-dev
+need_pkg libcurl libcurl4-openssl-dev
+need_file /usr/share/duktape/duktape.c duktape-dev
+need_cmd clang-format clang-format
+need_cmd curl curl
+need_cmd git git
+# Node is only needed at build time, to fetch the JS libraries with npm ci.
+need_cmd node nodejs
+need_cmd npm npm
+
+[ -z "$missing" ] && exit 0
+
+echo "installing missing packages:$missing"
+if [ "$(id -u)" = 0 ]; then
+	SUDO=""
+else
+	SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

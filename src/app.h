@@ -1,0 +1,50 @@
+/*
+ * The Manager as one object: app_start() brings the services up in
+ * dependency order (storage, job compiler, HTTP) and app_stop() takes
+ * them down in reverse. main() and the in-process API tests both use it.
+ *
+ * struct fm_ctx is the shared context handed to every handler through
+ * req_app(): immutable configuration plus the long-lived services, set up
+ * before the HTTP server starts and torn down after it stops, so handlers
+ * use every field without locking.
+ */
+#ifndef FM_APP_H
+#define FM_APP_H
+
+#include <stdint.h>
+
+#include "fm.h"
+
+struct fm_config;
+struct store;
+struct jobtypes;
+struct jobc;
+struct http_server;
+
+struct fm_ctx {
+	const struct fm_config *cfg;
+	struct store *store;
+	struct jobtypes *jobtypes; /* job-type registry */
+	struct jobc *jobc;         /* compiler pool */
+	int64_t started_us;        /* wall clock at start-up */
+};
+
+struct fm_app {
+	struct fm_ctx ctx;
+	struct http_server *http;
+};
+
+/*
+ * Start everything for cfg (borrowed; must outlive the app). On failure
+ * *err_out gets one line for the admin (new) and nothing is left running.
+ */
+FM_MUST_CHECK enum fm_err app_start(
+    const struct fm_config *cfg, struct fm_app **app_out, char **err_out);
+
+/* The HTTP port actually bound. */
+int app_port(const struct fm_app *app);
+
+/* Stop serving (letting in-flight requests finish) and close. NULL-safe. */
+void app_stop(struct fm_app *app);
+
+#endif

@@ -1,0 +1,664 @@
+/*
+ * Configuration file parsing. The file is "key = value" lines with "#"
+ * comments; variables are declared as "variables.NAME.PLATFORM[.AUDIENCE]
+ * = value" and made two-way with "variables.NAME.is_twoway = true". Every
+ * plain option is a row of option_table, which also feeds --help-config
+ * and the sample file.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+
+enum opt_type {
+	OPT_STRING,
+	OPT_PATH, /* a string resolved against the config file's directory */
+	OPT_DURATION,
+	OPT_INT,
+	OPT_SIZE,
+	OPT_BOOL,
+	OPT_LOGLEVEL,
+};
+
+struct option {
+	const char *name;
+	enum opt_type type;
+	size_t offset; /* into struct fm_config */
+	const char *def;
+	int64_t min, max; /* for OPT_INT, OPT_SIZE, OPT_DURATION (in us) */
+	const char *help;
+};
+
+#define OFF(f) offsetof(struct fm_config, f)
+#define SEC    1000000LL
+
+static const struct option option_table[] = {
+	{ "manager_name", OPT_STRING, OFF(manager_name), "Flamenco", 0, 0,
+	    "Name shown to users and workers." },
+	{ "listen", OPT_STRING, OFF(listen), ":8080", 0, 0,
+	    "Address to listen on: \":PORT\", \"HOST:PORT\" or \"[V6]:PORT\"." },
+	{ "database", OPT_PATH, OFF(database), "flamenco-manager.sqlite", 0, 0,
+	    "SQLite database file." },
+	{ "database_check_period", OPT_DURATION, OFF(database_check_period_us),
+	    "10m0s", 0, 366 * 24 * 3600 * SEC,
+	    "How often the database integrity is checked; 0 disables." },
+	{ "local_manager_storage_path", OPT_PATH,
+	    OFF(local_manager_storage_path), "./flamenco-manager-storage", 0, 0,
+	    "Where task logs and last-rendered images are kept." },
+	{ "shared_storage_path", OPT_PATH, OFF(shared_storage_path), "", 0, 0,
+	    "Storage shared by Manager, workers and artists; empty = not set "
+	    "up yet (first run)." },
+	{ "task_timeout", OPT_DURATION, OFF(task_timeout_us), "10m0s", 0,
+	    366 * 24 * 3600 * SEC,
+	    "Active tasks untouched this long fail; 0 disables timeouts." },
+	{ "worker_timeout", OPT_DURATION, OFF(worker_timeout_us), "1m0s", 0,
+	    366 * 24 * 3600 * SEC,
+	    "Workers unseen this long go to status \"error\"." },
+	{ "blocklist_threshold", OPT_INT, OFF(blocklist_threshold), "3", 1,
+	    1000,
+	    "Failures of one task type by one worker in a job before "
+	    "the worker is blocked from that type in that job." },
+	{ "task_fail_after_softfail_count", OPT_INT,
+	    OFF(task_fail_after_softfail_count), "3", 1, 1000,
+	    "Number of workers that may fail a task before it fails hard." },
+	{ "autodiscoverable", OPT_BOOL, OFF(autodiscoverable), "true", 0, 0,
+	    "Accepted for compatibility; UPnP discovery is not offered." },
+	{ "scripts_path", OPT_PATH, OFF(scripts_path), "", 0, 0,
+	    "Directory of extra job-type scripts (*.js); a script there "
+	    "overrides a built-in one of the same type name." },
+	{ "log_level", OPT_LOGLEVEL, OFF(log_level), "info", 0, 0,
+	    "One of debug, info, warn, error." },
+	{ "http_threads", OPT_INT, OFF(http_threads), "4", 1, 256,
+	    "Threads serving HTTP requests." },
+	{ "max_body_size", OPT_SIZE, OFF(max_body_bytes), "64MiB", 1024,
+	    1LL << 34,
+	    "Largest request body accepted (image uploads have their own "
+	    "25 MiB limit)." },
+	{ "compiler_heaps", OPT_INT, OFF(compiler_heaps), "0", 0, 64,
+	    "JavaScript heaps compiling jobs in parallel; 0 = number of CPUs." },
+	{ "compile_timeout", OPT_DURATION, OFF(compile_timeout_us), "10s",
+	    10000, 3600 * SEC,
+	    "Longest a job-type script may run for one job." },
+	{ "compiler_heap_max", OPT_SIZE, OFF(compiler_heap_max_bytes), "512MiB",
+	    1 << 20, 1LL << 36, "Memory cap of each JavaScript heap." },
+	{ "db_connections", OPT_INT, OFF(db_connections), "0", 0, 64,
+	    "SQLite connections in the pool; 0 = http_threads + 2." },
+};
+
+/* Variables every Manager has unless the config file names them. */
+static const struct {
+	const char *name, *platform, *value;
+} default_variables[] = {
+	{ "blender", "linux", "blender" },
+	{ "blender", "darwin", "blender" },
+	{ "blender", "windows", "blender.exe" },
+	{ "blenderArgs", "all", "-b -y" },
+};
+
+static char **
+opt_str(struct fm_config *cfg, const struct option *o)
+{
+	return (char **)(void *)((char *)cfg + o->offset);
+}
+
+static int64_t *
+opt_int(struct fm_config *cfg, const struct option *o)
+{
+	return (int64_t *)(void *)((char *)cfg + o->offset);
+}
+
+static bool *
+opt_bool(struct fm_config *cfg, const struct option *o)
+{
+	return (bool *)(void *)((char *)cfg + o->offset);
+}
+
+static const struct option *
+option_find(const char *name)
+{
+	for (size_t i = 0; i < nitems(option_table); i++)
+		if (strcmp(option_table[i].name, name) == 0)
+			return &option_table[i];
+	return NULL;
+}
+
+static enum fm_err
+parse_size(const char *s, int64_t *out)
+{
+	static const struct {
+		const char *suffix;
+		int64_t mult;
+	} suffixes[] = {
+		{ "", 1 },
+		{ "B", 1 },
+		{ "KiB", 1024 },
+		{ "K", 1024 },
+		{ "MiB", 1024 * 1024 },
+		{ "M", 1024 * 1024 },
+		{ "GiB", 1024LL * 1024 * 1024 },
+		{ "G", 1024LL * 1024 * 1024 },
+	};
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || errno != 0 || v < 0)
+		return FM_ERR_INVALID;
+	for (size_t i = 0; i < nitems(suffixes); i++) {
+		if (strcmp(end, suffixes[i].suffix) == 0) {
+			if (v > INT64_MAX / suffixes[i].mult)
+				return FM_ERR_INVALID;
+			*out = v * suffixes[i].mult;
+			return FM_OK;
+		}
+	}
+	return FM_ERR_INVALID;
+}
+
+static char *
+resolve_path(const char *base_dir, const char *value)
+{
+	if (value[0] == '\0' || value[0] == '/' || base_dir == NULL)
+		return xstrdup(value);
+	if (strncmp(value, "./", 2) == 0)
+		value += 2;
+	return xasprintf("%s/%s", base_dir, value);
+}
+
+/* Set one option from text; *why_out gets a static reason on failure. */
+static enum fm_err
+option_set(struct fm_config *cfg, const struct option *o, const char *value,
+    const char *base_dir, const char **why_out)
+{
+	int64_t v = 0;
+	char *end;
+
+	*why_out = NULL;
+	switch (o->type) {
+	case OPT_STRING:
+		free(*opt_str(cfg, o));
+		*opt_str(cfg, o) = xstrdup(value);
+		return FM_OK;
+	case OPT_PATH:
+		free(*opt_str(cfg, o));
+		*opt_str(cfg, o) = resolve_path(base_dir, value);
+		return FM_OK;
+	case OPT_LOGLEVEL:
+		if (log_level_parse(value) < 0) {
+			*why_out = "expected debug, info, warn or error";
+			return FM_ERR_INVALID;
+		}
+		free(*opt_str(cfg, o));
+		*opt_str(cfg, o) = xstrdup(value);
+		return FM_OK;
+	case OPT_BOOL:
+		if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 ||
+		    strcmp(value, "1") == 0) {
+			*opt_bool(cfg, o) = true;
+		} else if (strcmp(value, "false") == 0 ||
+		    strcmp(value, "no") == 0 || strcmp(value, "0") == 0) {
+			*opt_bool(cfg, o) = false;
+		} else {
+			*why_out = "expected true or false";
+			return FM_ERR_INVALID;
+		}
+		return FM_OK;
+	case OPT_DURATION:
+		if (time_parse_duration(value, &v) != FM_OK) {
+			*why_out = "expected a duration such as 10m0s, 30s or "
+			           "500ms";
+			return FM_ERR_INVALID;
+		}
+		break;
+	case OPT_INT:
+		errno = 0;
+		v = strtoll(value, &end, 10);
+		if (end == value || *end != '\0' || errno != 0) {
+			*why_out = "expected a whole number";
+			return FM_ERR_INVALID;
+		}
+		break;
+	case OPT_SIZE:
+		if (parse_size(value, &v) != FM_OK) {
+			*why_out = "expected a size such as 64MiB or 1048576";
+			return FM_ERR_INVALID;
+		}
+		break;
+	}
+	if (v < o->min || v > o->max) {
+		*why_out = "value out of range";
+		return FM_ERR_INVALID;
+	}
+	*opt_int(cfg, o) = v;
+	return FM_OK;
+}
+
+static struct fm_variable *
+variable_get(struct fm_config *cfg, const char *name, bool create)
+{
+	struct fm_variable *var;
+
+	for (size_t i = 0; i < cfg->nvariables; i++)
+		if (strcmp(cfg->variables[i].name, name) == 0)
+			return &cfg->variables[i];
+	if (!create)
+		return NULL;
+	cfg->variables = xrealloc(
+	    cfg->variables, (cfg->nvariables + 1) * sizeof(*cfg->variables));
+	var = &cfg->variables[cfg->nvariables++];
+	memset(var, 0, sizeof(*var));
+	var->name = xstrdup(name);
+	return var;
+}
+
+static void
+variable_add_value(struct fm_variable *var, const char *platform,
+    const char *audience, const char *value)
+{
+	struct fm_variable_value *vv;
+
+	for (size_t i = 0; i < var->nvalues; i++) {
+		vv = &var->values[i];
+		if (strcmp(vv->platform, platform) == 0 &&
+		    strcmp(vv->audience, audience) == 0) {
+			free(vv->value);
+			vv->value = xstrdup(value);
+			return;
+		}
+	}
+	var->values =
+	    xrealloc(var->values, (var->nvalues + 1) * sizeof(*var->values));
+	vv = &var->values[var->nvalues++];
+	vv->platform = xstrdup(platform);
+	vv->audience = xstrdup(audience);
+	vv->value = xstrdup(value);
+}
+
+static void
+variable_clear(struct fm_variable *var)
+{
+	for (size_t i = 0; i < var->nvalues; i++) {
+		free(var->values[i].platform);
+		free(var->values[i].audience);
+		free(var->values[i].value);
+	}
+	free(var->values);
+	var->values = NULL;
+	var->nvalues = 0;
+}
+
+static bool
+valid_var_name(const char *s, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+			return false;
+	return true;
+}
+
+/*
+ * "variables.NAME.is_twoway" or "variables.NAME.PLATFORM[.AUDIENCE]".
+ * named_in_file tracks which defaults the file has replaced.
+ */
+static enum fm_err
+variable_set(struct fm_config *cfg, const char *key, const char *value,
+    char ***named, size_t *nnamed, const char **why_out)
+{
+	const char *name = key + strlen("variables.");
+	const char *dot = strchr(name, '.');
+	char *vname, *platform, *audience;
+	struct fm_variable *var;
+	enum fm_err rc = FM_ERR_INVALID;
+	bool seen = false;
+
+	*why_out = "expected variables.NAME.PLATFORM[.AUDIENCE] or "
+	           "variables.NAME.is_twoway";
+	if (dot == NULL || !valid_var_name(name, (size_t)(dot - name)))
+		return FM_ERR_INVALID;
+	vname = xstrndup(name, (size_t)(dot - name));
+	platform = xstrdup(dot + 1);
+	audience = strchr(platform, '.');
+	if (audience != NULL)
+		*audience++ = '\0';
+	if (strcmp(vname, "jobs") == 0) {
+		*why_out = "the variable \"jobs\" is implicit (the shared "
+		           "storage path) and cannot be configured";
+		goto done;
+	}
+	if (!valid_var_name(platform, strlen(platform)))
+		goto done;
+	if (audience != NULL && strcmp(audience, "all") != 0 &&
+	    strcmp(audience, "workers") != 0 &&
+	    strcmp(audience, "users") != 0) {
+		*why_out = "audience must be all, workers or users";
+		goto done;
+	}
+
+	/* The first mention of a default variable replaces its values. */
+	for (size_t i = 0; named != NULL && i < *nnamed; i++)
+		if (strcmp((*named)[i], vname) == 0)
+			seen = true;
+	var = variable_get(cfg, vname, true);
+	if (!seen && named != NULL) {
+		variable_clear(var);
+		var->is_twoway = false;
+		*named = xrealloc(*named, (*nnamed + 1) * sizeof(**named));
+		(*named)[(*nnamed)++] = xstrdup(vname);
+	}
+	if (strcmp(platform, "is_twoway") == 0 && audience == NULL) {
+		if (strcmp(value, "true") == 0) {
+			var->is_twoway = true;
+		} else if (strcmp(value, "false") == 0) {
+			var->is_twoway = false;
+		} else {
+			*why_out = "expected true or false";
+			goto done;
+		}
+	} else {
+		variable_add_value(
+		    var, platform, audience != NULL ? audience : "all", value);
+	}
+	*why_out = NULL;
+	rc = FM_OK;
+done:
+	free(vname);
+	free(platform);
+	return rc;
+}
+
+static char *
+trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* Strip one pair of matching quotes, so values may keep outer spaces. */
+static char *
+unquote(char *s)
+{
+	size_t len = strlen(s);
+
+	if (len >= 2 && (s[0] == '"' || s[0] == '\'') && s[len - 1] == s[0]) {
+		s[len - 1] = '\0';
+		return s + 1;
+	}
+	return s;
+}
+
+static struct fm_config *
+config_defaults(void)
+{
+	struct fm_config *cfg = xcalloc(1, sizeof(*cfg));
+	const char *why;
+
+	for (size_t i = 0; i < nitems(option_table); i++)
+		if (option_set(cfg, &option_table[i], option_table[i].def, NULL,
+		        &why) != FM_OK)
+			FM_ASSERT(!"bad default in option_table");
+	for (size_t i = 0; i < nitems(default_variables); i++)
+		variable_add_value(
+		    variable_get(cfg, default_variables[i].name, true),
+		    default_variables[i].platform, "all",
+		    default_variables[i].value);
+	return cfg;
+}
+
+static enum fm_err
+config_parse_file(struct fm_config *cfg, FILE *f, const char *path,
+    const char *base_dir, char **err_out)
+{
+	char *line = NULL, **named = NULL;
+	size_t cap = 0, nnamed = 0;
+	enum fm_err rc = FM_OK;
+	int lineno = 0;
+
+	while (getline(&line, &cap, f) >= 0) {
+		char *key, *value, *eq;
+		const struct option *o;
+		const char *why = NULL;
+
+		lineno++;
+		key = trim(line);
+		if (*key == '\0' || *key == '#')
+			continue;
+		eq = strchr(key, '=');
+		if (eq == NULL) {
+			*err_out = xasprintf(
+			    "%s:%d: expected \"key = value\"", path, lineno);
+			rc = FM_ERR_INVALID;
+			break;
+		}
+		*eq = '\0';
+		key = trim(key);
+		value = unquote(trim(eq + 1));
+		if (strncmp(key, "variables.", 10) == 0) {
+			rc = variable_set(
+			    cfg, key, value, &named, &nnamed, &why);
+		} else if ((o = option_find(key)) != NULL) {
+			rc = option_set(cfg, o, value, base_dir, &why);
+		} else {
+			why = "unknown key";
+			rc = FM_ERR_INVALID;
+		}
+		if (rc != FM_OK) {
+			*err_out =
+			    xasprintf("%s:%d: %s: %s", path, lineno, key, why);
+			break;
+		}
+	}
+	for (size_t i = 0; i < nnamed; i++)
+		free(named[i]);
+	free(named);
+	free(line);
+	return rc;
+}
+
+enum fm_err
+config_load(const char *path, bool allow_missing, struct fm_config **cfg_out,
+    char **err_out)
+{
+	struct fm_config *cfg = config_defaults();
+	char *base_dir = NULL, *dir, *slash;
+	enum fm_err rc = FM_OK;
+	FILE *f = NULL;
+
+	*cfg_out = NULL;
+	*err_out = NULL;
+	if (path == NULL)
+		goto done;
+	cfg->path = xstrdup(path);
+	f = fopen(path, "r");
+	if (f == NULL) {
+		if (errno == ENOENT && allow_missing)
+			goto done;
+		*err_out = xasprintf("%s: %s", path, strerror(errno));
+		rc = FM_ERR_IO;
+		goto done;
+	}
+	cfg->file_exists = true;
+	/* An absolute base, so every configured path is absolute too. */
+	dir = xstrdup(path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		strcpy(dir, ".");
+	else
+		slash[slash == dir ? 1 : 0] = '\0';
+	base_dir = realpath(dir, NULL);
+	free(dir);
+	if (base_dir == NULL) {
+		*err_out = xasprintf("%s: %s", path, strerror(errno));
+		rc = FM_ERR_IO;
+		goto done;
+	}
+	rc = config_parse_file(cfg, f, path, base_dir, err_out);
+done:
+	if (f != NULL)
+		fclose(f);
+	free(base_dir);
+	if (rc != FM_OK) {
+		config_free(cfg);
+		return rc;
+	}
+	*cfg_out = cfg;
+	return FM_OK;
+}
+
+enum fm_err
+config_set(
+    struct fm_config *cfg, const char *key, const char *value, char **err_out)
+{
+	const struct option *o = option_find(key);
+	const char *why = "unknown key";
+	enum fm_err rc;
+
+	*err_out = NULL;
+	if (o == NULL) {
+		rc = FM_ERR_INVALID;
+	} else {
+		/* Command-line paths are relative to the working directory. */
+		rc = option_set(cfg, o, value, NULL, &why);
+	}
+	if (rc != FM_OK)
+		*err_out = xasprintf("%s: %s", key, why);
+	return rc;
+}
+
+void
+config_free(struct fm_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; i < nitems(option_table); i++) {
+		const struct option *o = &option_table[i];
+
+		if (o->type == OPT_STRING || o->type == OPT_PATH ||
+		    o->type == OPT_LOGLEVEL)
+			free(*opt_str(cfg, o));
+	}
+	for (size_t i = 0; i < cfg->nvariables; i++) {
+		variable_clear(&cfg->variables[i]);
+		free(cfg->variables[i].name);
+	}
+	free(cfg->variables);
+	free(cfg->path);
+	free(cfg);
+}
+
+static void
+option_format(
+    struct fm_config *cfg, const struct option *o, char *buf, size_t len)
+{
+	switch (o->type) {
+	case OPT_STRING:
+	case OPT_PATH:
+	case OPT_LOGLEVEL:
+		snprintf(buf, len, "%s", *opt_str(cfg, o));
+		break;
+	case OPT_BOOL:
+		snprintf(buf, len, "%s", *opt_bool(cfg, o) ? "true" : "false");
+		break;
+	case OPT_DURATION:
+		time_format_duration(*opt_int(cfg, o), buf, len);
+		break;
+	case OPT_INT:
+	case OPT_SIZE:
+		snprintf(buf, len, "%" PRId64, *opt_int(cfg, o));
+		break;
+	}
+}
+
+void
+config_print_help(FILE *out)
+{
+	fprintf(out, "Configuration keys (file syntax: key = value):\n\n");
+	for (size_t i = 0; i < nitems(option_table); i++) {
+		const struct option *o = &option_table[i];
+
+		fprintf(out, "  %-32s default: %s\n      %s\n", o->name,
+		    o->def[0] ? o->def : "(empty)", o->help);
+	}
+	fprintf(out,
+	    "\nVariables, expanded in task commands as {NAME}:\n"
+	    "  variables.NAME.PLATFORM[.AUDIENCE] = VALUE\n"
+	    "      PLATFORM: linux, windows, darwin, ... or all; "
+	    "AUDIENCE: all (default), workers or users\n"
+	    "  variables.NAME.is_twoway = true\n"
+	    "      two-way: submitted paths are turned back into "
+	    "{NAME} and mapped per platform\n"
+	    "  Defaults: blender (linux/darwin \"blender\", windows "
+	    "\"blender.exe\"), blenderArgs (all \"-b -y\");\n"
+	    "  \"jobs\" is implicit: the shared storage path.\n");
+}
+
+void
+config_write(const struct fm_config *cfg, FILE *out)
+{
+	struct fm_config *mut = (struct fm_config *)(uintptr_t)cfg;
+	char buf[PATH_MAX + 64];
+
+	fprintf(out,
+	    "# Flamenco Manager configuration.\n"
+	    "# Run \"flamenco-manager --help-config\" for every "
+	    "key.\n");
+	for (size_t i = 0; i < nitems(option_table); i++) {
+		const struct option *o = &option_table[i];
+
+		option_format(mut, o, buf, sizeof(buf));
+		fprintf(out, "\n# %s\n%s = %s\n", o->help, o->name, buf);
+	}
+	fprintf(out,
+	    "\n# Variables: variables.NAME.PLATFORM[.AUDIENCE] = "
+	    "VALUE\n");
+	for (size_t i = 0; i < cfg->nvariables; i++) {
+		const struct fm_variable *v = &cfg->variables[i];
+
+		if (v->is_twoway)
+			fprintf(
+			    out, "variables.%s.is_twoway = true\n", v->name);
+		for (size_t j = 0; j < v->nvalues; j++) {
+			const struct fm_variable_value *vv = &v->values[j];
+
+			if (strcmp(vv->audience, "all") == 0)
+				fprintf(out, "variables.%s.%s = %s\n", v->name,
+				    vv->platform, vv->value);
+			else
+				fprintf(out, "variables.%s.%s.%s = %s\n",
+				    v->name, vv->platform, vv->audience,
+				    vv->value);
+		}
+	}
+}
+
+const struct fm_variable *
+config_variable(const struct fm_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nvariables; i++)
+		if (strcmp(cfg->variables[i].name, name) == 0)
+			return &cfg->variables[i];
+	return NULL;
+}
+
+const char *
+config_shared_storage(const struct fm_config *cfg)
+{
+	return cfg->shared_storage_path;
+}

@@ -1,0 +1,87 @@
+/*
+ * The Manager's configuration: an option table drives parsing, validation,
+ * defaults, --help-config and the shipped sample file. After loading, a
+ * struct fm_config is immutable and shared by every thread.
+ */
+#ifndef FM_CONFIG_H
+#define FM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fm.h"
+
+/* One value of a variable for a platform ("all" = any) and an audience. */
+struct fm_variable_value {
+	char *platform; /* "linux", "windows", "darwin", ... or "all" */
+	char *audience; /* "all", "workers" or "users" */
+	char *value;
+};
+
+struct fm_variable {
+	char *name;
+	bool is_twoway;
+	struct fm_variable_value *values;
+	size_t nvalues;
+};
+
+struct fm_config {
+	char *path;       /* config file as given; NULL when none */
+	bool file_exists; /* false: running on defaults (first run) */
+
+	char *manager_name;
+	char *listen;
+	char *database;
+	char *local_manager_storage_path;
+	char *shared_storage_path;
+	char *scripts_path;
+	char *log_level;
+	int64_t task_timeout_us;
+	int64_t worker_timeout_us;
+	int64_t database_check_period_us;
+	int64_t blocklist_threshold;
+	int64_t task_fail_after_softfail_count;
+	bool autodiscoverable;
+	int64_t http_threads;
+	int64_t max_body_bytes;
+	int64_t compiler_heaps;
+	int64_t compile_timeout_us;
+	int64_t compiler_heap_max_bytes;
+	int64_t db_connections;
+
+	struct fm_variable *variables;
+	size_t nvariables;
+};
+
+/*
+ * Load the config from path (NULL: defaults only). A missing file is not
+ * an error when allow_missing is set. Relative paths in the file resolve
+ * against the file's directory. On error *err_out gets "FILE:LINE: text"
+ * (new; caller frees) and FM_ERR_INVALID or FM_ERR_IO is returned.
+ */
+FM_MUST_CHECK enum fm_err config_load(const char *path, bool allow_missing,
+    struct fm_config **cfg_out, char **err_out);
+
+/* Set one option by name as if read from a file (command-line overrides). */
+FM_MUST_CHECK enum fm_err config_set(
+    struct fm_config *cfg, const char *key, const char *value, char **err_out);
+
+/* NULL-safe. */
+void config_free(struct fm_config *cfg);
+
+/* Print every option with its default and help text (--help-config). */
+void config_print_help(FILE *out);
+
+/* Write the config in file syntax, every option, with comments. */
+void config_write(const struct fm_config *cfg, FILE *out);
+
+/* Find a variable by name; NULL when not configured. Borrowed. */
+const struct fm_variable *config_variable(
+    const struct fm_config *cfg, const char *name);
+
+/* The shared storage path, absolute, without trailing separator. */
+const char *config_shared_storage(const struct fm_config *cfg);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * Files compiled into the binary by contrib/embed.c: the schema migrations,
+ * the built-in job-type scripts, the JavaScript libraries the job
+ * compiler loads and our OpenAPI description. Each table ends with a row whose
+ * name is NULL.
+ */
+#ifndef FM_EMBEDDED_H
+#define FM_EMBEDDED_H
+
+#include <stddef.h>
+
+struct embedded_file {
+	const char *name;          /* base name, e.g. "0001_initial.sql" */
+	const unsigned char *data; /* contents, followed by a NUL byte */
+	size_t len;                /* length without the NUL */
+};
+
+extern const struct embedded_file embedded_migrations[];
+extern const size_t embedded_migrations_count;
+extern const struct embedded_file embedded_scripts[];
+extern const size_t embedded_scripts_count;
+extern const struct embedded_file embedded_jslib[];
+extern const size_t embedded_jslib_count;
+extern const struct embedded_file embedded_api[];
+extern const size_t embedded_api_count;
+
+#endif

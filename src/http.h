@@ -1,0 +1,104 @@
+/*
+ * The HTTP layer over libmicrohttpd: starts and stops the server, runs
+ * the access-handler protocol (body collection with caps, route lookup,
+ * 404/405/413, JSON body parsing, worker authentication), and offers the
+ * http_reply_* functions handlers answer with. Every error reply is JSON
+ * {"code": N, "message": "..."}.
+ */
+#ifndef FM_HTTP_H
+#define FM_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fm.h"
+#include "router.h"
+
+struct req;
+struct http_server;
+
+/*
+ * Checks worker credentials for ROUTE_WORKER_AUTH routes. user and pass
+ * come from HTTP Basic (NULL when absent). On success it must call
+ * req_set_worker(); any error answers 403.
+ */
+typedef enum fm_err (*http_auth_fn)(
+    struct req *req, const char *user, const char *pass);
+
+/* Called once per finished request, for metrics. */
+typedef void (*http_observe_fn)(
+    void *app, const struct route *route, int status, int64_t duration_us);
+
+struct http_config {
+	const char *listen; /* ":8080", "127.0.0.1:0", "[::1]:8080" */
+	int threads;
+	size_t max_body; /* default cap for routes with max_body 0 */
+	const struct route_table *const *tables;
+	size_t ntables;
+	void *app;               /* handed to handlers via req_app() */
+	http_auth_fn auth;       /* may be NULL if no route needs it */
+	http_observe_fn observe; /* may be NULL */
+	bool access_log;         /* one info line per request */
+};
+
+/* Bind and start serving. *err_out gets one line on failure (new). */
+FM_MUST_CHECK enum fm_err http_start(const struct http_config *cfg,
+    struct http_server **srv_out, char **err_out);
+
+/* The port actually bound (useful with port 0). */
+int http_port(const struct http_server *srv);
+
+/*
+ * Stop accepting, let in-flight requests finish (up to a few seconds),
+ * then stop. NULL-safe.
+ */
+void http_stop(struct http_server *srv);
+
+/* --- request accessors (all results borrowed, valid for the request) */
+
+void *req_app(struct req *req);
+const char *req_method(struct req *req);
+const char *req_path(struct req *req);
+/* Path parameter by name ("job_id"), NUL-terminated; NULL if absent. */
+const char *req_param(struct req *req, const char *name);
+const char *req_query(struct req *req, const char *name);
+const char *req_header(struct req *req, const char *name);
+/* The parsed body of a ROUTE_JSON_BODY route; NULL when empty. */
+json_t *req_json(struct req *req);
+/* The raw body and its length; NULL when there was none. */
+const char *req_body(struct req *req, size_t *len_out);
+/* Declared Content-Length, or -1 when the request had none. */
+int64_t req_content_length(struct req *req);
+/* The client's IP address as text. */
+const char *req_client_ip(struct req *req);
+
+/* Worker identity set by the auth callback. */
+void req_set_worker(struct req *req, int64_t worker_id, const char *uuid);
+int64_t req_worker_id(struct req *req);
+const char *req_worker_uuid(struct req *req);
+
+/* Add a header to the reply that will be sent (before replying). */
+void req_add_header(struct req *req, const char *name, const char *value);
+
+/* --- replies: a handler makes exactly one of these calls */
+
+/* Steals body. */
+enum fm_err http_reply_json(struct req *req, int status, json_t *body);
+/* No body and no Content-Type (204, 202, 208 ...). */
+enum fm_err http_reply_empty(struct req *req, int status);
+/* {"code": status, "message": ...}. */
+enum fm_err http_reply_error(struct req *req, int status, const char *fmt, ...)
+    FM_PRINTF(3, 4);
+/* Steals buf (malloc'ed). */
+enum fm_err http_reply_buffer(struct req *req, int status,
+    const char *content_type, char *buf, size_t len);
+/* Static data that outlives the server. */
+enum fm_err http_reply_static(struct req *req, int status,
+    const char *content_type, const void *data, size_t len);
+/* Sends size bytes of fd from offset 0 and closes fd. */
+enum fm_err http_reply_fd(struct req *req, int status, const char *content_type,
+    int fd, uint64_t size);
+
+#endif

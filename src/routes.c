@@ -1,0 +1,13 @@
+/*
+ * The one list of route tables the server serves: adding a resource means
+ * adding its api_*.c file and one line here.
+ */
+#include "api.h"
+
+#include "fm.h"
+
+const struct route_table *const api_all_routes[] = {
+	&api_meta_routes,
+};
+
+const size_t api_all_routes_count = nitems(api_all_routes);

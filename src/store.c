@@ -1,0 +1,346 @@
+/*
+ * Connection pool and transaction helpers over one SQLite database. Each
+ * connection is opened SQLITE_OPEN_NOMUTEX and used by one thread at a
+ * time; the pool hands them out under a mutex. Writers use BEGIN
+ * IMMEDIATE so a read transaction never has to upgrade under WAL.
+ */
+#include "store_internal.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "migrate.h"
+#include "xmalloc.h"
+
+#define STMT_CACHE_SIZE 256 /* power of two; open addressing on the SQL */
+#define BUSY_TIMEOUT_MS 20000
+
+struct stmt_slot {
+	const char *sql; /* static string: pointer identity is the key */
+	sqlite3_stmt *stmt;
+};
+
+struct store_conn {
+	sqlite3 *db;
+	bool in_tx;
+	struct store_conn *next_free;
+	struct stmt_slot cache[STMT_CACHE_SIZE];
+};
+
+struct store {
+	pthread_mutex_t lock;
+	pthread_cond_t available;
+	struct store_conn *conns;
+	int nconns;
+	struct store_conn *free_list;
+};
+
+sqlite3 *
+store_db(struct store_conn *conn)
+{
+	return conn->db;
+}
+
+static enum fm_err
+conn_open(const char *path, sqlite3 **db_out, char **err_out)
+{
+	static const char pragmas[] = "PRAGMA journal_mode = WAL;"
+	                              "PRAGMA synchronous = NORMAL;"
+	                              "PRAGMA foreign_keys = ON;"
+	                              "PRAGMA temp_store = MEMORY;";
+	sqlite3 *db = NULL;
+	char *errmsg = NULL;
+	int rc;
+
+	*db_out = NULL;
+	rc = sqlite3_open_v2(path, &db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	    NULL);
+	if (rc != SQLITE_OK) {
+		*err_out = xasprintf("cannot open database %s: %s", path,
+		    db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return FM_ERR_DB;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	if (sqlite3_exec(db, pragmas, NULL, NULL, &errmsg) != SQLITE_OK) {
+		*err_out =
+		    xasprintf("cannot use database %s: %s", path, errmsg);
+		sqlite3_free(errmsg);
+		sqlite3_close(db);
+		return FM_ERR_DB;
+	}
+	*db_out = db;
+	return FM_OK;
+}
+
+/* quick_check: page-level integrity in time linear in the file size. */
+static enum fm_err
+check_integrity(sqlite3 *db, const char *path, char **err_out)
+{
+	sqlite3_stmt *st = NULL;
+	enum fm_err rc = FM_OK;
+	int fk_problems = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL) !=
+	        SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		*err_out = xasprintf("database %s failed its integrity check: "
+		                     "%s",
+		    path, sqlite3_errmsg(db));
+		rc = FM_ERR_DB;
+		goto done;
+	}
+	if (strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
+		*err_out = xasprintf("database %s is corrupt: %s", path,
+		    sqlite3_column_text(st, 0));
+		rc = FM_ERR_DB;
+		goto done;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(db,
+	        "SELECT count(*) FROM pragma_foreign_key_check", -1, &st,
+	        NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		fk_problems = sqlite3_column_int(st, 0);
+	if (fk_problems != 0) {
+		*err_out = xasprintf("database %s has %d rows with broken "
+		                     "references",
+		    path, fk_problems);
+		rc = FM_ERR_DB;
+	}
+done:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+enum fm_err
+store_open(
+    const char *path, int nconns, struct store **store_out, char **err_out)
+{
+	struct store *store = NULL;
+	enum fm_err rc;
+	sqlite3 *db = NULL;
+
+	*store_out = NULL;
+	*err_out = NULL;
+	if (nconns < 1)
+		nconns = 1;
+	if ((rc = conn_open(path, &db, err_out)) != FM_OK)
+		goto fail;
+	if ((rc = check_integrity(db, path, err_out)) != FM_OK)
+		goto fail;
+	if ((rc = migrate_apply(db, err_out)) != FM_OK) {
+		char *why = *err_out;
+
+		*err_out = xasprintf("database %s: %s", path, why);
+		free(why);
+		goto fail;
+	}
+	sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA optimize",
+	    NULL, NULL, NULL);
+
+	store = xcalloc(1, sizeof(*store));
+	pthread_mutex_init(&store->lock, NULL);
+	pthread_cond_init(&store->available, NULL);
+	store->conns = xcalloc((size_t)nconns, sizeof(*store->conns));
+	store->nconns = nconns;
+	store->conns[0].db = db;
+	db = NULL;
+	for (int i = 1; i < nconns; i++)
+		if ((rc = conn_open(path, &store->conns[i].db, err_out)) !=
+		    FM_OK)
+			goto fail;
+	for (int i = nconns - 1; i >= 0; i--) {
+		store->conns[i].next_free = store->free_list;
+		store->free_list = &store->conns[i];
+	}
+	*store_out = store;
+	return FM_OK;
+fail:
+	sqlite3_close(db);
+	store_close(store);
+	return rc;
+}
+
+static void
+conn_close(struct store_conn *conn)
+{
+	for (size_t i = 0; i < STMT_CACHE_SIZE; i++)
+		sqlite3_finalize(conn->cache[i].stmt);
+	sqlite3_close(conn->db);
+}
+
+void
+store_close(struct store *store)
+{
+	if (store == NULL)
+		return;
+	for (int i = 0; i < store->nconns; i++)
+		conn_close(&store->conns[i]);
+	pthread_mutex_destroy(&store->lock);
+	pthread_cond_destroy(&store->available);
+	free(store->conns);
+	free(store);
+}
+
+struct store_conn *
+store_acquire(struct store *store)
+{
+	struct store_conn *conn;
+
+	pthread_mutex_lock(&store->lock);
+	while (store->free_list == NULL)
+		pthread_cond_wait(&store->available, &store->lock);
+	conn = store->free_list;
+	store->free_list = conn->next_free;
+	pthread_mutex_unlock(&store->lock);
+	return conn;
+}
+
+void
+store_release(struct store *store, struct store_conn *conn)
+{
+	if (conn == NULL)
+		return;
+	if (conn->in_tx)
+		store_rollback(conn);
+	pthread_mutex_lock(&store->lock);
+	conn->next_free = store->free_list;
+	store->free_list = conn;
+	pthread_cond_signal(&store->available);
+	pthread_mutex_unlock(&store->lock);
+}
+
+enum fm_err
+store_error(struct store_conn *conn, int sqlite_rc, const char *what)
+{
+	switch (sqlite_rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return FM_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		log_warn("database busy during %s: %s", what,
+		    sqlite3_errmsg(conn->db));
+		return FM_ERR_BUSY;
+	case SQLITE_CONSTRAINT:
+		log_warn("database constraint during %s: %s", what,
+		    sqlite3_errmsg(conn->db));
+		return FM_ERR_CONFLICT;
+	case SQLITE_NOMEM:
+		return FM_ERR_NOMEM;
+	default:
+		log_error("database error during %s: %s", what,
+		    sqlite3_errmsg(conn->db));
+		return FM_ERR_DB;
+	}
+}
+
+enum fm_err
+store_exec(struct store_conn *conn, const char *sql)
+{
+	return store_error(
+	    conn, sqlite3_exec(conn->db, sql, NULL, NULL, NULL), sql);
+}
+
+enum fm_err
+store_begin(struct store_conn *conn, bool write)
+{
+	enum fm_err rc;
+
+	FM_ASSERT(!conn->in_tx);
+	rc = store_exec(conn, write ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+	if (rc == FM_OK)
+		conn->in_tx = true;
+	return rc;
+}
+
+enum fm_err
+store_commit(struct store_conn *conn)
+{
+	enum fm_err rc;
+
+	FM_ASSERT(conn->in_tx);
+	rc = store_exec(conn, "COMMIT");
+	if (rc != FM_OK) {
+		store_rollback(conn);
+		return rc;
+	}
+	conn->in_tx = false;
+	return FM_OK;
+}
+
+void
+store_rollback(struct store_conn *conn)
+{
+	if (!conn->in_tx)
+		return;
+	if (sqlite3_get_autocommit(conn->db) == 0)
+		sqlite3_exec(conn->db, "ROLLBACK", NULL, NULL, NULL);
+	conn->in_tx = false;
+}
+
+sqlite3_stmt *
+store_stmt(struct store_conn *conn, const char *sql)
+{
+	uintptr_t h = (uintptr_t)sql;
+	size_t i;
+
+	h ^= h >> 17;
+	h *= 0x9e3779b97f4a7c15ULL;
+	i = (size_t)(h >> 40) & (STMT_CACHE_SIZE - 1);
+	for (size_t probes = 0; probes < STMT_CACHE_SIZE; probes++) {
+		struct stmt_slot *slot = &conn->cache[i];
+
+		if (slot->sql == sql) {
+			sqlite3_reset(slot->stmt);
+			sqlite3_clear_bindings(slot->stmt);
+			return slot->stmt;
+		}
+		if (slot->sql == NULL) {
+			int rc = sqlite3_prepare_v3(conn->db, sql, -1,
+			    SQLITE_PREPARE_PERSISTENT, &slot->stmt, NULL);
+
+			if (rc != SQLITE_OK) {
+				store_error(conn, rc, "prepare");
+				log_error("failed SQL: %s", sql);
+				sqlite3_finalize(slot->stmt);
+				slot->stmt = NULL;
+				return NULL;
+			}
+			slot->sql = sql;
+			return slot->stmt;
+		}
+		i = (i + 1) & (STMT_CACHE_SIZE - 1);
+	}
+	FM_ASSERT(!"statement cache full");
+	return NULL;
+}
+
+int
+store_changes(struct store_conn *conn)
+{
+	return sqlite3_changes(conn->db);
+}
+
+int
+store_schema_version(struct store *store)
+{
+	struct store_conn *conn = store_acquire(store);
+	sqlite3_stmt *st = store_stmt(conn, "PRAGMA user_version");
+	int v = -1;
+
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	if (st != NULL)
+		sqlite3_reset(st);
+	store_release(store, conn);
+	return v;
+}

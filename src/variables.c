@@ -1,0 +1,359 @@
+/*
+ * Variable lookup and expansion. A value's platform may be "all" and its
+ * audience "all"; the most specific value wins (platform first, then
+ * audience). Expansion is a single pass: expanded text is not expanded
+ * again.
+ */
+#include "variables.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/utsname.h>
+
+#include "config.h"
+#include "xmalloc.h"
+
+const char *
+variables_manager_platform(void)
+{
+#if defined(__APPLE__)
+	return "darwin";
+#elif defined(_WIN32)
+	return "windows";
+#elif defined(__FreeBSD__)
+	return "freebsd";
+#else
+	return "linux";
+#endif
+}
+
+static int
+value_rank(const struct fm_variable_value *vv, const char *audience,
+    const char *platform)
+{
+	int rank = 1;
+
+	if (strcmp(vv->platform, platform) == 0)
+		rank += 2;
+	else if (strcmp(vv->platform, "all") != 0)
+		return 0;
+	if (strcmp(vv->audience, audience) == 0)
+		rank += 1;
+	else if (strcmp(vv->audience, "all") != 0)
+		return 0;
+	return rank;
+}
+
+static const char *
+var_value(
+    const struct fm_variable *var, const char *audience, const char *platform)
+{
+	const char *best = NULL;
+	int best_rank = 0;
+
+	for (size_t i = 0; i < var->nvalues; i++) {
+		int r = value_rank(&var->values[i], audience, platform);
+
+		if (r > best_rank) {
+			best_rank = r;
+			best = var->values[i].value;
+		}
+	}
+	return best;
+}
+
+const char *
+variables_lookup(const struct fm_config *cfg, const char *name,
+    const char *audience, const char *platform)
+{
+	const struct fm_variable *var;
+
+	if (strcmp(name, "jobs") == 0)
+		return config_shared_storage(cfg);
+	var = config_variable(cfg, name);
+	return var != NULL ? var_value(var, audience, platform) : NULL;
+}
+
+/* A growing string. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+};
+
+static void
+sbuf_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->s = xrealloc(b->s, b->cap);
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+/* Replace every "{name}" of variables with the given two-way-ness. */
+static char *
+replace_names(const struct fm_config *cfg, const char *audience,
+    const char *platform, const char *s, bool twoway, bool *replaced)
+{
+	struct sbuf out = { NULL, 0, 0 };
+
+	sbuf_add(&out, "", 0);
+	while (*s != '\0') {
+		const char *close, *value = NULL;
+
+		if (*s == '{' && (close = strchr(s + 1, '}')) != NULL) {
+			char name[128];
+			size_t n = (size_t)(close - s - 1);
+
+			if (n > 0 && n < sizeof(name)) {
+				const struct fm_variable *var;
+
+				memcpy(name, s + 1, n);
+				name[n] = '\0';
+				var = config_variable(cfg, name);
+				if (strcmp(name, "jobs") == 0 && !twoway)
+					value = config_shared_storage(cfg);
+				else if (var != NULL &&
+				    var->is_twoway == twoway)
+					value =
+					    var_value(var, audience, platform);
+			}
+			if (value != NULL) {
+				sbuf_add(&out, value, strlen(value));
+				*replaced = true;
+				s = close + 1;
+				continue;
+			}
+		}
+		sbuf_add(&out, s, 1);
+		s++;
+	}
+	return out.s;
+}
+
+/* Does s start with prefix, treating \ and / alike? */
+static bool
+path_prefix(const char *s, const char *prefix, bool fold_case)
+{
+	for (; *prefix != '\0'; s++, prefix++) {
+		char a = *s == '\\' ? '/' : *s;
+		char b = *prefix == '\\' ? '/' : *prefix;
+
+		if (fold_case) {
+			a = (char)tolower((unsigned char)a);
+			b = (char)tolower((unsigned char)b);
+		}
+		if (a != b)
+			return false;
+	}
+	return true;
+}
+
+static size_t
+trimmed_len(const char *v)
+{
+	size_t n = strlen(v);
+
+	while (n > 1 && (v[n - 1] == '/' || v[n - 1] == '\\'))
+		n--;
+	return n;
+}
+
+static char *
+normalise_path(const char *s, const char *platform)
+{
+	bool windows = strcmp(platform, "windows") == 0;
+	char sep = windows ? '\\' : '/';
+	struct sbuf out = { NULL, 0, 0 };
+	const char *p = s;
+
+	sbuf_add(&out, "", 0);
+	/* Leading separators are kept as they are (UNC paths). */
+	while (*p == '/' || *p == '\\') {
+		sbuf_add(&out, &sep, 1);
+		p++;
+	}
+	if (windows && isalpha((unsigned char)p[0]) && p[1] == ':' &&
+	    p[2] != '\0' && p[2] != '/' && p[2] != '\\') {
+		sbuf_add(&out, p, 2);
+		sbuf_add(&out, &sep, 1);
+		p += 2;
+	}
+	while (*p != '\0') {
+		if (*p == '/' || *p == '\\') {
+			while (*p == '/' || *p == '\\')
+				p++;
+			if (*p != '\0')
+				sbuf_add(&out, &sep, 1);
+			continue;
+		}
+		sbuf_add(&out, p, 1);
+		p++;
+	}
+	return out.s;
+}
+
+char *
+variables_expand(const struct fm_config *cfg, const char *audience,
+    const char *platform, const char *s)
+{
+	const char *own = variables_manager_platform();
+	bool is_path = false, ignored = false;
+	char *step1, *result;
+
+	if (strchr(s, '{') == NULL && cfg->nvariables == 0)
+		return xstrdup(s);
+	step1 = replace_names(cfg, audience, platform, s, false, &ignored);
+	result = replace_names(cfg, audience, platform, step1, true, &is_path);
+	free(step1);
+	for (size_t i = 0; i < cfg->nvariables; i++) {
+		const struct fm_variable *var = &cfg->variables[i];
+		const char *from, *to;
+
+		if (!var->is_twoway)
+			continue;
+		from = var_value(var, audience, own);
+		to = var_value(var, audience, platform);
+		if (from == NULL || to == NULL || from[0] == '\0')
+			continue;
+		if (path_prefix(result, from, false) &&
+		    strlen(result) >= trimmed_len(from)) {
+			size_t flen = trimmed_len(from);
+			char *swapped = xasprintf(
+			    "%.*s%s", (int)trimmed_len(to), to, result + flen);
+
+			free(result);
+			result = swapped;
+			is_path = true;
+			break;
+		}
+	}
+	if (is_path) {
+		char *norm = normalise_path(result, platform);
+
+		free(result);
+		result = norm;
+	}
+	return result;
+}
+
+static void
+expand_string_in_place(const struct fm_config *cfg, const char *audience,
+    const char *platform, json_t *holder, const char *key, size_t index)
+{
+	json_t *v =
+	    key ? json_object_get(holder, key) : json_array_get(holder, index);
+	char *expanded;
+
+	if (!json_is_string(v))
+		return;
+	expanded =
+	    variables_expand(cfg, audience, platform, json_string_value(v));
+	if (strcmp(expanded, json_string_value(v)) != 0)
+		json_string_set(v, expanded);
+	free(expanded);
+}
+
+void
+variables_expand_commands(const struct fm_config *cfg, const char *audience,
+    const char *platform, json_t *commands)
+{
+	size_t i;
+	json_t *cmd;
+
+	json_array_foreach(commands, i, cmd)
+	{
+		json_t *params = json_object_get(cmd, "parameters");
+		const char *key;
+		json_t *value;
+
+		json_object_foreach(params, key, value)
+		{
+			if (json_is_string(value)) {
+				expand_string_in_place(
+				    cfg, audience, platform, params, key, 0);
+			} else if (json_is_array(value)) {
+				for (size_t j = 0; j < json_array_size(value);
+				     j++)
+					expand_string_in_place(cfg, audience,
+					    platform, value, NULL, j);
+			}
+		}
+	}
+}
+
+char *
+variables_replace_twoway(
+    const struct fm_config *cfg, const char *platform, const char *s)
+{
+	const struct fm_variable *best = NULL;
+	size_t best_len = 0;
+
+	for (size_t i = 0; i < cfg->nvariables; i++) {
+		const struct fm_variable *var = &cfg->variables[i];
+		const char *v;
+		size_t n;
+
+		if (!var->is_twoway)
+			continue;
+		v = var_value(var, "workers", platform);
+		if (v == NULL || v[0] == '\0')
+			continue;
+		n = trimmed_len(v);
+		if (n > best_len && strlen(s) >= n && path_prefix(s, v, true) &&
+		    (s[n] == '\0' || s[n] == '/' || s[n] == '\\' ||
+		        v[n - 1] == '/' || v[n - 1] == '\\')) {
+			best = var;
+			best_len = n;
+		}
+	}
+	if (best == NULL)
+		return NULL;
+	return xasprintf("{%s}%s", best->name, s + best_len);
+}
+
+void
+variables_replace_twoway_object(
+    const struct fm_config *cfg, const char *platform, json_t *obj)
+{
+	const char *key;
+	json_t *value;
+
+	json_object_foreach(obj, key, value)
+	{
+		char *replaced;
+
+		if (!json_is_string(value))
+			continue;
+		replaced = variables_replace_twoway(
+		    cfg, platform, json_string_value(value));
+		if (replaced != NULL)
+			json_string_set(value, replaced);
+		free(replaced);
+	}
+}
+
+json_t *
+variables_to_json(
+    const struct fm_config *cfg, const char *audience, const char *platform)
+{
+	json_t *out = json_object();
+
+	for (size_t i = 0; i < cfg->nvariables; i++) {
+		const struct fm_variable *var = &cfg->variables[i];
+		const char *v = var_value(var, audience, platform);
+
+		if (v != NULL)
+			json_object_set_new(out, var->name,
+			    json_pack("{s:s, s:b}", "value", v, "is_twoway",
+			        var->is_twoway));
+	}
+	json_object_set_new(out, "jobs",
+	    json_pack("{s:s, s:b}", "value", config_shared_storage(cfg),
+	        "is_twoway", 0));
+	return out;
+}

@@ -1,0 +1,237 @@
+/*
+ * API tests for the foundation: the server started in-process on an
+ * ephemeral port, driven over HTTP with libcurl. Covers the meta
+ * endpoints and the HTTP layer's handling of bad requests.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static struct test_server ts;
+
+static void
+setup(void)
+{
+	test_server_start(&ts,
+	    "max_body_size = 4096\n"
+	    "variables.storage.is_twoway = true\n"
+	    "variables.storage.linux = /mnt/farm\n"
+	    "variables.storage.windows = S:\\farm\n");
+}
+
+static void
+teardown(void)
+{
+	test_server_stop(&ts);
+}
+
+START_TEST(test_version)
+{
+	struct test_response r;
+	json_t *j;
+
+	test_http(&ts, "GET", "/api/v3/version", NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	j = test_json(&r);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(j, "shortversion")), "3.9-beta1");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(j, "name")), "Flamenco");
+	ck_assert_ptr_nonnull(
+	    strstr(json_string_value(json_object_get(j, "version")),
+	        "flamenco-manager-c"));
+	ck_assert(json_is_string(json_object_get(j, "git")));
+	json_decref(j);
+	test_response_free(&r);
+}
+END_TEST
+
+START_TEST(test_head_is_get)
+{
+	struct test_response r;
+
+	test_http(&ts, "HEAD", "/api/v3/version", NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	test_response_free(&r);
+}
+END_TEST
+
+START_TEST(test_unknown_path)
+{
+	struct test_response r;
+
+	test_http(&ts, "GET", "/api/v3/no/such/thing", NULL, 0, NULL, &r);
+	test_assert_error(&r, 404, "Not Found");
+	test_response_free(&r);
+	test_http(&ts, "GET", "/", NULL, 0, NULL, &r);
+	test_assert_error(&r, 404, NULL);
+	test_response_free(&r);
+}
+END_TEST
+
+START_TEST(test_wrong_method)
+{
+	struct test_response r;
+
+	test_http(&ts, "DELETE", "/api/v3/version", NULL, 0, NULL, &r);
+	test_assert_error(&r, 405, "not allowed");
+	ck_assert_ptr_nonnull(strstr(r.headers, "Allow: GET"));
+	test_response_free(&r);
+}
+END_TEST
+
+START_TEST(test_body_too_large)
+{
+	struct test_response r;
+	char *big = malloc(10000);
+
+	memset(big, 'x', 9999);
+	big[9999] = '\0';
+	test_http(&ts, "POST", "/api/v3/version", big, -1, NULL, &r);
+	test_assert_error(&r, 413, "too large");
+	test_response_free(&r);
+	/* The daemon keeps serving after refusing a body. */
+	test_http(&ts, "GET", "/api/v3/version", NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	test_response_free(&r);
+	free(big);
+}
+END_TEST
+
+START_TEST(test_configuration)
+{
+	struct test_response r;
+	json_t *j;
+
+	test_http(&ts, "GET", "/api/v3/configuration", NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	j = test_json(&r);
+	ck_assert(json_is_string(json_object_get(j, "storageLocation")));
+	ck_assert(json_is_false(json_object_get(j, "shamanEnabled")));
+	ck_assert(json_is_false(json_object_get(j, "isFirstRun")));
+	json_decref(j);
+	test_response_free(&r);
+}
+END_TEST
+
+START_TEST(test_shared_storage)
+{
+	struct test_response r;
+	json_t *j;
+
+	test_http(&ts, "GET",
+	    "/api/v3/configuration/shared-storage/users/linux", NULL, 0, NULL,
+	    &r);
+	ck_assert_int_eq(r.status, 200);
+	j = test_json(&r);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(j, "audience")), "users");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(j, "platform")), "linux");
+	ck_assert(json_is_false(json_object_get(j, "shamanEnabled")));
+	ck_assert_ptr_nonnull(strstr(
+	    json_string_value(json_object_get(j, "location")), "/shared"));
+	json_decref(j);
+	test_response_free(&r);
+
+	test_http(&ts, "GET",
+	    "/api/v3/configuration/shared-storage/artists/linux", NULL, 0, NULL,
+	    &r);
+	test_assert_error(&r, 400, "audience");
+	test_response_free(&r);
+}
+END_TEST
+
+START_TEST(test_variables)
+{
+	struct test_response r;
+	json_t *j, *v;
+
+	test_http(&ts, "GET", "/api/v3/configuration/variables/workers/windows",
+	    NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	j = test_json(&r);
+	v = json_object_get(j, "blender");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(v, "value")), "blender.exe");
+	ck_assert(json_is_false(json_object_get(v, "is_twoway")));
+	v = json_object_get(j, "storage");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(v, "value")), "S:\\farm");
+	ck_assert(json_is_true(json_object_get(v, "is_twoway")));
+	v = json_object_get(j, "blenderArgs");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(v, "value")), "-b -y");
+	json_decref(j);
+	test_response_free(&r);
+
+	test_http(&ts, "GET",
+	    "/api/v3/configuration/variables/workers/Lin%20ux", NULL, 0, NULL,
+	    &r);
+	test_assert_error(&r, 400, "platform");
+	test_response_free(&r);
+}
+END_TEST
+
+START_TEST(test_openapi_served)
+{
+	struct test_response r;
+
+	test_http(&ts, "GET", "/api/v3/openapi.yaml", NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "openapi: 3"));
+	test_response_free(&r);
+}
+END_TEST
+
+START_TEST(test_status)
+{
+	struct test_response r;
+	json_t *j;
+
+	test_http(&ts, "GET", "/api/v3/status", NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	j = test_json(&r);
+	/* No workers at all: the farm cannot do anything. */
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(j, "status")), "inoperative");
+	json_decref(j);
+	test_response_free(&r);
+}
+END_TEST
+
+static Suite *
+api_meta_suite(void)
+{
+	Suite *s = suite_create("api_meta");
+	TCase *tc = tcase_create("meta");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_version);
+	tcase_add_test(tc, test_head_is_get);
+	tcase_add_test(tc, test_unknown_path);
+	tcase_add_test(tc, test_wrong_method);
+	tcase_add_test(tc, test_body_too_large);
+	tcase_add_test(tc, test_configuration);
+	tcase_add_test(tc, test_shared_storage);
+	tcase_add_test(tc, test_variables);
+	tcase_add_test(tc, test_openapi_served);
+	tcase_add_test(tc, test_status);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(api_meta_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,64 @@
+/*
+ * Shared test helpers: temporary directories, an in-process Manager on an
+ * ephemeral port, and a small libcurl client that returns status, headers
+ * and body.
+ */
+#ifndef FM_TESTUTIL_H
+#define FM_TESTUTIL_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct fm_config;
+struct fm_app;
+
+/* A new empty directory under /tmp; the caller frees the string. */
+char *test_tmpdir(void);
+/* rm -rf; NULL-safe. */
+void test_rmtree(const char *path);
+/* Write text to dir/name; returns the new full path. */
+char *test_write_file(const char *dir, const char *name, const char *text);
+/* Read a whole file; NULL when missing. */
+char *test_read_file(const char *path, size_t *len_out);
+
+struct test_server {
+	char *dir;
+	struct fm_config *cfg;
+	struct fm_app *app;
+	int port;
+};
+
+/*
+ * Start a Manager in this process on 127.0.0.1 with a fresh database in a
+ * temporary directory. extra_conf holds more config lines (may be NULL).
+ * Fails the test on error.
+ */
+void test_server_start(struct test_server *ts, const char *extra_conf);
+void test_server_stop(struct test_server *ts);
+
+struct test_response {
+	long status;
+	char *body; /* NUL-terminated */
+	size_t body_len;
+	char *headers; /* raw header block */
+	char content_type[128];
+};
+
+/*
+ * One HTTP request to the test server. body may be NULL; body_len -1 means
+ * strlen(body). extra_header (may be NULL) is one "Name: value" line.
+ */
+void test_http(const struct test_server *ts, const char *method,
+    const char *path, const char *body, long body_len, const char *extra_header,
+    struct test_response *resp);
+void test_response_free(struct test_response *resp);
+
+/* Parse the response body as JSON, failing the test when it is not. */
+json_t *test_json(const struct test_response *resp);
+
+/* Assert an error reply: the status, a JSON body with code == status and
+ * a message containing needle (NULL: any non-empty message). */
+void test_assert_error(
+    const struct test_response *resp, long status, const char *needle);
+
+#endif
