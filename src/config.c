@@ -168,11 +168,21 @@ parse_size(const char *s, int64_t *out)
 static char *
 resolve_path(const char *base_dir, const char *value)
 {
-	if (value[0] == '\0' || value[0] == '/' || base_dir == NULL)
-		return xstrdup(value);
-	if (strncmp(value, "./", 2) == 0)
-		value += 2;
-	return xasprintf("%s/%s", base_dir, value);
+	char *path;
+	size_t n;
+
+	if (value[0] == '\0' || value[0] == '/' || base_dir == NULL) {
+		path = xstrdup(value);
+	} else {
+		if (strncmp(value, "./", 2) == 0)
+			value += 2;
+		path = xasprintf("%s/%s", base_dir, value);
+	}
+	/* No trailing separator, so "{jobs}/x" never becomes "//x". */
+	n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+	return path;
 }
 
 /* Set one option from text; *why_out gets a static reason on failure. */
@@ -465,6 +475,11 @@ config_parse_file(struct fm_config *cfg, FILE *f, const char *path,
 			break;
 		}
 	}
+	/* getline also ends on a read error, e.g. when path is a directory. */
+	if (rc == FM_OK && ferror(f)) {
+		*err_out = xasprintf("%s: %s", path, strerror(errno));
+		rc = FM_ERR_IO;
+	}
 	for (size_t i = 0; i < nnamed; i++)
 		free(named[i]);
 	free(named);
@@ -510,6 +525,22 @@ config_load(const char *path, bool allow_missing, struct fm_config **cfg_out,
 		goto done;
 	}
 	rc = config_parse_file(cfg, f, path, base_dir, err_out);
+	/*
+	 * Defaults the file left out resolve as if the file had them, so
+	 * writing the config out and reading it back changes nothing. Values
+	 * from the file are absolute already.
+	 */
+	for (size_t i = 0; rc == FM_OK && i < nitems(option_table); i++) {
+		const struct option *o = &option_table[i];
+		char **v = opt_str(cfg, o);
+
+		if (o->type == OPT_PATH && (*v)[0] != '/') {
+			char *abs = resolve_path(base_dir, *v);
+
+			free(*v);
+			*v = abs;
+		}
+	}
 done:
 	if (f != NULL)
 		fclose(f);
@@ -609,6 +640,23 @@ config_print_help(FILE *out)
 	    "  \"jobs\" is implicit: the shared storage path.\n");
 }
 
+/*
+ * Write a value so that the parser reads it back: quoted when trimming or
+ * unquoting would change it.
+ */
+static void
+write_value(FILE *out, const char *v)
+{
+	size_t len = strlen(v);
+	bool quote = len > 0 &&
+	    (isspace((unsigned char)v[0]) ||
+	        isspace((unsigned char)v[len - 1]) ||
+	        (len >= 2 && (v[0] == '"' || v[0] == '\'') &&
+	            v[len - 1] == v[0]));
+
+	fprintf(out, quote ? "\"%s\"\n" : "%s\n", v);
+}
+
 void
 config_write(const struct fm_config *cfg, FILE *out)
 {
@@ -623,7 +671,8 @@ config_write(const struct fm_config *cfg, FILE *out)
 		const struct option *o = &option_table[i];
 
 		option_format(mut, o, buf, sizeof(buf));
-		fprintf(out, "\n# %s\n%s = %s\n", o->help, o->name, buf);
+		fprintf(out, "\n# %s\n%s = ", o->help, o->name);
+		write_value(out, buf);
 	}
 	fprintf(out,
 	    "\n# Variables: variables.NAME.PLATFORM[.AUDIENCE] = "
@@ -638,12 +687,12 @@ config_write(const struct fm_config *cfg, FILE *out)
 			const struct fm_variable_value *vv = &v->values[j];
 
 			if (strcmp(vv->audience, "all") == 0)
-				fprintf(out, "variables.%s.%s = %s\n", v->name,
-				    vv->platform, vv->value);
+				fprintf(out, "variables.%s.%s = ", v->name,
+				    vv->platform);
 			else
-				fprintf(out, "variables.%s.%s.%s = %s\n",
-				    v->name, vv->platform, vv->audience,
-				    vv->value);
+				fprintf(out, "variables.%s.%s.%s = ", v->name,
+				    vv->platform, vv->audience);
+			write_value(out, vv->value);
 		}
 	}
 }

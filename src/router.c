@@ -97,7 +97,9 @@ router_match(const struct route_table *const *tables, size_t ntables,
 			}
 		}
 	}
-	if (match_out->route != NULL || allow_out == NULL)
+	/* No path match: best_path is -1, which every other route scores. */
+	if (match_out->route != NULL || !match_out->path_matched ||
+	    allow_out == NULL)
 		return;
 	/* Build Allow from the routes that share the best-matching path. */
 	for (size_t t = 0; t < ntables; t++) {

@@ -135,11 +135,11 @@ replace_names(const struct fm_config *cfg, const char *audience,
 	return out.s;
 }
 
-/* Does s start with prefix, treating \ and / alike? */
+/* Does s start with the first n bytes of prefix, treating \ and / alike? */
 static bool
-path_prefix(const char *s, const char *prefix, bool fold_case)
+path_prefix(const char *s, const char *prefix, size_t n, bool fold_case)
 {
-	for (; *prefix != '\0'; s++, prefix++) {
+	for (; n > 0; s++, prefix++, n--) {
 		char a = *s == '\\' ? '/' : *s;
 		char b = *prefix == '\\' ? '/' : *prefix;
 
@@ -220,8 +220,8 @@ variables_expand(const struct fm_config *cfg, const char *audience,
 		to = var_value(var, audience, platform);
 		if (from == NULL || to == NULL || from[0] == '\0')
 			continue;
-		if (path_prefix(result, from, false) &&
-		    strlen(result) >= trimmed_len(from)) {
+		/* Two-way values count without trailing separators. */
+		if (path_prefix(result, from, trimmed_len(from), false)) {
 			size_t flen = trimmed_len(from);
 			char *swapped = xasprintf(
 			    "%.*s%s", (int)trimmed_len(to), to, result + flen);
@@ -304,7 +304,7 @@ variables_replace_twoway(
 		if (v == NULL || v[0] == '\0')
 			continue;
 		n = trimmed_len(v);
-		if (n > best_len && strlen(s) >= n && path_prefix(s, v, true) &&
+		if (n > best_len && path_prefix(s, v, n, true) &&
 		    (s[n] == '\0' || s[n] == '/' || s[n] == '\\' ||
 		        v[n - 1] == '/' || v[n - 1] == '\\')) {
 			best = var;
