@@ -1,0 +1,237 @@
+/*
+ * Transpile driver for job-type scripts, run inside the Manager's
+ * transpiler heap (Duktape, ES5). Evaluating this file yields a factory;
+ * jsenv.c calls it with buble and the acorn parser bundled in buble, and
+ * keeps the function it returns: transpile(source, filename) -> {code} or
+ * {error: "file:line: message"}.
+ *
+ * buble down-levels ES2015+ syntax to ES5 but gives iterables no meaning:
+ * `[...set]` becomes `[].concat(set)` and, with dangerousForOf, `for (x of
+ * it)` becomes an index loop over `it.length`. So before buble runs, a pass
+ * over acorn's syntax tree routes every place that consumes an iterable
+ * through __fm_iter(...), which returns arrays as they are and turns any
+ * other iterable into an array. jsenv.c passes __fm_iter in when it runs
+ * the result. The pass only inserts text, so line numbers do not move.
+ */
+(function (buble, parser) {
+	"use strict";
+
+	var ITER = "__fm_iter(";
+
+	var PARSE_OPTIONS = {
+		ecmaVersion: 10,
+		sourceType: "module",
+		preserveParens: true,
+		allowReturnOutsideFunction: true,
+		allowHashBang: true,
+		locations: true
+	};
+
+	var BUBLE_OPTIONS = {
+		transforms: {
+			dangerousForOf: true,
+			modules: false
+		},
+		objectAssign: "Object.assign"
+	};
+
+	/* Where a spread argument is iterated (not object spread). */
+	var SPREAD_PARENTS = {
+		ArrayExpression: true,
+		CallExpression: true,
+		NewExpression: true
+	};
+
+	function isNode(v) {
+		return v !== null && typeof v === "object" &&
+		    typeof v.type === "string";
+	}
+
+	function SyntaxProblem(message, node) {
+		this.message = message;
+		this.loc = node.loc.start;
+	}
+
+	/*
+	 * The rewrite of one script: text insertions and replacements keyed
+	 * by source offsets, rendered at the end (a small magic-string).
+	 */
+	function Rewrite(source) {
+		this.source = source;
+		this.edits = [];
+		this.refs = 0;
+	}
+
+	/* Insert text (a string or a function returning one) at pos. */
+	Rewrite.prototype.insert = function (pos, text, open, span) {
+		this.edits.push({ start: pos, end: pos, text: text, open: open,
+		    span: span });
+	};
+
+	/* Replace [start, end) with text; edits inside it are dropped. */
+	Rewrite.prototype.replace = function (start, end, text) {
+		var e = { start: start, end: end, text: text, open: 2,
+		    span: end - start };
+
+		this.edits.push(e);
+		return e;
+	};
+
+	/* Queue "__fm_iter(" before expr and ")" after it. */
+	Rewrite.prototype.wrap = function (expr) {
+		if (expr.type === "ArrayExpression")
+			return; /* already an array */
+		var span = expr.end - expr.start;
+		this.insert(expr.start, ITER, 1, span);
+		this.insert(expr.end, ")", 0, span);
+	};
+
+	/*
+	 * Order edits at one position so wrappers nest: closing text first,
+	 * then openers outermost (longest span) first, then replacements;
+	 * closers innermost (shortest span) first.
+	 */
+	function editOrder(a, b) {
+		if (a.start !== b.start)
+			return a.start - b.start;
+		if (a.open !== b.open)
+			return a.open - b.open;
+		return a.open === 0 ? a.span - b.span : b.span - a.span;
+	}
+
+	/* The text of [start, end) with the edits inside it applied. */
+	Rewrite.prototype.render = function (start, end, skip) {
+		var out = [], at = start, e, text;
+
+		for (var i = 0; i < this.edits.length; i++) {
+			e = this.edits[i];
+			if (e === skip || e.start < at || e.end > end)
+				continue;
+			text = typeof e.text === "function" ? e.text() : e.text;
+			out.push(this.source.slice(at, e.start), text);
+			at = e.end;
+		}
+		out.push(this.source.slice(at, end));
+		return out.join("");
+	};
+
+	Rewrite.prototype.toString = function () {
+		this.edits.sort(editOrder);
+		return this.render(0, this.source.length, null);
+	};
+
+	/*
+	 * for-of needs two more fixes besides __fm_iter, both for buble bugs:
+	 * - buble renames block-scoped names that clash but forgets the names
+	 *   bound by a destructuring pattern in the loop head (the body then
+	 *   refers to a "tag$1" that was never declared), so the pattern
+	 *   moves into the body, where buble handles it:
+	 *     for (const [k, v] of m) BODY  ->
+	 *     for (const __fm_ref1 of m) { const [k, v] = __fm_iter(__fm_ref1); BODY }
+	 * - a body that is not a block and holds a closure over the loop
+	 *   variable compiles to code that reads an undefined list, so such
+	 *   bodies get braces.
+	 */
+	Rewrite.prototype.forOf = function (node) {
+		var left = node.left, body = node.body, self = this;
+		var pattern = left, decl = null, ref, moved, prefix = "";
+
+		this.wrap(node.right);
+		if (left.type === "VariableDeclaration") {
+			pattern = left.declarations[0].id;
+			decl = left.kind + " ";
+		}
+		if (pattern.type === "ArrayPattern" ||
+		    pattern.type === "ObjectPattern") {
+			ref = "__fm_ref" + ++this.refs;
+			moved = this.replace(left.start, left.end,
+			    (decl || "var ") + ref);
+			prefix = function () {
+				var text = self.render(pattern.start, pattern.end,
+				    moved);
+				var value = pattern.type === "ArrayPattern"
+				    ? ITER + ref + ")" : ref;
+
+				return decl ? decl + text + " = " + value + "; "
+				    : "(" + text + " = " + value + "); ";
+			};
+		} else if (body.type === "BlockStatement") {
+			return;
+		}
+		this.insert(body.start, function () {
+			return "{ " + (prefix === "" ? "" : prefix());
+		}, 1, body.end - body.start);
+		this.insert(body.end, " }", 0, body.end - body.start);
+	};
+
+	Rewrite.prototype.visit = function (node, parent) {
+		switch (node.type) {
+		case "ForOfStatement":
+			this.forOf(node);
+			break;
+		case "SpreadElement":
+			if (parent !== null && SPREAD_PARENTS[parent.type])
+				this.wrap(node.argument);
+			break;
+		case "VariableDeclarator":
+			if (node.id.type === "ArrayPattern" && node.init)
+				this.wrap(node.init);
+			break;
+		case "AssignmentExpression":
+			if (node.left.type === "ArrayPattern")
+				this.wrap(node.right);
+			break;
+		case "CatchClause":
+			/* ES2019 optional catch binding; ES5 needs a name. */
+			if (!node.param)
+				this.insert(node.body.start, "(__fm_unused) ", 1,
+				    0);
+			break;
+		case "ImportDeclaration":
+		case "ExportNamedDeclaration":
+		case "ExportDefaultDeclaration":
+		case "ExportAllDeclaration":
+			throw new SyntaxProblem("import and export are not " +
+			    "supported in job-type scripts; use require()", node);
+		}
+		for (var key in node) {
+			if (key === "loc")
+				continue;
+			var v = node[key];
+			if (Array.isArray(v)) {
+				for (var i = 0; i < v.length; i++)
+					if (isNode(v[i]))
+						this.visit(v[i], node);
+			} else if (isNode(v)) {
+				this.visit(v, node);
+			}
+		}
+	};
+
+	/* "Unexpected token (3:4)" -> "Unexpected token"; drop advice. */
+	function bareMessage(err) {
+		var m = String(err && err.message !== undefined ? err.message : err);
+		m = m.replace(/ \(\d+:\d+\)$/, "");
+		/* buble's advice on its own options means nothing to authors. */
+		return m.replace(/\. Use `transforms: [^]*$/,
+		    " (not supported by the Manager's script engine)");
+	}
+
+	function failure(filename, err) {
+		var line = err && err.loc && err.loc.line;
+		return { error: filename + (line ? ":" + line : "") + ": " +
+		    bareMessage(err) };
+	}
+
+	return function transpile(source, filename) {
+		var rw = new Rewrite(source), code;
+
+		try {
+			rw.visit(parser.parse(source, PARSE_OPTIONS), null);
+			code = buble.transform(rw.toString(), BUBLE_OPTIONS).code;
+		} catch (err) {
+			return failure(filename, err);
+		}
+		return { code: code };
+	};
+})
