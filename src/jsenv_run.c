@@ -159,14 +159,16 @@ baseline_build(duk_context *ctx, void *udata)
 	return 0;
 }
 
-static bool
-desc_field_same(duk_context *ctx, duk_idx_t a, duk_idx_t b, const char *f)
-{
-	bool same;
+/* True when descriptors a and b (objects) have the same field key. */
+#define DESC_FIELD_SAME(ctx, a, b, key)         \
+	(duk_get_prop_literal((ctx), (a), key), \
+	    duk_get_prop_literal((ctx), (b), key), desc_pop_same(ctx))
 
-	duk_get_prop_string(ctx, a, f);
-	duk_get_prop_string(ctx, b, f);
-	same = duk_samevalue(ctx, -1, -2);
+static bool
+desc_pop_same(duk_context *ctx)
+{
+	bool same = duk_samevalue(ctx, -1, -2);
+
 	duk_pop_2(ctx);
 	return same;
 }
@@ -174,17 +176,16 @@ desc_field_same(duk_context *ctx, duk_idx_t a, duk_idx_t b, const char *f)
 static bool
 desc_same(duk_context *ctx, duk_idx_t a, duk_idx_t b)
 {
-	static const char *const fields[] = { "value", "get", "set", "writable",
-		"enumerable", "configurable" };
-
 	a = duk_normalize_index(ctx, a);
 	b = duk_normalize_index(ctx, b);
 	if (!duk_is_object(ctx, a) || !duk_is_object(ctx, b))
 		return false;
-	for (size_t i = 0; i < nitems(fields); i++)
-		if (!desc_field_same(ctx, a, b, fields[i]))
-			return false;
-	return true;
+	return DESC_FIELD_SAME(ctx, a, b, "value") &&
+	    DESC_FIELD_SAME(ctx, a, b, "get") &&
+	    DESC_FIELD_SAME(ctx, a, b, "set") &&
+	    DESC_FIELD_SAME(ctx, a, b, "writable") &&
+	    DESC_FIELD_SAME(ctx, a, b, "enumerable") &&
+	    DESC_FIELD_SAME(ctx, a, b, "configurable");
 }
 
 static duk_uint_t

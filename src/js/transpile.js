@@ -22,9 +22,8 @@
 		ecmaVersion: 10,
 		sourceType: "module",
 		preserveParens: true,
-		allowReturnOutsideFunction: true,
-		allowHashBang: true,
-		locations: true
+		allowReturnOutsideFunction: false,
+		allowHashBang: true
 	};
 
 	var BUBLE_OPTIONS = {
@@ -49,7 +48,7 @@
 
 	function SyntaxProblem(message, node) {
 		this.message = message;
-		this.loc = node.loc.start;
+		this.pos = node.start;
 	}
 
 	/*
@@ -217,8 +216,16 @@
 		    " (not supported by the Manager's script engine)");
 	}
 
-	function failure(filename, err) {
+	/* 1-based line of a source offset. */
+	function lineOf(source, pos) {
+		return source.slice(0, pos).split("\n").length;
+	}
+
+	function failure(source, filename, err) {
 		var line = err && err.loc && err.loc.line;
+
+		if (!line && err && typeof err.pos === "number")
+			line = lineOf(source, err.pos);
 		return { error: filename + (line ? ":" + line : "") + ": " +
 		    bareMessage(err) };
 	}
@@ -230,7 +237,7 @@
 			rw.visit(parser.parse(source, PARSE_OPTIONS), null);
 			code = buble.transform(rw.toString(), BUBLE_OPTIONS).code;
 		} catch (err) {
-			return failure(filename, err);
+			return failure(source, filename, err);
 		}
 		return { code: code };
 	};
