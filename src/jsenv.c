@@ -126,7 +126,7 @@ jsenv_timeout_check(void *udata)
 {
 	struct jsheap *h = udata;
 
-	if (h == NULL || h->deadline_us == 0)
+	if (h == NULL || h->magic != JSHEAP_MAGIC || h->deadline_us == 0)
 		return 0;
 	if (time_mono_us() < h->deadline_us)
 		return 0;
@@ -138,6 +138,7 @@ bool
 jsheap_open(struct jsheap *h, size_t cap, void *udata)
 {
 	memset(h, 0, sizeof(*h));
+	h->magic = JSHEAP_MAGIC;
 	h->cap = cap;
 	h->ctx = duk_create_heap(
 	    heap_alloc, heap_realloc, heap_free, udata, heap_fatal);
@@ -161,6 +162,7 @@ jsheap_close(struct jsheap *h)
 	}
 	h->armed = false;
 	h->ctx = NULL;
+	h->magic = 0;
 }
 
 struct jsenv *
@@ -197,6 +199,41 @@ push_string_prop(duk_context *ctx, duk_idx_t obj, const char *key)
 	return duk_is_string(ctx, -1) ? duk_get_string(ctx, -1) : NULL;
 }
 
+long
+jsenv_map_line(const char *es5, long line)
+{
+	static const char marker[] = "\n//# fmLines=";
+	const char *p = NULL, *q;
+	long gen = 0, orig = 0;
+
+	if (es5 == NULL || line <= 0)
+		return line;
+	for (q = es5; (q = strstr(q, marker)) != NULL; q++)
+		p = q;
+	if (p == NULL)
+		return line;
+	p += sizeof(marker) - 1;
+	while (*p != '\0' && *p != '\n') {
+		char *end;
+		long d = strtol(p, &end, 10), n = 1;
+
+		if (end == p)
+			break;
+		p = end;
+		if (*p == '*') {
+			n = strtol(p + 1, &end, 10);
+			p = end;
+		}
+		if (line - gen <= n)
+			return orig + d * (line - gen);
+		gen += n;
+		orig += d * n;
+		if (*p == ',')
+			p++;
+	}
+	return line;
+}
+
 /*
  * [ ... thrown ] -> [ ... text ]: a thrown string as it is, an Error as
  * "message" (or "Name: message" for other error types) plus the script
@@ -205,7 +242,8 @@ push_string_prop(duk_context *ctx, duk_idx_t obj, const char *key)
 static duk_ret_t
 format_thrown(duk_context *ctx, void *udata)
 {
-	const char *filename = udata, *name, *msg, *stack;
+	struct jsheap *h = udata;
+	const char *filename = h->filename, *name, *msg, *stack;
 	duk_idx_t thrown = duk_get_top_index(ctx);
 	long line = 0;
 
@@ -220,7 +258,7 @@ format_thrown(duk_context *ctx, void *udata)
 	msg = push_string_prop(ctx, thrown, "message");
 	stack = push_string_prop(ctx, thrown, "stack");
 	if (stack != NULL && filename != NULL)
-		line = stack_line(stack, filename);
+		line = jsenv_map_line(h->es5, stack_line(stack, filename));
 	if (name == NULL)
 		name = "Error";
 	if (msg == NULL)
@@ -251,6 +289,7 @@ jsheap_call(struct jsheap *h, duk_safe_call_function fn, void *udata,
 		return FM_ERR_INTERNAL;
 	}
 	top = duk_get_top(ctx);
+	h->filename = filename;
 	h->timed_out = false;
 	h->alloc_refused = false;
 	h->deadline_us = timeout_us > 0 ? time_mono_us() + timeout_us : 0;
@@ -288,8 +327,7 @@ jsheap_call(struct jsheap *h, duk_safe_call_function fn, void *udata,
 	}
 	/* A thrown object's getters run here, so give them a deadline. */
 	h->deadline_us = time_mono_us() + FORMAT_BUDGET_US;
-	rc = duk_safe_call(
-	    ctx, format_thrown, (void *)(uintptr_t)filename, 1, 1);
+	rc = duk_safe_call(ctx, format_thrown, h, 1, 1);
 	h->armed = false;
 	h->deadline_us = 0;
 	if (rc == DUK_EXEC_SUCCESS && duk_is_string(ctx, -1))

@@ -20,18 +20,27 @@
 
 #define JSENV_MIB ((size_t)1024 * 1024)
 
-/* Accounting and control block of one Duktape heap (its heap_udata). */
+#define JSHEAP_MAGIC 0x6a736870u /* "jshp" */
+
+/*
+ * Accounting and control block of one Duktape heap (its heap_udata).
+ * Every Duktape heap of the process must be made by jsheap_open: the
+ * Duktape build calls jsenv_timeout_check with each heap's udata.
+ */
 struct jsheap {
+	uint32_t magic; /* JSHEAP_MAGIC while open */
 	duk_context *ctx;
-	size_t used;         /* bytes held through the allocator */
-	size_t cap;          /* allocations beyond this are refused */
-	size_t peak;         /* highest used */
-	int64_t deadline_us; /* time_mono_us() limit of this call; 0: none */
-	bool timed_out;      /* jsenv_timeout_check fired this call */
-	bool alloc_refused;  /* an allocation hit cap this call */
-	bool broken;         /* a fatal error: ctx must not be used again */
-	bool armed;          /* fatal_jmp is set */
-	jmp_buf fatal_jmp;   /* where the fatal handler jumps */
+	size_t used;          /* bytes held through the allocator */
+	size_t cap;           /* allocations beyond this are refused */
+	size_t peak;          /* highest used */
+	int64_t deadline_us;  /* time_mono_us() limit of this call; 0: none */
+	bool timed_out;       /* jsenv_timeout_check fired this call */
+	bool alloc_refused;   /* an allocation hit cap this call */
+	bool broken;          /* a fatal error: ctx must not be used again */
+	bool armed;           /* fatal_jmp is set */
+	const char *filename; /* script of the running call (messages) */
+	const char *es5;      /* its transpiled text (line table); or NULL */
+	jmp_buf fatal_jmp;    /* where the fatal handler jumps */
 };
 
 /* A growing byte buffer (xrealloc: aborts on out-of-memory). */
@@ -109,11 +118,18 @@ void jsheap_close(struct jsheap *h);
  * on the stack. A thrown value becomes *err_out (new) and FM_ERR_JS, or
  * FM_ERR_TIMEOUT / FM_ERR_NOMEM when a limit was hit; a fatal error marks
  * the heap broken and gives FM_ERR_INTERNAL. filename (may be NULL) picks
- * the script frame for error locations.
+ * the script frame for error locations; set h->es5 to the script's text
+ * beforehand to have them mapped to its own lines.
  */
 FM_MUST_CHECK enum fm_err jsheap_call(struct jsheap *h,
     duk_safe_call_function fn, void *udata, int64_t timeout_us,
     const char *filename, char **err_out);
+
+/*
+ * The script line of line in es5, from the "//# fmLines=" table
+ * transpile.js appends; line itself when there is none.
+ */
+long jsenv_map_line(const char *es5, long line);
 
 /* The struct jsenv of a runtime heap (its heap_udata). */
 struct jsenv *jsenv_of(duk_context *ctx);

@@ -854,8 +854,10 @@ run(struct run_args *a, char **err_out)
 		return FM_ERR_INTERNAL;
 	}
 	run_begin(env, a->filename);
+	env->heap.es5 = a->es5;
 	rc = jsheap_call(&env->heap, run_script, a, env->lim.timeout_us,
 	    a->filename, err_out);
+	env->heap.es5 = NULL;
 	if (rc == FM_OK && a->soft_err != NULL) {
 		rc = FM_ERR_JS;
 		*err_out = a->soft_err;

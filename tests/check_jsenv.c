@@ -798,6 +798,20 @@ START_TEST(test_script_errors)
 	    "  throw { toString() { return 'custom'; } };\n}\n",
 	    FM_ERR_JS, "custom");
 	compile_fails(env, "throw 'top level';\n", FM_ERR_JS, "top level");
+	/* Locations are the script's own lines, though buble moves code. */
+	compile_fails(env,
+	    "const JOB_TYPE = {};\n"
+	    "class A {\n"
+	    "  constructor() { this.x = 1; }\n"
+	    "  get y() { return 2; }\n"
+	    "  static z() { return `${1}`; }\n"
+	    "}\n"
+	    "function compileJob(job) {\n"
+	    "  const { a = 1, b } = { b: new A().y };\n"
+	    "  for (const [k, v] of new Map([[a, b]])) { k + v; }\n"
+	    "  throw new Error('line ten');\n"
+	    "}\n",
+	    FM_ERR_JS, "line ten (inline.js:10)");
 
 	/* Syntax errors name the file and line. */
 	ck_assert_int_eq(jsenv_transpile("const a = 1;\nlet = = 2;\n",

@@ -11,7 +11,12 @@
  * over acorn's syntax tree routes every place that consumes an iterable
  * through __fm_iter(...), which returns arrays as they are and turns any
  * other iterable into an array. jsenv.c passes __fm_iter in when it runs
- * the result. The pass only inserts text, so line numbers do not move.
+ * the result. The pass only inserts text within lines.
+ *
+ * buble moves code between lines (a class becomes several statements),
+ * so the output ends with a comment "//# fmLines=" holding, for each of
+ * its lines, the script line it came from (deltas, runs as "d*n"); jsenv
+ * uses it to report errors at the script's own lines.
  */
 (function (buble, parser) {
 	"use strict";
@@ -230,12 +235,51 @@
 		    bareMessage(err) };
 	}
 
+	/*
+	 * The "//# fmLines=" table for code of n lines from buble's decoded
+	 * map (per output line, segments [column, source, line, column]);
+	 * an output line without a mapping keeps the line before it.
+	 */
+	function lineTable(map, n) {
+		var lines = map && map.mappings, out = [], prev = 0;
+		var last = null, count = 0, i, j, orig, d;
+
+		if (!Array.isArray(lines))
+			return "";
+		for (i = 0; i < n; i++) {
+			orig = 0;
+			for (j = 0; lines[i] && j < lines[i].length; j++) {
+				if (lines[i][j].length >= 4) {
+					orig = lines[i][j][2] + 1;
+					break;
+				}
+			}
+			if (orig === 0)
+				orig = prev > 0 ? prev : 1;
+			d = orig - prev;
+			prev = orig;
+			if (d === last) {
+				count++;
+				continue;
+			}
+			if (last !== null)
+				out.push(count > 1 ? last + "*" + count : String(last));
+			last = d;
+			count = 1;
+		}
+		if (last !== null)
+			out.push(count > 1 ? last + "*" + count : String(last));
+		return "\n//# fmLines=" + out.join(",");
+	}
+
 	return function transpile(source, filename) {
-		var rw = new Rewrite(source), code;
+		var rw = new Rewrite(source), code, out;
 
 		try {
 			rw.visit(parser.parse(source, PARSE_OPTIONS), null);
-			code = buble.transform(rw.toString(), BUBLE_OPTIONS).code;
+			out = buble.transform(rw.toString(), BUBLE_OPTIONS);
+			code = out.code;
+			code += lineTable(out.map, code.split("\n").length);
 		} catch (err) {
 			return failure(source, filename, err);
 		}
