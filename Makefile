@@ -80,18 +80,22 @@ run: all
 	./flamenco-manager -c $(CONF)
 
 flamenco-manager: $(OUT)/main.o $(LIBFM)
-	$(CC) -o $@ $^ $(MODE_LDFLAGS) $(PKG_LIBS) $(LDFLAGS)
+	@echo "  LD      $@"
+	@$(CC) -o $@ $^ $(MODE_LDFLAGS) $(PKG_LIBS) $(LDFLAGS)
 
 $(LIBFM): $(LIB_OBJS) $(GEN_OBJS) $(DUK_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 $(OUT)/%.o: src/%.c build/duktape/duk_config.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC      $@"
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(OUT)/gen/%.o: $(OUT)/gen/%.c
-	$(CC) $(ALL_CFLAGS) -Wno-overlength-strings -c -o $@ $<
+	@echo "  CC      $@"
+	@$(CC) $(ALL_CFLAGS) -Wno-overlength-strings -c -o $@ $<
 
 # Build-time tool that turns files into a C table (never linked in).
 build/embed: contrib/embed.c
@@ -125,7 +129,8 @@ build/duktape/duk_config.h: /usr/share/duktape/duk_config.h
 	sed -e 's|^/\* __OVERRIDE_DEFINES__ \*/|#define DUK_USE_INTERRUPT_COUNTER\n#define DUK_USE_EXEC_TIMEOUT_CHECK(udata) jsenv_timeout_check(udata)\nextern int jsenv_timeout_check(void *udata);\n&|' $< > $@
 
 $(DUK_OBJ): build/duktape/duk_config.h
-	$(CC) -O2 -g -std=c99 -w -fPIC -c -o $@ build/duktape/duktape.c
+	@echo "  CC      $@ (Duktape from duktape-dev)"
+	@$(CC) -O2 -g -std=c99 -w -fPIC -c -o $@ build/duktape/duktape.c
 
 # --- tests -------------------------------------------------------------
 
@@ -137,11 +142,13 @@ test-run: flamenco-manager-test $(TEST_BINS) check-spec check-format
 
 flamenco-manager-test: $(OUT)/flamenco-manager
 $(OUT)/flamenco-manager: $(OUT)/main.o $(LIBFM)
-	$(CC) -o $@ $^ $(MODE_LDFLAGS) $(PKG_LIBS) $(LDFLAGS)
+	@echo "  LD      $@"
+	@$(CC) -o $@ $^ $(MODE_LDFLAGS) $(PKG_LIBS) $(LDFLAGS)
 
 $(OUT)/tests/%: tests/%.c $(TEST_HELPERS) $(LIBFM)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests -DFM_SOURCE_DIR='"$(CURDIR)"' \
+	@echo "  CCLD    $@"
+	@$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests -DFM_SOURCE_DIR='"$(CURDIR)"' \
 	    -o $@ $< $(TEST_HELPERS) $(LIBFM) $(MODE_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
 
 asan: test
@@ -158,7 +165,16 @@ check-headers:
 	@for h in src/*.h; do echo "#include \"$$h\"" | \
 	    $(CC) $(BASE_CFLAGS) $(PKG_CFLAGS) -Isrc -fsyntax-only -x c - || exit 1; done
 
+BENCH_BINS = $(patsubst tests/bench/%.c,$(OUT)/bench/%,$(wildcard tests/bench/*.c))
+
+$(OUT)/bench/%: tests/bench/%.c $(LIBFM)
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBFM) $(MODE_LDFLAGS) $(PKG_LIBS)
+
 bench: all
+	@sh contrib/deps.sh bench
+	@$(MAKE) --no-print-directory $(BENCH_BINS) build/fm-worker-sim
 	@sh tests/bench/run.sh
 
 format:
@@ -177,3 +193,9 @@ clean:
 	rm -rf build flamenco-manager
 
 -include $(wildcard build/release/*.d build/asan/*.d)
+
+# Test tool: simulated Flamenco Workers (contrib/fm-worker-sim.c).
+build/fm-worker-sim: contrib/fm-worker-sim.c
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	@$(CC) -O2 -g $(WARN) -std=c11 -D_GNU_SOURCE -o $@ $< $(shell pkg-config --cflags --libs libcurl jansson) -pthread

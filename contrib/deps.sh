@@ -32,6 +32,12 @@ need_cmd git git
 need_cmd node nodejs
 need_cmd npm npm
 
+# Benchmarks drive the daemon with wrk.
+if [ "${1:-}" = bench ]; then
+	need_cmd wrk wrk
+	need_cmd python3 python3
+fi
+
 [ -z "$missing" ] && exit 0
 
 echo "installing missing packages:$missing"

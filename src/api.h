@@ -6,12 +6,19 @@
 #ifndef FM_API_H
 #define FM_API_H
 
+#include "fm.h"
 #include "router.h"
 
 struct req;
 struct fm_ctx;
 
 extern const struct route_table api_meta_routes;
+extern const struct route_table api_jobs_routes;
+extern const struct route_table api_worker_routes;
+
+/* Worker credentials check for ROUTE_WORKER_AUTH routes (api_worker.c). */
+enum fm_err api_worker_auth(
+    struct req *req, const char *user, const char *pass);
 
 /* Every table, for the HTTP server and --dump-routes. */
 extern const struct route_table *const api_all_routes[];

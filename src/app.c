@@ -8,14 +8,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "config.h"
+#include "housekeeping.h"
 #include "http.h"
+#include "jobc.h"
+#include "jobtypes.h"
+#include "jsenv.h"
 #include "log.h"
 #include "store.h"
+#include "store_status.h"
 #include "timeutil.h"
 #include "xmalloc.h"
+
+/* How long a submission may wait for a free compiler heap. */
+#define JOBC_MIN_WAIT_US (10 * 1000000LL)
+/* How stale the view of scripts_path may get. */
+#define JOBTYPES_RESCAN_US 1000000LL
 
 /* mkdir -p */
 static int
@@ -36,6 +47,50 @@ make_dirs(const char *path)
 		rc = -1;
 	free(p);
 	return rc;
+}
+
+/* Jobs caught mid-transition by a stop get their cascade run again. */
+static enum fm_err
+reapply_job_states(struct fm_ctx *ctx, char **err_out)
+{
+	struct status_ctx sc = { .cfg = ctx->cfg };
+	enum fm_err rc;
+
+	sc.conn = store_acquire(ctx->store);
+	rc = store_begin(sc.conn, true);
+	if (rc == FM_OK)
+		rc = store_status_reapply(&sc);
+	if (rc == FM_OK)
+		rc = store_commit(sc.conn);
+	store_release(ctx->store, sc.conn);
+	if (rc != FM_OK)
+		*err_out = xasprintf(
+		    "cannot re-apply job states: %s", fm_strerror(rc));
+	return rc;
+}
+
+/* The compiler pool and the job-type registry both load in background
+ * threads: the HTTP server is up long before JavaScript is. */
+static enum fm_err
+start_compiler(const struct fm_config *cfg, struct fm_ctx *ctx, char **err_out)
+{
+	struct jobc_options jo = {
+		.heaps = (int)cfg->compiler_heaps,
+		.heap_max_bytes = (size_t)cfg->compiler_heap_max_bytes,
+		.timeout_us = cfg->compile_timeout_us,
+		.wait_us = cfg->compile_timeout_us > JOBC_MIN_WAIT_US
+		    ? cfg->compile_timeout_us
+		    : JOBC_MIN_WAIT_US,
+	};
+	enum fm_err rc;
+
+	if (jo.heaps == 0)
+		jo.heaps = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if ((rc = jobc_new(&jo, &ctx->jobc, err_out)) != FM_OK)
+		return rc;
+	ctx->jobtypes =
+	    jobtypes_new(cfg->scripts_path, ctx->jobc, JOBTYPES_RESCAN_US);
+	return FM_OK;
 }
 
 enum fm_err
@@ -63,6 +118,11 @@ app_start(const struct fm_config *cfg, struct fm_app **app_out, char **err_out)
 	if (rc != FM_OK)
 		goto fail;
 
+	if ((rc = reapply_job_states(&app->ctx, err_out)) != FM_OK)
+		goto fail;
+	if ((rc = start_compiler(cfg, &app->ctx, err_out)) != FM_OK)
+		goto fail;
+
 	hc = (struct http_config){
 		.listen = cfg->listen,
 		.threads = (int)cfg->http_threads,
@@ -70,11 +130,13 @@ app_start(const struct fm_config *cfg, struct fm_app **app_out, char **err_out)
 		.tables = api_all_routes,
 		.ntables = api_all_routes_count,
 		.app = &app->ctx,
+		.auth = api_worker_auth,
 		.access_log = true,
 	};
 	rc = http_start(&hc, &app->http, err_out);
 	if (rc != FM_OK)
 		goto fail;
+	app->housekeeping = housekeeping_start(&app->ctx);
 	*app_out = app;
 	return FM_OK;
 fail:
@@ -94,6 +156,10 @@ app_stop(struct fm_app *app)
 	if (app == NULL)
 		return;
 	http_stop(app->http);
+	housekeeping_stop(app->housekeeping);
+	jobtypes_free(app->ctx.jobtypes);
+	jobc_free(app->ctx.jobc);
+	jsenv_transpile_shutdown();
 	store_close(app->ctx.store);
 	free(app);
 }

@@ -29,9 +29,12 @@ struct fm_ctx {
 	int64_t started_us;        /* wall clock at start-up */
 };
 
+struct housekeeping;
+
 struct fm_app {
 	struct fm_ctx ctx;
 	struct http_server *http;
+	struct housekeeping *housekeeping;
 };
 
 /*

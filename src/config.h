@@ -39,6 +39,7 @@ struct fm_config {
 	char *scripts_path;
 	char *log_level;
 	int64_t task_timeout_us;
+	int64_t timeout_check_interval_us;
 	int64_t worker_timeout_us;
 	int64_t database_check_period_us;
 	int64_t blocklist_threshold;

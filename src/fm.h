@@ -2,8 +2,11 @@
  * Project-wide basics: the one error space, assertions that stay on in
  * release builds, and small attribute macros.
  *
- * Lock order (take in this order, never hold one across sqlite3_step,
- * duk_pcall or an MHD call): jobc pool mutex, store pool mutex, log mutex.
+ * Locks: the store's write lock is held for a whole write transaction (one
+ * writer at a time); every other lock (store pool, jobc pool, job-type
+ * registry) is a leaf, held only around its own bookkeeping and never
+ * across sqlite3_step, duk_pcall or an MHD call. Never wait for a
+ * compiler heap while holding the write lock.
  */
 #ifndef FM_H
 #define FM_H

@@ -51,8 +51,8 @@ struct req {
 	int64_t start_us;
 	int64_t content_length;
 	int status; /* 0 until a reply is queued */
-	int64_t worker_id;
-	char worker_uuid[40];
+	void *auth;
+	void (*auth_free)(void *);
 	char client_ip[INET6_ADDRSTRLEN];
 	struct {
 		char *name, *value;
@@ -153,22 +153,17 @@ req_client_ip(struct req *req)
 }
 
 void
-req_set_worker(struct req *req, int64_t worker_id, const char *uuid)
+req_set_auth(struct req *req, void *data, void (*free_fn)(void *))
 {
-	req->worker_id = worker_id;
-	snprintf(req->worker_uuid, sizeof(req->worker_uuid), "%s", uuid);
+	FM_ASSERT(req->auth == NULL);
+	req->auth = data;
+	req->auth_free = free_fn;
 }
 
-int64_t
-req_worker_id(struct req *req)
+void *
+req_auth(struct req *req)
 {
-	return req->worker_id;
-}
-
-const char *
-req_worker_uuid(struct req *req)
-{
-	return req->worker_uuid;
+	return req->auth;
 }
 
 void
@@ -446,6 +441,8 @@ req_free(struct req *req)
 		free(req->headers[i].name);
 		free(req->headers[i].value);
 	}
+	if (req->auth_free != NULL)
+		req->auth_free(req->auth);
 	json_decref(req->json);
 	free(req->body);
 	free(req);
@@ -629,9 +626,7 @@ http_start(
 	    srv, MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
 	    MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024,
-	    MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		*err_out =
 		    xasprintf("cannot start HTTP server on %s", cfg->listen);

@@ -22,7 +22,7 @@ struct http_server;
 /*
  * Checks worker credentials for ROUTE_WORKER_AUTH routes. user and pass
  * come from HTTP Basic (NULL when absent). On success it must call
- * req_set_worker(); any error answers 403.
+ * req_set_auth(); any error answers 403.
  */
 typedef enum fm_err (*http_auth_fn)(
     struct req *req, const char *user, const char *pass);
@@ -74,10 +74,12 @@ int64_t req_content_length(struct req *req);
 /* The client's IP address as text. */
 const char *req_client_ip(struct req *req);
 
-/* Worker identity set by the auth callback. */
-void req_set_worker(struct req *req, int64_t worker_id, const char *uuid);
-int64_t req_worker_id(struct req *req);
-const char *req_worker_uuid(struct req *req);
+/*
+ * The identity the auth callback established: data is owned by the
+ * request from then on and released with free_fn when it completes.
+ */
+void req_set_auth(struct req *req, void *data, void (*free_fn)(void *));
+void *req_auth(struct req *req);
 
 /* Add a header to the reply that will be sent (before replying). */
 void req_add_header(struct req *req, const char *name, const char *value);

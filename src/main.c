@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "app.h"
+#include "cli_compile.h"
 #include "config.h"
 #include "log.h"
 #include "timeutil.h"
@@ -27,6 +28,7 @@ usage(FILE *out)
 	fprintf(out,
 	    "usage: flamenco-manager [-c FILE] [--listen ADDR] "
 	    "[--database PATH]\n"
+	    "       flamenco-manager [-c FILE] compile TYPE|SCRIPT.js JOB.json\n"
 	    "       flamenco-manager --help-config | --version | "
 	    "--dump-routes\n"
 	    "\n"
@@ -131,7 +133,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc &&
+	    !(argc - optind == 3 && strcmp(argv[optind], "compile") == 0)) {
 		usage(stderr);
 		return 2;
 	}

@@ -8,6 +8,8 @@
 
 const struct route_table *const api_all_routes[] = {
 	&api_meta_routes,
+	&api_jobs_routes,
+	&api_worker_routes,
 };
 
 const size_t api_all_routes_count = nitems(api_all_routes);

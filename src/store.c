@@ -25,12 +25,19 @@ struct stmt_slot {
 
 struct store_conn {
 	sqlite3 *db;
+	struct store *store;
 	bool in_tx;
+	bool writing; /* holds store->write_lock */
 	struct store_conn *next_free;
 	struct stmt_slot cache[STMT_CACHE_SIZE];
 };
 
 struct store {
+	/*
+	 * Writers queue here rather than in SQLite's busy handler, which
+	 * sleeps in steps of milliseconds: one writer at a time, in-process.
+	 */
+	pthread_mutex_t write_lock;
 	pthread_mutex_t lock;
 	pthread_cond_t available;
 	struct store_conn *conns;
@@ -147,11 +154,14 @@ store_open(
 
 	store = xcalloc(1, sizeof(*store));
 	pthread_mutex_init(&store->lock, NULL);
+	pthread_mutex_init(&store->write_lock, NULL);
 	pthread_cond_init(&store->available, NULL);
 	store->conns = xcalloc((size_t)nconns, sizeof(*store->conns));
 	store->nconns = nconns;
 	store->conns[0].db = db;
 	db = NULL;
+	for (int i = 0; i < nconns; i++)
+		store->conns[i].store = store;
 	for (int i = 1; i < nconns; i++)
 		if ((rc = conn_open(path, &store->conns[i].db, err_out)) !=
 		    FM_OK)
@@ -184,6 +194,7 @@ store_close(struct store *store)
 	for (int i = 0; i < store->nconns; i++)
 		conn_close(&store->conns[i]);
 	pthread_mutex_destroy(&store->lock);
+	pthread_mutex_destroy(&store->write_lock);
 	pthread_cond_destroy(&store->available);
 	free(store->conns);
 	free(store);
@@ -206,8 +217,15 @@ store_acquire(struct store *store)
 void
 store_release(struct store *store, struct store_conn *conn)
 {
+	sqlite3_stmt *st;
+
 	if (conn == NULL)
 		return;
+	/* A statement left mid-result would pin an old read snapshot. */
+	for (st = sqlite3_next_stmt(conn->db, NULL); st != NULL;
+	     st = sqlite3_next_stmt(conn->db, st))
+		if (sqlite3_stmt_busy(st))
+			sqlite3_reset(st);
 	if (conn->in_tx)
 		store_rollback(conn);
 	pthread_mutex_lock(&store->lock);
@@ -250,15 +268,30 @@ store_exec(struct store_conn *conn, const char *sql)
 	    conn, sqlite3_exec(conn->db, sql, NULL, NULL, NULL), sql);
 }
 
+static void
+end_write(struct store_conn *conn)
+{
+	if (conn->writing) {
+		conn->writing = false;
+		pthread_mutex_unlock(&conn->store->write_lock);
+	}
+}
+
 enum fm_err
 store_begin(struct store_conn *conn, bool write)
 {
 	enum fm_err rc;
 
 	FM_ASSERT(!conn->in_tx);
+	if (write) {
+		pthread_mutex_lock(&conn->store->write_lock);
+		conn->writing = true;
+	}
 	rc = store_exec(conn, write ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
 	if (rc == FM_OK)
 		conn->in_tx = true;
+	else
+		end_write(conn);
 	return rc;
 }
 
@@ -274,6 +307,7 @@ store_commit(struct store_conn *conn)
 		return rc;
 	}
 	conn->in_tx = false;
+	end_write(conn);
 	return FM_OK;
 }
 
@@ -285,6 +319,7 @@ store_rollback(struct store_conn *conn)
 	if (sqlite3_get_autocommit(conn->db) == 0)
 		sqlite3_exec(conn->db, "ROLLBACK", NULL, NULL, NULL);
 	conn->in_tx = false;
+	end_write(conn);
 }
 
 sqlite3_stmt *

@@ -151,12 +151,20 @@ test_http(const struct test_server *ts, const char *method, const char *path,
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
 		    body_len < 0 ? (long)strlen(body) : body_len);
-		hdrs =
-		    curl_slist_append(hdrs, "Content-Type: application/json");
+		if (extra_header == NULL ||
+		    strstr(extra_header, "Content-Type:") == NULL)
+			hdrs = curl_slist_append(
+			    hdrs, "Content-Type: application/json");
 	}
 	hdrs = curl_slist_append(hdrs, "Expect:");
-	if (extra_header != NULL)
-		hdrs = curl_slist_append(hdrs, extra_header);
+	if (extra_header != NULL) {
+		char *copy = xstrdup(extra_header), *save = NULL;
+
+		for (char *line = strtok_r(copy, "\n", &save); line != NULL;
+		     line = strtok_r(NULL, "\n", &save))
+			hdrs = curl_slist_append(hdrs, line);
+		free(copy);
+	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &bbuf);

@@ -46,7 +46,8 @@ struct test_response {
 
 /*
  * One HTTP request to the test server. body may be NULL; body_len -1 means
- * strlen(body). extra_header (may be NULL) is one "Name: value" line.
+ * strlen(body). extra_header (may be NULL) holds "Name: value" lines
+ * separated by newlines; a Content-Type there replaces the JSON one.
  */
 void test_http(const struct test_server *ts, const char *method,
     const char *path, const char *body, long body_len, const char *extra_header,

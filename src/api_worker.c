@@ -1,0 +1,693 @@
+/*
+ * The worker side of the API (facts 2): registration, sign-on/off, state
+ * polling, task requests, task updates, may-i-run and output uploads.
+ * Status codes and the order of checks follow the Flamenco Worker's
+ * expectations exactly: it treats anything but 204/409 on a task update
+ * as an error and retries forever.
+ */
+#include "api.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "config.h"
+#include "events.h"
+#include "http.h"
+#include "ids.h"
+#include "log.h"
+#include "scheduler.h"
+#include "state.h"
+#include "store.h"
+#include "store_internal.h"
+#include "store_status.h"
+#include "store_workers.h"
+#include "tasklog.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+
+#define MAX_NAME_LEN      255
+#define MAX_LOG_CHUNK     (1 << 20)
+#define MAX_IMAGE_BYTES   26214400 /* 25 MiB, as Flamenco */
+#define MAX_IMAGE_PENDING 3        /* uploads processed at once */
+
+static atomic_int images_pending;
+
+static void
+worker_free(void *p)
+{
+	worker_clear(p);
+	free(p);
+}
+
+/* The http_auth_fn: Basic uuid:secret of a non-deleted worker. */
+enum fm_err
+api_worker_auth(struct req *req, const char *user, const char *pass)
+{
+	struct fm_ctx *ctx = req_app(req);
+	struct worker *w = xcalloc(1, sizeof(*w));
+	struct store_conn *conn = store_acquire(ctx->store);
+	enum fm_err rc = store_workers_auth(conn, user, pass, w);
+
+	store_release(ctx->store, conn);
+	if (rc != FM_OK) {
+		free(w);
+		return rc;
+	}
+	req_set_auth(req, w, worker_free);
+	return FM_OK;
+}
+
+static bool
+string_field(struct req *req, const char *key, bool required, const char **out)
+{
+	json_t *v = json_object_get(req_json(req), key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v)) {
+		if (!required)
+			return true;
+		http_reply_error(req, 400, "\"%s\" is required", key);
+		return false;
+	}
+	if (!json_is_string(v)) {
+		http_reply_error(req, 400, "\"%s\" must be a string", key);
+		return false;
+	}
+	*out = json_string_value(v);
+	return true;
+}
+
+static bool
+types_field(struct req *req, char **csv_out)
+{
+	json_t *v = json_object_get(req_json(req), "supported_task_types");
+	size_t i;
+	json_t *t;
+
+	*csv_out = NULL;
+	if (!json_is_array(v)) {
+		http_reply_error(req, 400,
+		    "\"supported_task_types\" must be an array of strings");
+		return false;
+	}
+	json_array_foreach(v, i, t)
+	{
+		if (!json_is_string(t)) {
+			http_reply_error(req, 400,
+			    "\"supported_task_types\" must be an array of "
+			    "strings");
+			return false;
+		}
+	}
+	*csv_out = store_workers_join_types(v);
+	return true;
+}
+
+static bool
+valid_secret(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 16 && n <= 256;
+}
+
+static enum fm_err
+register_worker(struct req *req)
+{
+	struct fm_ctx *ctx = req_app(req);
+	const char *name, *secret, *platform;
+	char uuid[ID_UUID_LEN + 1], *types = NULL;
+	struct store_conn *conn;
+	enum fm_err rc;
+
+	if (!json_is_object(req_json(req)))
+		return http_reply_error(req, 400, "expected a JSON object");
+	if (!string_field(req, "name", true, &name) ||
+	    !string_field(req, "secret", true, &secret) ||
+	    !string_field(req, "platform", true, &platform) ||
+	    !types_field(req, &types))
+		return FM_OK;
+	if (name[0] == '\0' || strlen(name) > MAX_NAME_LEN) {
+		free(types);
+		return http_reply_error(
+		    req, 400, "\"name\" must be 1 to %d bytes", MAX_NAME_LEN);
+	}
+	if (!valid_secret(secret)) {
+		free(types);
+		return http_reply_error(
+		    req, 400, "\"secret\" must be 16 to 256 characters");
+	}
+	conn = store_acquire(ctx->store);
+	rc = store_begin(conn, true);
+	if (rc == FM_OK)
+		rc = store_workers_register(conn, name, secret, platform, types,
+		    req_client_ip(req), uuid);
+	if (rc == FM_OK)
+		rc = store_commit(conn);
+	store_release(ctx->store, conn);
+	if (rc == FM_OK) {
+		log_info("worker %s registered as %s from %s", name, uuid,
+		    req_client_ip(req));
+		rc = http_reply_json(req, 200,
+		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O}", "uuid",
+		        uuid, "name", name, "address", req_client_ip(req),
+		        "status", "", "platform", platform, "software", "",
+		        "supported_task_types",
+		        json_object_get(
+		            req_json(req), "supported_task_types")));
+	}
+	free(types);
+	return rc;
+}
+
+/* Run fn in a write transaction with the authenticated worker. */
+static enum fm_err
+in_tx(struct req *req,
+    enum fm_err (*fn)(struct req *, const struct status_ctx *, struct worker *))
+{
+	struct fm_ctx *ctx = req_app(req);
+	struct status_ctx sc = { .cfg = ctx->cfg };
+	enum fm_err rc;
+
+	sc.conn = store_acquire(ctx->store);
+	rc = store_begin(sc.conn, true);
+	if (rc == FM_OK)
+		rc = fn(req, &sc, req_auth(req));
+	if (rc == FM_OK)
+		rc = store_commit(sc.conn);
+	else
+		store_rollback(sc.conn);
+	store_release(ctx->store, sc.conn);
+	return rc;
+}
+
+/* The status a worker should be in now: a pending request or its sleep
+ * schedule's verdict. */
+static enum fm_err
+initial_status(const struct status_ctx *sc, const struct worker *w,
+    enum worker_status *out)
+{
+	if (w->has_request) {
+		*out = w->status_requested;
+		return FM_OK;
+	}
+	return store_workers_schedule_verdict(sc->conn, w->id, out);
+}
+
+static enum fm_err
+do_sign_on(struct req *req, const struct status_ctx *sc, struct worker *w)
+{
+	const char *name, *software;
+	json_t *restart = json_object_get(req_json(req), "can_restart");
+	enum worker_status initial;
+	char *types = NULL;
+	enum fm_err rc;
+
+	if (!json_is_object(req_json(req)))
+		return http_reply_error(req, 400, "expected a JSON object");
+	if (!string_field(req, "name", true, &name) ||
+	    !string_field(req, "software_version", true, &software) ||
+	    !types_field(req, &types))
+		return FM_OK;
+	if (restart != NULL && !json_is_boolean(restart)) {
+		free(types);
+		return http_reply_error(
+		    req, 400, "\"can_restart\" must be a boolean");
+	}
+	rc = store_workers_sign_on(sc->conn, w->id, name, types, software,
+	    json_is_true(restart), req_client_ip(req));
+	free(types);
+	if (rc == FM_OK)
+		rc = initial_status(sc, w, &initial);
+	if (rc != FM_OK)
+		return rc;
+	log_info(
+	    "worker %s (%s) signed on, software %s", name, w->uuid, software);
+	return http_reply_json(req, 200,
+	    json_pack("{s:s}", "status_requested",
+	        state_worker_status_name(initial)));
+}
+
+static enum fm_err
+sign_on(struct req *req)
+{
+	return in_tx(req, do_sign_on);
+}
+
+static enum fm_err
+do_sign_off(struct req *req, const struct status_ctx *sc, struct worker *w)
+{
+	enum fm_err rc;
+
+	rc = store_workers_set_status(
+	    sc->conn, w->id, WORKER_STATUS_OFFLINE, false);
+	if (rc != FM_OK)
+		return rc;
+	/* Remember an awake/asleep state so the next sign-on restores it. */
+	if (w->has_request &&
+	    (w->status_requested == WORKER_STATUS_OFFLINE ||
+	        w->status_requested == WORKER_STATUS_RESTART))
+		rc = store_workers_set_request(
+		    sc->conn, w->id, false, WORKER_STATUS_REGISTERED, false);
+	else if (!w->has_request &&
+	    (w->status == WORKER_STATUS_AWAKE ||
+	        w->status == WORKER_STATUS_ASLEEP))
+		rc = store_workers_set_request(
+		    sc->conn, w->id, true, w->status, false);
+	if (rc == FM_OK)
+		rc =
+		    store_status_requeue_worker(sc, w->id, "worker signed off");
+	if (rc != FM_OK)
+		return rc;
+	events_worker_status(
+	    w->uuid, state_worker_status_name(w->status), "offline");
+	log_info("worker %s (%s) signed off", w->name, w->uuid);
+	return http_reply_empty(req, 204);
+}
+
+static enum fm_err
+sign_off(struct req *req)
+{
+	return in_tx(req, do_sign_off);
+}
+
+static enum fm_err
+do_state(struct req *req, const struct status_ctx *sc, struct worker *w)
+{
+	enum fm_err rc = store_workers_seen(sc->conn, w);
+
+	if (rc != FM_OK)
+		return rc;
+	if (!w->has_request)
+		return http_reply_empty(req, 204);
+	return http_reply_json(req, 200,
+	    json_pack("{s:s}", "status_requested",
+	        state_worker_status_name(w->status_requested)));
+}
+
+static enum fm_err
+worker_state(struct req *req)
+{
+	return in_tx(req, do_state);
+}
+
+static enum fm_err
+do_state_changed(struct req *req, const struct status_ctx *sc, struct worker *w)
+{
+	const char *text;
+	enum worker_status s;
+	bool clear;
+	enum fm_err rc;
+
+	if (!json_is_object(req_json(req)))
+		return http_reply_error(req, 400, "expected a JSON object");
+	if (!string_field(req, "status", true, &text))
+		return FM_OK;
+	if (state_worker_status_parse(text, &s) != FM_OK ||
+	    s == WORKER_STATUS_REGISTERED)
+		return http_reply_error(
+		    req, 400, "unknown worker status \"%s\"", text);
+	clear = !w->has_request || w->status_requested == s;
+	rc = store_workers_set_status(sc->conn, w->id, s, clear);
+	if (rc == FM_OK && w->status == WORKER_STATUS_AWAKE &&
+	    s != WORKER_STATUS_AWAKE)
+		rc = store_status_requeue_worker(
+		    sc, w->id, "worker is no longer awake");
+	if (rc != FM_OK)
+		return rc;
+	events_worker_status(
+	    w->uuid, state_worker_status_name(w->status), text);
+	log_info("worker %s (%s) is now %s", w->name, w->uuid, text);
+	return http_reply_empty(req, 204);
+}
+
+static enum fm_err
+state_changed(struct req *req)
+{
+	return in_tx(req, do_state_changed);
+}
+
+static enum fm_err
+do_schedule(struct req *req, const struct status_ctx *sc, struct worker *w)
+{
+	json_t *assigned;
+	enum fm_err rc = store_workers_seen(sc->conn, w);
+
+	if (rc != FM_OK)
+		return rc;
+	if (w->has_request)
+		return http_reply_json(req, 423,
+		    json_pack("{s:s}", "status_requested",
+		        state_worker_status_name(w->status_requested)));
+	if (w->status != WORKER_STATUS_AWAKE)
+		return http_reply_error(req, 409,
+		    "worker is in state \"%s\", requires state \"awake\" to "
+		    "get a task",
+		    state_worker_status_name(w->status));
+	rc = scheduler_assign(sc, w, &assigned);
+	if (rc == FM_ERR_NOTFOUND)
+		return http_reply_empty(req, 204);
+	if (rc != FM_OK)
+		return rc;
+	log_info("task %s assigned to worker %s (%s)",
+	    json_string_value(json_object_get(assigned, "uuid")), w->name,
+	    w->uuid);
+	return http_reply_json(req, 200, assigned);
+}
+
+static enum fm_err
+schedule_task(struct req *req)
+{
+	return in_tx(req, do_schedule);
+}
+
+/* Load the task of the {task_id} path; replies 400/404 itself. */
+static bool
+load_path_task(struct req *req, const struct status_ctx *sc, struct task_row *t,
+    enum fm_err *rc)
+{
+	const char *id = req_param(req, "task_id");
+
+	*rc = FM_OK;
+	if (!ids_valid_uuid(id)) {
+		http_reply_error(req, 400, "task ID not valid");
+		return false;
+	}
+	*rc = store_status_load_task(sc->conn, id, t);
+	if (*rc == FM_ERR_NOTFOUND) {
+		*rc = FM_OK;
+		http_reply_error(req, 404, "task %s does not exist", id);
+		return false;
+	}
+	return *rc == FM_OK;
+}
+
+static const char sql_task_progress[] =
+    "UPDATE tasks SET activity = coalesce(?2, activity), "
+    "steps_completed = coalesce(max(0, min(?3, steps_total)), "
+    "steps_completed), last_touched_at = ?4, updated_at = ?4 "
+    "WHERE id = ?1";
+/* The same without moving last_touched_at, whose index then stays put. */
+static const char sql_task_progress_untouched[] =
+    "UPDATE tasks SET activity = coalesce(?2, activity), "
+    "steps_completed = coalesce(max(0, min(?3, steps_total)), "
+    "steps_completed), updated_at = ?4 WHERE id = ?1";
+
+/* Like last_seen_at: task timeouts are minutes, a second is plenty. */
+#define TOUCH_GRANULARITY_US 1000000
+
+static enum fm_err
+do_task_update(struct req *req, const struct status_ctx *sc, struct worker *w)
+{
+	json_t *body = req_json(req);
+	json_t *steps = json_object_get(body, "steps_completed");
+	const char *status_text, *activity, *logtext;
+	enum task_status new_status = TASK_STATUS_ACTIVE;
+	struct task_row t;
+	sqlite3_stmt *st;
+	enum fm_err rc;
+
+	if (!json_is_object(body))
+		return http_reply_error(req, 400, "expected a JSON object");
+	if (!string_field(req, "taskStatus", false, &status_text) ||
+	    !string_field(req, "activity", false, &activity) ||
+	    !string_field(req, "log", false, &logtext))
+		return FM_OK;
+	if (steps != NULL && !json_is_null(steps) && !json_is_integer(steps))
+		return http_reply_error(
+		    req, 400, "\"steps_completed\" must be an integer");
+	if (status_text != NULL &&
+	    (state_task_status_parse(status_text, &new_status) != FM_OK ||
+	        !state_task_status_worker_may_send(new_status)))
+		return http_reply_error(req, 400,
+		    "workers may not set task status \"%s\"", status_text);
+	if (logtext != NULL && strlen(logtext) > MAX_LOG_CHUNK)
+		return http_reply_error(
+		    req, 413, "log chunk larger than %d bytes", MAX_LOG_CHUNK);
+	if (!load_path_task(req, sc, &t, &rc))
+		return rc;
+	if (t.worker_id != w->id)
+		return http_reply_error(
+		    req, 409, "task %s is not assigned to this worker", t.uuid);
+
+	/* A log that cannot be written fails the update, so the worker
+	 * keeps it and sends it again rather than losing it. */
+	if (logtext != NULL && logtext[0] != '\0' &&
+	    (rc = tasklog_append(sc->cfg->local_manager_storage_path,
+	         t.job_uuid, t.uuid, logtext, strlen(logtext))) != FM_OK)
+		return rc;
+	st = store_stmt(sc->conn,
+	    time_now_us() - t.last_touched_us >= TOUCH_GRANULARITY_US
+	        ? sql_task_progress
+	        : sql_task_progress_untouched);
+	if (st == NULL)
+		return FM_ERR_DB;
+	sqlite3_bind_int64(st, 1, t.id);
+	if (activity != NULL)
+		sqlite3_bind_text(st, 2, activity, -1, SQLITE_STATIC);
+	if (json_is_integer(steps))
+		sqlite3_bind_int64(st, 3, json_integer_value(steps));
+	sqlite3_bind_int64(st, 4, time_now_us());
+	rc = sqlite3_step(st) == SQLITE_DONE
+	    ? FM_OK
+	    : store_error(sc->conn, sqlite3_errcode(store_db(sc->conn)),
+	          "updating a task");
+	sqlite3_reset(st);
+	if (rc == FM_OK && status_text != NULL && new_status != t.status)
+		rc = new_status == TASK_STATUS_FAILED
+		    ? store_status_task_failed(sc, &t, w)
+		    : store_status_task(sc, &t, new_status, NULL);
+	if (rc == FM_OK)
+		rc = store_workers_seen(sc->conn, w);
+	if (rc != FM_OK)
+		return rc;
+	return http_reply_empty(req, 204);
+}
+
+static enum fm_err
+task_update(struct req *req)
+{
+	return in_tx(req, do_task_update);
+}
+
+static const char sql_touch_task[] =
+    "UPDATE tasks SET last_touched_at = ?2 WHERE id = ?1";
+
+static enum fm_err
+do_may_i_run(struct req *req, const struct status_ctx *sc, struct worker *w)
+{
+	const char *id = req_param(req, "task_id");
+	struct task_row t;
+	sqlite3_stmt *st;
+	char reason[128];
+	enum fm_err rc;
+
+	if (!ids_valid_uuid(id))
+		return http_reply_error(req, 400, "task ID not valid");
+	if ((rc = store_workers_seen(sc->conn, w)) != FM_OK)
+		return rc;
+	rc = store_status_load_task(sc->conn, id, &t);
+	if (rc == FM_ERR_NOTFOUND)
+		return http_reply_json(req, 200,
+		    json_pack("{s:b, s:s, s:b}", "mayKeepRunning", 0, "reason",
+		        "Task not found", "statusChangeRequested", 0));
+	if (rc != FM_OK)
+		return rc;
+	if (w->has_request && !w->lazy)
+		return http_reply_json(req, 200,
+		    json_pack("{s:b, s:s, s:b}", "mayKeepRunning", 0, "reason",
+		        "worker status change requested",
+		        "statusChangeRequested", 1));
+	if (t.worker_id != w->id)
+		return http_reply_json(req, 200,
+		    json_pack("{s:b, s:s, s:b}", "mayKeepRunning", 0, "reason",
+		        "task not assigned to this worker",
+		        "statusChangeRequested", 0));
+	if (t.status != TASK_STATUS_ACTIVE) {
+		snprintf(reason, sizeof(reason),
+		    "task is in non-runnable status \"%s\"",
+		    state_task_status_name(t.status));
+		return http_reply_json(req, 200,
+		    json_pack("{s:b, s:s, s:b}", "mayKeepRunning", 0, "reason",
+		        reason, "statusChangeRequested", 0));
+	}
+	if ((st = store_stmt(sc->conn, sql_touch_task)) == NULL)
+		return FM_ERR_DB;
+	sqlite3_bind_int64(st, 1, t.id);
+	sqlite3_bind_int64(st, 2, time_now_us());
+	rc = sqlite3_step(st) == SQLITE_DONE
+	    ? FM_OK
+	    : store_error(sc->conn, sqlite3_errcode(store_db(sc->conn)),
+	          "touching a task");
+	sqlite3_reset(st);
+	if (rc != FM_OK)
+		return rc;
+	return http_reply_json(req, 200,
+	    json_pack("{s:b, s:s, s:b}", "mayKeepRunning", 1, "reason", "",
+	        "statusChangeRequested", 0));
+}
+
+static enum fm_err
+may_i_run(struct req *req)
+{
+	return in_tx(req, do_may_i_run);
+}
+
+static const char sql_last_rendered[] =
+    "INSERT INTO last_rendereds (id, created_at, updated_at, job_id) "
+    "VALUES (1, ?2, ?2, ?1) ON CONFLICT (id) DO UPDATE SET "
+    "job_id = excluded.job_id, updated_at = excluded.updated_at";
+
+/* Keep the image as the job's last-rendered one (written atomically). */
+static enum fm_err
+save_image(const char *root, const char *job_uuid, const char *data, size_t len)
+{
+	char *dir = tasklog_job_dir(root, job_uuid);
+	char *parent = xasprintf("%s/job-%.4s", root, job_uuid);
+	char *tmp = xasprintf("%s/last-rendered.jpg~", dir);
+	char *path = xasprintf("%s/last-rendered.jpg", dir);
+	enum fm_err rc = FM_ERR_IO;
+	int fd;
+
+	mkdir(parent, 0755);
+	mkdir(dir, 0755);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		if (write(fd, data, len) == (ssize_t)len && close(fd) == 0 &&
+		    rename(tmp, path) == 0)
+			rc = FM_OK;
+		else
+			unlink(tmp);
+	}
+	if (rc != FM_OK)
+		log_error("cannot save last-rendered image in %s", dir);
+	free(dir);
+	free(parent);
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+static enum fm_err
+do_output(struct req *req, const struct status_ctx *sc, struct worker *w)
+{
+	const char *type = req_header(req, "Content-Type");
+	struct task_row t;
+	const char *data;
+	size_t len;
+	sqlite3_stmt *st;
+	enum fm_err rc;
+
+	if (req_content_length(req) <= 0)
+		return http_reply_error(req, 411,
+		    "Content-Length is required and must not be zero");
+	if (type == NULL ||
+	    (strncmp(type, "image/jpeg", 10) != 0 &&
+	        strncmp(type, "image/png", 9) != 0))
+		return http_reply_error(
+		    req, 415, "expected Content-Type image/jpeg or image/png");
+	if (!load_path_task(req, sc, &t, &rc))
+		return rc;
+	if ((rc = store_workers_seen(sc->conn, w)) != FM_OK)
+		return rc;
+	data = req_body(req, &len);
+	if ((rc = save_image(sc->cfg->local_manager_storage_path, t.job_uuid,
+	         data, len)) != FM_OK)
+		return rc;
+	if ((st = store_stmt(sc->conn, sql_last_rendered)) == NULL)
+		return FM_ERR_DB;
+	sqlite3_bind_int64(st, 1, t.job_id);
+	sqlite3_bind_int64(st, 2, time_now_us());
+	rc = sqlite3_step(st) == SQLITE_DONE
+	    ? FM_OK
+	    : store_error(sc->conn, sqlite3_errcode(store_db(sc->conn)),
+	          "recording the last-rendered job");
+	sqlite3_reset(st);
+	if (rc != FM_OK)
+		return rc;
+	return http_reply_empty(req, 202);
+}
+
+static enum fm_err
+output_produced(struct req *req)
+{
+	enum fm_err rc;
+
+	/* Flamenco queues at most a few images; more is refused, not
+	 * buffered without end. */
+	if (atomic_fetch_add(&images_pending, 1) >= MAX_IMAGE_PENDING) {
+		atomic_fetch_sub(&images_pending, 1);
+		return http_reply_error(req, 429,
+		    "too many images being processed, try again later");
+	}
+	rc = in_tx(req, do_output);
+	atomic_fetch_sub(&images_pending, 1);
+	return rc;
+}
+
+static const struct route routes[] = {
+	{
+	    .method = "POST",
+	    .pattern = "/api/v3/worker/register-worker",
+	    .fn = register_worker,
+	    .flags = ROUTE_JSON_BODY,
+	},
+	{
+	    .method = "POST",
+	    .pattern = "/api/v3/worker/sign-on",
+	    .fn = sign_on,
+	    .flags = ROUTE_JSON_BODY | ROUTE_WORKER_AUTH,
+	},
+	{
+	    .method = "POST",
+	    .pattern = "/api/v3/worker/sign-off",
+	    .fn = sign_off,
+	    .flags = ROUTE_WORKER_AUTH,
+	},
+	{
+	    .method = "GET",
+	    .pattern = "/api/v3/worker/state",
+	    .fn = worker_state,
+	    .flags = ROUTE_WORKER_AUTH,
+	},
+	{
+	    .method = "POST",
+	    .pattern = "/api/v3/worker/state-changed",
+	    .fn = state_changed,
+	    .flags = ROUTE_JSON_BODY | ROUTE_WORKER_AUTH,
+	},
+	{
+	    .method = "POST",
+	    .pattern = "/api/v3/worker/task",
+	    .fn = schedule_task,
+	    .flags = ROUTE_WORKER_AUTH,
+	},
+	{
+	    .method = "POST",
+	    .pattern = "/api/v3/worker/task/{task_id}",
+	    .fn = task_update,
+	    .flags = ROUTE_JSON_BODY | ROUTE_WORKER_AUTH,
+	    .max_body = 2 * MAX_LOG_CHUNK,
+	},
+	{
+	    .method = "GET",
+	    .pattern = "/api/v3/worker/task/{task_id}/may-i-run",
+	    .fn = may_i_run,
+	    .flags = ROUTE_WORKER_AUTH,
+	},
+	{
+	    .method = "POST",
+	    .pattern = "/api/v3/worker/task/{task_id}/output-produced",
+	    .fn = output_produced,
+	    .flags = ROUTE_WORKER_AUTH | ROUTE_RAW_BODY,
+	    .max_body = MAX_IMAGE_BYTES,
+	},
+};
+
+const struct route_table api_worker_routes = { routes, nitems(routes) };

@@ -1,0 +1,267 @@
+/*
+ * Periodic duties. Each row of the duty table has a first delay and an
+ * interval; the thread sleeps on a condition variable until the next one
+ * is due or it is told to stop.
+ */
+#include "housekeeping.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "config.h"
+#include "events.h"
+#include "log.h"
+#include "store.h"
+#include "store_internal.h"
+#include "store_status.h"
+#include "store_workers.h"
+#include "tasklog.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+
+struct duty {
+	const char *name;
+	enum fm_err (*fn)(struct fm_ctx *ctx);
+	int64_t first_us; /* after start */
+	int64_t every_us;
+	int64_t next_us; /* monotonic */
+};
+
+struct housekeeping {
+	struct fm_ctx *ctx;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stop;
+	struct duty duties[1];
+	size_t nduties;
+};
+
+static const char sql_timed_out_tasks[] =
+    "SELECT t.uuid, t.last_touched_at, coalesce(w.name, ''), "
+    "coalesce(w.uuid, '') FROM tasks t LEFT JOIN workers w "
+    "ON w.id = t.worker_id WHERE t.status = 'active' "
+    "AND t.last_touched_at <= ?1 LIMIT 1000";
+static const char sql_timed_out_workers[] =
+    "SELECT id, uuid, name, status FROM workers WHERE deleted_at IS NULL "
+    "AND status NOT IN ('error', 'offline', '') AND last_seen_at <= ?1 "
+    "LIMIT 1000";
+
+struct timed_out_task {
+	char uuid[ID_UUID_LEN + 1];
+	int64_t touched;
+	char *worker_name;
+	char worker_uuid[ID_UUID_LEN + 1];
+};
+
+static enum fm_err
+fail_timed_out_tasks(const struct status_ctx *sc, int64_t cutoff)
+{
+	sqlite3_stmt *st = store_stmt(sc->conn, sql_timed_out_tasks);
+	struct timed_out_task *list = NULL;
+	size_t n = 0;
+	enum fm_err rc = FM_OK;
+	int step;
+
+	if (st == NULL)
+		return FM_ERR_DB;
+	sqlite3_bind_int64(st, 1, cutoff);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xrealloc(list, (n + 1) * sizeof(*list));
+		snprintf(list[n].uuid, sizeof(list[n].uuid), "%s",
+		    sqlite3_column_text(st, 0));
+		list[n].touched = sqlite3_column_int64(st, 1);
+		list[n].worker_name =
+		    xstrdup((const char *)sqlite3_column_text(st, 2));
+		snprintf(list[n].worker_uuid, sizeof(list[n].worker_uuid), "%s",
+		    sqlite3_column_text(st, 3));
+		n++;
+	}
+	sqlite3_reset(st);
+	if (step != SQLITE_DONE)
+		rc = store_error(sc->conn, step, "finding timed-out tasks");
+	for (size_t i = 0; i < n; i++) {
+		struct task_row t;
+		char since[TIME_RFC3339_MAX];
+
+		if (rc == FM_OK)
+			rc = store_status_load_task(sc->conn, list[i].uuid, &t);
+		if (rc == FM_OK) {
+			time_format_rfc3339(
+			    list[i].touched, since, sizeof(since));
+			(void)tasklog_printf(
+			    sc->cfg->local_manager_storage_path, t.job_uuid,
+			    t.uuid,
+			    "Task timed out. It was assigned to worker %s "
+			    "(%s), but untouched since %s",
+			    list[i].worker_name, list[i].worker_uuid, since);
+			log_warn("task %s timed out on worker %s", t.uuid,
+			    list[i].worker_name);
+			rc = store_status_task(
+			    sc, &t, TASK_STATUS_FAILED, "Task timed out");
+		}
+		free(list[i].worker_name);
+	}
+	free(list);
+	return rc;
+}
+
+static enum fm_err
+error_timed_out_workers(const struct status_ctx *sc, int64_t cutoff)
+{
+	sqlite3_stmt *st = store_stmt(sc->conn, sql_timed_out_workers);
+	struct {
+		int64_t id;
+		char uuid[ID_UUID_LEN + 1];
+		char status[16];
+	} *ws = NULL;
+	size_t n = 0;
+	enum fm_err rc = FM_OK;
+	int step;
+
+	if (st == NULL)
+		return FM_ERR_DB;
+	sqlite3_bind_int64(st, 1, cutoff);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		ws = xrealloc(ws, (n + 1) * sizeof(*ws));
+		ws[n].id = sqlite3_column_int64(st, 0);
+		snprintf(ws[n].uuid, sizeof(ws[n].uuid), "%s",
+		    sqlite3_column_text(st, 1));
+		snprintf(ws[n].status, sizeof(ws[n].status), "%s",
+		    sqlite3_column_text(st, 3));
+		log_warn("worker %s (%s) timed out", sqlite3_column_text(st, 2),
+		    ws[n].uuid);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (step != SQLITE_DONE)
+		rc = store_error(sc->conn, step, "finding timed-out workers");
+	for (size_t i = 0; i < n && rc == FM_OK; i++) {
+		rc = store_workers_set_status(
+		    sc->conn, ws[i].id, WORKER_STATUS_ERROR, true);
+		if (rc == FM_OK)
+			rc = store_status_requeue_worker(
+			    sc, ws[i].id, "worker timed out");
+		if (rc == FM_OK)
+			events_worker_status(ws[i].uuid, ws[i].status, "error");
+	}
+	free(ws);
+	return rc;
+}
+
+enum fm_err
+housekeeping_check_timeouts(struct fm_ctx *ctx)
+{
+	const struct fm_config *cfg = ctx->cfg;
+	struct status_ctx sc = { .cfg = cfg };
+	int64_t now = time_now_us();
+	enum fm_err rc;
+
+	if (cfg->task_timeout_us == 0)
+		return FM_OK; /* 0 disables the whole checker, as Flamenco */
+	sc.conn = store_acquire(ctx->store);
+	rc = store_begin(sc.conn, true);
+	if (rc == FM_OK)
+		rc = fail_timed_out_tasks(&sc, now - cfg->task_timeout_us);
+	if (rc == FM_OK)
+		rc = error_timed_out_workers(&sc, now - cfg->worker_timeout_us);
+	if (rc == FM_OK)
+		rc = store_commit(sc.conn);
+	store_release(ctx->store, sc.conn);
+	return rc;
+}
+
+static void *
+housekeeping_main(void *arg)
+{
+	struct housekeeping *hk = arg;
+
+	pthread_mutex_lock(&hk->lock);
+	while (!hk->stop) {
+		int64_t now = time_mono_us(), next = INT64_MAX;
+		struct timespec ts;
+
+		for (size_t i = 0; i < hk->nduties; i++) {
+			struct duty *d = &hk->duties[i];
+
+			if (d->next_us <= now) {
+				enum fm_err rc;
+
+				pthread_mutex_unlock(&hk->lock);
+				rc = d->fn(hk->ctx);
+				pthread_mutex_lock(&hk->lock);
+				if (rc != FM_OK)
+					log_error("housekeeping %s: %s",
+					    d->name, fm_strerror(rc));
+				d->next_us = time_mono_us() + d->every_us;
+			}
+			if (d->next_us < next)
+				next = d->next_us;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = time_mono_us();
+		if (next > now) {
+			int64_t wait = next - now;
+
+			ts.tv_sec += (time_t)(wait / 1000000);
+			ts.tv_nsec += (long)(wait % 1000000) * 1000;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&hk->wake, &hk->lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&hk->lock);
+	return NULL;
+}
+
+struct housekeeping *
+housekeeping_start(struct fm_ctx *ctx)
+{
+	struct housekeeping *hk = xcalloc(1, sizeof(*hk));
+	int64_t now = time_mono_us();
+	pthread_condattr_t attr;
+
+	hk->ctx = ctx;
+	pthread_mutex_init(&hk->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&hk->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	/* Timeouts first run after workers had a worker_timeout to check in
+	 * with a restarted Manager. */
+	hk->duties[0] = (struct duty){
+		.name = "timeouts",
+		.fn = housekeeping_check_timeouts,
+		.first_us = ctx->cfg->worker_timeout_us,
+		.every_us = ctx->cfg->timeout_check_interval_us,
+	};
+	hk->nduties = 1;
+	for (size_t i = 0; i < hk->nduties; i++)
+		hk->duties[i].next_us = now + hk->duties[i].first_us;
+	if (pthread_create(&hk->thread, NULL, housekeeping_main, hk) != 0)
+		fatal("cannot start the housekeeping thread");
+	return hk;
+}
+
+void
+housekeeping_stop(struct housekeeping *hk)
+{
+	if (hk == NULL)
+		return;
+	pthread_mutex_lock(&hk->lock);
+	hk->stop = true;
+	pthread_cond_signal(&hk->wake);
+	pthread_mutex_unlock(&hk->lock);
+	pthread_join(hk->thread, NULL);
+	pthread_mutex_destroy(&hk->lock);
+	pthread_cond_destroy(&hk->wake);
+	free(hk);
+}

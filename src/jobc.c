@@ -1,0 +1,210 @@
+/*
+ * Compiler pool. Heaps are created by one loader thread each, so N heaps
+ * load in parallel and start-up does not wait for them; a caller that
+ * arrives before any heap is ready simply waits like it would for a busy
+ * pool. Scripts run in the borrowing thread: Duktape only needs one
+ * thread at a time per heap, not always the same one.
+ */
+#include "jobc.h"
+
+#include <errno.h>
+#include <string.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "jsenv.h"
+#include "log.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+
+struct jobc {
+	struct jobc_options opts;
+	struct jsenv_limits limits;
+
+	pthread_mutex_t lock; /* guards everything below */
+	pthread_cond_t available;
+	struct jsenv **idle; /* heaps ready to lend */
+	size_t nidle;
+	int nfailed; /* heaps that could not be created */
+
+	pthread_t *loaders;
+	int nloaders;
+	int64_t started_us;
+};
+
+static void
+give_back(struct jobc *jobc, struct jsenv *env)
+{
+	pthread_mutex_lock(&jobc->lock);
+	jobc->idle[jobc->nidle++] = env;
+	pthread_cond_signal(&jobc->available);
+	pthread_mutex_unlock(&jobc->lock);
+}
+
+static void *
+loader_main(void *arg)
+{
+	struct jobc *jobc = arg;
+	struct jsenv *env = jsenv_new(&jobc->limits);
+
+	if (env == NULL) {
+		log_error("job compiler: a JavaScript heap failed to load");
+		pthread_mutex_lock(&jobc->lock);
+		jobc->nfailed++;
+		pthread_cond_broadcast(&jobc->available);
+		pthread_mutex_unlock(&jobc->lock);
+		return NULL;
+	}
+	give_back(jobc, env);
+	pthread_mutex_lock(&jobc->lock);
+	if (jobc->nidle == (size_t)jobc->opts.heaps)
+		log_info("job compiler: %d heaps ready in %lld ms",
+		    jobc->opts.heaps,
+		    (long long)(time_mono_us() - jobc->started_us) / 1000);
+	pthread_mutex_unlock(&jobc->lock);
+	return NULL;
+}
+
+enum fm_err
+jobc_new(
+    const struct jobc_options *opts, struct jobc **jobc_out, char **err_out)
+{
+	struct jobc *jobc = xcalloc(1, sizeof(*jobc));
+
+	*jobc_out = NULL;
+	*err_out = NULL;
+	jobc->opts = *opts;
+	if (jobc->opts.heaps < 1)
+		jobc->opts.heaps = 1;
+	jobc->limits.max_heap_bytes = opts->heap_max_bytes;
+	jobc->limits.timeout_us = opts->timeout_us;
+	jobc->started_us = time_mono_us();
+	pthread_mutex_init(&jobc->lock, NULL);
+	pthread_cond_init(&jobc->available, NULL);
+	jobc->idle = xcalloc((size_t)jobc->opts.heaps, sizeof(*jobc->idle));
+	jobc->loaders =
+	    xcalloc((size_t)jobc->opts.heaps, sizeof(*jobc->loaders));
+	for (int i = 0; i < jobc->opts.heaps; i++) {
+		if (pthread_create(
+		        &jobc->loaders[i], NULL, loader_main, jobc) != 0) {
+			*err_out = xasprintf("cannot start a compiler thread: "
+			                     "%s",
+			    strerror(errno));
+			jobc_free(jobc);
+			return FM_ERR_INTERNAL;
+		}
+		jobc->nloaders++;
+	}
+	*jobc_out = jobc;
+	return FM_OK;
+}
+
+void
+jobc_free(struct jobc *jobc)
+{
+	if (jobc == NULL)
+		return;
+	for (int i = 0; i < jobc->nloaders; i++)
+		pthread_join(jobc->loaders[i], NULL);
+	for (size_t i = 0; i < jobc->nidle; i++)
+		jsenv_free(jobc->idle[i]);
+	free(jobc->idle);
+	free(jobc->loaders);
+	pthread_mutex_destroy(&jobc->lock);
+	pthread_cond_destroy(&jobc->available);
+	free(jobc);
+}
+
+static enum fm_err
+borrow(struct jobc *jobc, struct jsenv **env_out)
+{
+	struct timespec deadline;
+	enum fm_err rc = FM_OK;
+
+	*env_out = NULL;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += (time_t)(jobc->opts.wait_us / 1000000);
+	deadline.tv_nsec += (long)(jobc->opts.wait_us % 1000000) * 1000;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&jobc->lock);
+	while (jobc->nidle == 0) {
+		if (jobc->nfailed == jobc->opts.heaps) {
+			rc = FM_ERR_INTERNAL;
+			break;
+		}
+		if (pthread_cond_timedwait(&jobc->available, &jobc->lock,
+		        &deadline) == ETIMEDOUT &&
+		    jobc->nidle == 0) {
+			rc = FM_ERR_BUSY;
+			break;
+		}
+	}
+	if (rc == FM_OK)
+		*env_out = jobc->idle[--jobc->nidle];
+	pthread_mutex_unlock(&jobc->lock);
+	return rc;
+}
+
+/* Return a heap; one that broke is replaced so the pool keeps its size. */
+static void
+release(struct jobc *jobc, struct jsenv *env)
+{
+	if (jsenv_broken(env)) {
+		log_warn("job compiler: replacing a broken JavaScript heap");
+		jsenv_free(env);
+		env = jsenv_new(&jobc->limits);
+		if (env == NULL) {
+			pthread_mutex_lock(&jobc->lock);
+			jobc->nfailed++;
+			pthread_cond_broadcast(&jobc->available);
+			pthread_mutex_unlock(&jobc->lock);
+			return;
+		}
+	}
+	give_back(jobc, env);
+}
+
+enum fm_err
+jobc_transpile(struct jobc *jobc, const char *src, const char *filename,
+    char **es5_out, char **err_out)
+{
+	(void)jobc; /* the transpiler is one shared, serialised heap */
+	return jsenv_transpile(src, filename, es5_out, err_out);
+}
+
+enum fm_err
+jobc_describe(struct jobc *jobc, const char *es5, const char *filename,
+    json_t **jobtype_out, char **err_out)
+{
+	struct jsenv *env;
+	enum fm_err rc;
+
+	*jobtype_out = NULL;
+	*err_out = NULL;
+	if ((rc = borrow(jobc, &env)) != FM_OK)
+		return rc;
+	rc = jsenv_describe(env, es5, filename, jobtype_out, err_out);
+	release(jobc, env);
+	return rc;
+}
+
+enum fm_err
+jobc_compile(struct jobc *jobc, const char *es5, const char *filename,
+    json_t *job_in, json_t **job_out, char **err_out)
+{
+	struct jsenv *env;
+	enum fm_err rc;
+
+	*job_out = NULL;
+	*err_out = NULL;
+	if ((rc = borrow(jobc, &env)) != FM_OK)
+		return rc;
+	rc = jsenv_compile(env, es5, filename, job_in, job_out, err_out);
+	release(jobc, env);
+	return rc;
+}

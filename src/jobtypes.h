@@ -1,0 +1,67 @@
+/*
+ * The job-type registry: the built-in scripts embedded in the binary plus
+ * the *.js files of scripts_path (which override built-ins of the same
+ * type name). Each script is down-levelled and described once when it is
+ * loaded; the registry rescans scripts_path at most once per rescan
+ * interval, so edits apply without a restart and listing costs nothing.
+ *
+ * Readers get immutable snapshots: a struct jobtype stays valid until its
+ * reference is released, even if the file changes meanwhile.
+ */
+#ifndef FM_JOBTYPES_H
+#define FM_JOBTYPES_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fm.h"
+
+struct jobc;
+struct jobtypes;
+
+struct jobtype {
+	char *name;     /* type name: file stem, '_' -> '-' */
+	char *filename; /* where it came from, for messages */
+	char *es5;      /* the down-levelled script */
+	json_t *info;   /* AvailableJobType JSON, "etag" included */
+	char etag[41];  /* 40 hex chars of SHA-1 */
+	int refs;       /* atomic */
+};
+
+/*
+ * Create the registry and load it in a background thread, so start-up is
+ * not held up by JavaScript. scripts_path may be "" (built-ins only).
+ * jobc is borrowed and must outlive the registry.
+ */
+struct jobtypes *jobtypes_new(
+    const char *scripts_path, struct jobc *jobc, int64_t rescan_interval_us);
+
+/* Stop loading and free; NULL-safe. */
+void jobtypes_free(struct jobtypes *reg);
+
+/* Wait until the first load finished; FM_ERR_TIMEOUT after timeout_us. */
+FM_MUST_CHECK enum fm_err jobtypes_wait_ready(
+    struct jobtypes *reg, int64_t timeout_us);
+
+/*
+ * The body of GET /api/v3/jobs/types, {"job_types": [...]} sorted by name,
+ * as JSON text (new; caller frees).
+ */
+FM_MUST_CHECK enum fm_err jobtypes_list_json(
+    struct jobtypes *reg, char **text_out, size_t *len_out);
+
+/* A job type by name (new reference); FM_ERR_NOTFOUND when unknown. */
+FM_MUST_CHECK enum fm_err jobtypes_get(
+    struct jobtypes *reg, const char *name, struct jobtype **type_out);
+
+/* Release a reference from jobtypes_get(); NULL-safe. */
+void jobtype_release(struct jobtype *type);
+
+/* The etag of a JOB_TYPE-derived AvailableJobType (facts 4.2). */
+void jobtypes_etag(const json_t *info, char etag[41]);
+
+/* Build the AvailableJobType for name from a script's JOB_TYPE (new). */
+json_t *jobtypes_info_from_js(const char *name, const json_t *job_type);
+
+#endif

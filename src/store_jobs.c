@@ -1,0 +1,309 @@
+/*
+ * Job rows: insertion of a whole compiled job (job, tasks, dependencies)
+ * inside one write transaction, and job reads shaped for the API. Task
+ * dependencies are resolved from UUIDs to row ids through a hash table so
+ * a 100,000-task job stores in linear time.
+ */
+#include "store_jobs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store_internal.h"
+#include "timeutil.h"
+#include "uuidmap.h"
+#include "xmalloc.h"
+
+static const char sql_job_insert[] =
+    "INSERT INTO jobs (created_at, updated_at, uuid, name, job_type, "
+    "priority, status, activity, settings, metadata, "
+    "storage_shaman_checkout_id, worker_tag_id, steps_total) "
+    "VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, '', ?7, ?8, ?9, ?10, ?11)";
+static const char sql_task_insert[] =
+    "INSERT INTO tasks (created_at, updated_at, uuid, name, type, job_id, "
+    "index_in_job, priority, status, commands, steps_total, pending_deps) "
+    "VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?9, ?10)";
+static const char sql_dep_insert[] =
+    "INSERT OR IGNORE INTO task_dependencies (task_id, dependency_id) "
+    "VALUES (?1, ?2)";
+static const char sql_job_get[] =
+    "SELECT j.uuid, j.name, j.job_type, j.priority, j.status, j.activity, "
+    "j.created_at, j.updated_at, j.steps_completed, j.steps_total, "
+    "j.settings, j.metadata, t.uuid, j.storage_shaman_checkout_id, "
+    "j.delete_requested_at FROM jobs j "
+    "LEFT JOIN worker_tags t ON t.id = j.worker_tag_id WHERE j.uuid = ?1";
+/* A new job's tasks are all queued (see migration 0002). */
+static const char sql_job_counts_init[] =
+    "INSERT INTO job_task_counts (job_id, status, n) VALUES (?1, 'queued', ?2)";
+static const char sql_tag_id[] = "SELECT id FROM worker_tags WHERE uuid = ?1";
+
+/* Steps of a task: each command counts max(1, total_step_count). */
+static int64_t
+task_steps(const json_t *commands)
+{
+	int64_t total = 0;
+	size_t i;
+	json_t *cmd;
+
+	json_array_foreach(commands, i, cmd)
+	{
+		json_int_t n = json_integer_value(
+		    json_object_get(cmd, "total_step_count"));
+
+		total += n > 1 ? n : 1;
+	}
+	return total;
+}
+
+static enum fm_err
+step_done(struct store_conn *conn, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? FM_OK : store_error(conn, rc, what);
+}
+
+static void
+bind_json(sqlite3_stmt *st, int idx, const json_t *v, const char *dflt)
+{
+	char *text = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
+
+	if (text != NULL)
+		sqlite3_bind_text(st, idx, text, -1, free);
+	else
+		sqlite3_bind_text(st, idx, dflt, -1, SQLITE_STATIC);
+}
+
+static enum fm_err
+insert_tasks(struct store_conn *conn, int64_t job_id, const json_t *tasks,
+    int64_t created, struct uuid_map *map)
+{
+	sqlite3_stmt *st = store_stmt(conn, sql_task_insert);
+	size_t i;
+	json_t *task;
+	enum fm_err rc;
+
+	if (st == NULL)
+		return FM_ERR_DB;
+	json_array_foreach(tasks, i, task)
+	{
+		const json_t *cmds = json_object_get(task, "commands");
+		const json_t *deps = json_object_get(task, "dependencies");
+
+		sqlite3_bind_int64(st, 1, created);
+		sqlite3_bind_text(st, 2,
+		    json_string_value(json_object_get(task, "uuid")), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 3,
+		    json_string_value(json_object_get(task, "name")), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 4,
+		    json_string_value(json_object_get(task, "type")), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, job_id);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)i + 1);
+		sqlite3_bind_int64(st, 7,
+		    json_integer_value(json_object_get(task, "priority")));
+		bind_json(st, 8, cmds, "[]");
+		sqlite3_bind_int64(st, 9, task_steps(cmds));
+		sqlite3_bind_int64(
+		    st, 10, (sqlite3_int64)json_array_size(deps));
+		if ((rc = step_done(conn, st, "storing a task")) != FM_OK)
+			return rc;
+		uuid_map_put(map,
+		    json_string_value(json_object_get(task, "uuid")),
+		    sqlite3_last_insert_rowid(store_db(conn)));
+	}
+	return FM_OK;
+}
+
+static enum fm_err
+insert_dependencies(
+    struct store_conn *conn, const json_t *tasks, const struct uuid_map *map)
+{
+	sqlite3_stmt *st = store_stmt(conn, sql_dep_insert);
+	size_t i, j;
+	json_t *task, *dep;
+	enum fm_err rc;
+
+	if (st == NULL)
+		return FM_ERR_DB;
+	json_array_foreach(tasks, i, task)
+	{
+		int64_t task_id = uuid_map_get(
+		    map, json_string_value(json_object_get(task, "uuid")));
+
+		json_array_foreach(
+		    json_object_get(task, "dependencies"), j, dep)
+		{
+			int64_t dep_id = json_is_string(dep)
+			    ? uuid_map_get(map, json_string_value(dep))
+			    : 0;
+
+			if (dep_id == 0) {
+				log_warn("job dependency on unknown task %s",
+				    json_string_value(dep));
+				return FM_ERR_INVALID;
+			}
+			sqlite3_bind_int64(st, 1, task_id);
+			sqlite3_bind_int64(st, 2, dep_id);
+			rc = step_done(conn, st, "storing a dependency");
+			if (rc != FM_OK)
+				return rc;
+		}
+	}
+	return FM_OK;
+}
+
+enum fm_err
+store_jobs_insert(struct store_conn *conn, const json_t *job)
+{
+	const json_t *tasks = json_object_get(job, "tasks");
+	const json_t *tag = json_object_get(job, "worker_tag_id");
+	const char *checkout = json_string_value(
+	    json_object_get(job, "storage_shaman_checkout_id"));
+	int64_t created = json_integer_value(json_object_get(job, "created"));
+	int64_t steps_total = 0, job_id;
+	struct uuid_map map;
+	sqlite3_stmt *st;
+	enum fm_err rc;
+	size_t i;
+	json_t *task;
+
+	json_array_foreach(tasks, i, task) steps_total +=
+	    task_steps(json_object_get(task, "commands"));
+	uuid_map_init(&map, json_array_size(tasks));
+	if ((rc = store_begin(conn, true)) != FM_OK)
+		goto done;
+	if ((st = store_stmt(conn, sql_job_insert)) == NULL) {
+		rc = FM_ERR_DB;
+		goto done;
+	}
+	sqlite3_bind_int64(st, 1, created);
+	sqlite3_bind_text(st, 2, json_string_value(json_object_get(job, "id")),
+	    -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3,
+	    json_string_value(json_object_get(job, "name")), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4,
+	    json_string_value(json_object_get(job, "type")), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(
+	    st, 5, json_integer_value(json_object_get(job, "priority")));
+	sqlite3_bind_text(st, 6,
+	    json_string_value(json_object_get(job, "status")), -1,
+	    SQLITE_STATIC);
+	bind_json(st, 7, json_object_get(job, "settings"), "{}");
+	bind_json(st, 8, json_object_get(job, "metadata"), "{}");
+	sqlite3_bind_text(st, 9, checkout ? checkout : "", -1, SQLITE_STATIC);
+	if (json_is_integer(tag))
+		sqlite3_bind_int64(st, 10, json_integer_value(tag));
+	else
+		sqlite3_bind_null(st, 10);
+	sqlite3_bind_int64(st, 11, steps_total);
+	if ((rc = step_done(conn, st, "storing a job")) != FM_OK)
+		goto done;
+	job_id = sqlite3_last_insert_rowid(store_db(conn));
+	if ((rc = insert_tasks(conn, job_id, tasks, created, &map)) != FM_OK)
+		goto done;
+	if ((rc = insert_dependencies(conn, tasks, &map)) != FM_OK)
+		goto done;
+	if ((st = store_stmt(conn, sql_job_counts_init)) == NULL) {
+		rc = FM_ERR_DB;
+		goto done;
+	}
+	sqlite3_bind_int64(st, 1, job_id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)json_array_size(tasks));
+	if ((rc = step_done(conn, st, "counting a job's tasks")) != FM_OK)
+		goto done;
+	rc = store_commit(conn);
+done:
+	if (rc != FM_OK)
+		store_rollback(conn);
+	uuid_map_free(&map);
+	return rc;
+}
+
+static void
+set_time(json_t *obj, const char *key, int64_t us)
+{
+	char buf[TIME_RFC3339_MAX];
+
+	time_format_rfc3339(us, buf, sizeof(buf));
+	json_object_set_new(obj, key, json_string(buf));
+}
+
+static json_t *
+column_json(sqlite3_stmt *st, int col)
+{
+	const char *text = (const char *)sqlite3_column_text(st, col);
+	json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+
+	return v != NULL ? v : json_object();
+}
+
+enum fm_err
+store_jobs_get(struct store_conn *conn, const char *uuid, json_t **job_out)
+{
+	sqlite3_stmt *st;
+	json_t *job;
+	int rc;
+
+	*job_out = NULL;
+	if ((st = store_stmt(conn, sql_job_get)) == NULL)
+		return FM_ERR_DB;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE
+		    ? FM_ERR_NOTFOUND
+		    : store_error(conn, rc, "reading a job");
+	}
+	job = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:s}", "id",
+	    sqlite3_column_text(st, 0), "name", sqlite3_column_text(st, 1),
+	    "type", sqlite3_column_text(st, 2), "priority",
+	    (json_int_t)sqlite3_column_int64(st, 3), "status",
+	    sqlite3_column_text(st, 4), "activity", sqlite3_column_text(st, 5),
+	    "steps_completed", (json_int_t)sqlite3_column_int64(st, 8),
+	    "steps_total", (json_int_t)sqlite3_column_int64(st, 9),
+	    "submitter_platform", "");
+	set_time(job, "created", sqlite3_column_int64(st, 6));
+	set_time(job, "updated", sqlite3_column_int64(st, 7));
+	json_object_set_new(job, "settings", column_json(st, 10));
+	json_object_set_new(job, "metadata", column_json(st, 11));
+	if (sqlite3_column_type(st, 12) != SQLITE_NULL)
+		json_object_set_new(job, "worker_tag",
+		    json_string((const char *)sqlite3_column_text(st, 12)));
+	if (sqlite3_column_bytes(st, 13) > 0)
+		json_object_set_new(job, "storage",
+		    json_pack("{s:s}", "shaman_checkout_id",
+		        sqlite3_column_text(st, 13)));
+	if (sqlite3_column_type(st, 14) != SQLITE_NULL)
+		set_time(
+		    job, "delete_requested_at", sqlite3_column_int64(st, 14));
+	sqlite3_reset(st);
+	*job_out = job;
+	return FM_OK;
+}
+
+enum fm_err
+store_jobs_tag_id(
+    struct store_conn *conn, const char *tag_uuid, int64_t *id_out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*id_out = 0;
+	if ((st = store_stmt(conn, sql_tag_id)) == NULL)
+		return FM_ERR_DB;
+	sqlite3_bind_text(st, 1, tag_uuid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id_out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return FM_OK;
+	return rc == SQLITE_DONE ? FM_ERR_NOTFOUND
+	                         : store_error(conn, rc, "reading a tag");
+}

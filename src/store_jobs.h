@@ -1,0 +1,37 @@
+/*
+ * Jobs in the store: storing a compiled job with its tasks and
+ * dependencies in one transaction, and reading jobs back in the shapes of
+ * the API (facts 6.1).
+ */
+#ifndef FM_STORE_JOBS_H
+#define FM_STORE_JOBS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "fm.h"
+
+struct store_conn;
+
+/*
+ * Store a compiled job in one transaction (nothing is stored on failure).
+ * job (borrowed) has: "id" (uuid), "name", "type", "priority", "status",
+ * "settings", "metadata", "storage_shaman_checkout_id" (string, may be
+ * absent), "worker_tag_id" (integer row id, may be absent), "created"
+ * (epoch microseconds) and "tasks": [{"uuid", "name", "type", "priority",
+ * "commands": [{"name","parameters","total_step_count"}],
+ * "dependencies": ["<uuid of an earlier or later task of the job>"]}].
+ * A dependency on a uuid not among the tasks is FM_ERR_INVALID.
+ */
+FM_MUST_CHECK enum fm_err store_jobs_insert(
+    struct store_conn *conn, const json_t *job);
+
+/* The Job JSON of facts 6.1; FM_ERR_NOTFOUND when unknown. */
+FM_MUST_CHECK enum fm_err store_jobs_get(
+    struct store_conn *conn, const char *uuid, json_t **job_out);
+
+/* Row id of a worker tag by UUID; FM_ERR_NOTFOUND when unknown. */
+FM_MUST_CHECK enum fm_err store_jobs_tag_id(
+    struct store_conn *conn, const char *tag_uuid, int64_t *id_out);
+
+#endif

@@ -1,0 +1,345 @@
+/*
+ * The submission pipeline. Every check on the submitted JSON happens here
+ * with a message an artist can act on; the script's own errors pass
+ * through unchanged, as Flamenco's add-on shows them to the artist.
+ */
+#include "submit.h"
+
+#include <string.h>
+
+#include "app.h"
+#include "config.h"
+#include "ids.h"
+#include "jobc.h"
+#include "jobtypes.h"
+#include "state.h"
+#include "store_jobs.h"
+#include "timeutil.h"
+#include "uuidmap.h"
+#include "variables.h"
+#include "xmalloc.h"
+
+/* Fetch an optional member of the given type; false (with *msg) if the
+ * member exists with another type. */
+static bool
+optional(const json_t *obj, const char *key, json_type type, json_t **out,
+    char **msg_out)
+{
+	static const char *const type_names[] = {
+		[JSON_OBJECT] = "an object",
+		[JSON_ARRAY] = "an array",
+		[JSON_STRING] = "a string",
+		[JSON_INTEGER] = "an integer",
+		[JSON_REAL] = "a number",
+		[JSON_TRUE] = "a boolean",
+		[JSON_FALSE] = "a boolean",
+		[JSON_NULL] = "null",
+	};
+	json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return true;
+	if (json_typeof(v) != type) {
+		*msg_out =
+		    xasprintf("\"%s\" must be %s", key, type_names[type]);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+static bool
+required(const json_t *obj, const char *key, json_type type, json_t **out,
+    char **msg_out)
+{
+	if (!optional(obj, key, type, out, msg_out))
+		return false;
+	if (*out == NULL) {
+		*msg_out = xasprintf("\"%s\" is required", key);
+		return false;
+	}
+	return true;
+}
+
+static bool
+all_strings(const json_t *obj)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)(uintptr_t)obj, key,
+	    v) if (!json_is_string(v)) return false;
+	return true;
+}
+
+/* Validate the SubmittedJob's fields; fills the JS-side job object. */
+static enum fm_err
+validate(struct fm_ctx *ctx, struct store_conn *conn, const json_t *in,
+    json_t **js_job_out, int64_t *tag_id_out, char **msg_out)
+{
+	json_t *name, *type, *prio, *platform, *settings, *metadata, *status,
+	    *tag, *storage, *checkout = NULL;
+	enum job_status initial = JOB_STATUS_QUEUED;
+	const char *plat;
+	char uuid[ID_UUID_LEN + 1];
+	json_t *js;
+
+	*js_job_out = NULL;
+	*tag_id_out = 0;
+	if (!json_is_object(in)) {
+		*msg_out = xstrdup("the job must be a JSON object");
+		return FM_ERR_INVALID;
+	}
+	if (!required(in, "name", JSON_STRING, &name, msg_out) ||
+	    !required(in, "type", JSON_STRING, &type, msg_out) ||
+	    !required(in, "priority", JSON_INTEGER, &prio, msg_out) ||
+	    !required(
+	        in, "submitter_platform", JSON_STRING, &platform, msg_out) ||
+	    !optional(in, "settings", JSON_OBJECT, &settings, msg_out) ||
+	    !optional(in, "metadata", JSON_OBJECT, &metadata, msg_out) ||
+	    !optional(in, "initial_status", JSON_STRING, &status, msg_out) ||
+	    !optional(in, "worker_tag", JSON_STRING, &tag, msg_out) ||
+	    !optional(in, "storage", JSON_OBJECT, &storage, msg_out) ||
+	    (storage != NULL &&
+	        !optional(storage, "shaman_checkout_id", JSON_STRING, &checkout,
+	            msg_out)))
+		return FM_ERR_INVALID;
+	if (json_string_length(name) == 0) {
+		*msg_out = xstrdup("\"name\" must not be empty");
+		return FM_ERR_INVALID;
+	}
+	if (json_integer_value(prio) < 0 || json_integer_value(prio) > 100) {
+		*msg_out = xstrdup("\"priority\" must be between 0 and 100");
+		return FM_ERR_INVALID;
+	}
+	if (metadata != NULL && !all_strings(metadata)) {
+		*msg_out = xstrdup("\"metadata\" values must be strings");
+		return FM_ERR_INVALID;
+	}
+	if (status != NULL &&
+	    (state_job_status_parse(json_string_value(status), &initial) !=
+	            FM_OK ||
+	        (initial != JOB_STATUS_QUEUED &&
+	            initial != JOB_STATUS_PAUSED))) {
+		*msg_out = xasprintf("\"initial_status\" must be queued or "
+		                     "paused, not \"%s\"",
+		    json_string_value(status));
+		return FM_ERR_INVALID;
+	}
+	if (tag != NULL && json_string_length(tag) > 0) {
+		if (!ids_valid_uuid(json_string_value(tag))) {
+			*msg_out = xasprintf("\"worker_tag\" is not a valid "
+			                     "UUID: %s",
+			    json_string_value(tag));
+			return FM_ERR_INVALID;
+		}
+		if (conn != NULL &&
+		    store_jobs_tag_id(
+		        conn, json_string_value(tag), tag_id_out) != FM_OK) {
+			*msg_out = xasprintf(
+			    "unknown worker tag %s", json_string_value(tag));
+			return FM_ERR_INVALID;
+		}
+	}
+
+	/* "manager" names the Manager's own platform (facts 1.3). */
+	plat = json_string_value(platform);
+	if (strcmp(plat, "manager") == 0)
+		plat = variables_manager_platform();
+	settings = settings ? json_deep_copy(settings) : json_object();
+	metadata = metadata ? json_deep_copy(metadata) : json_object();
+	variables_replace_twoway_object(ctx->cfg, plat, settings);
+	variables_replace_twoway_object(ctx->cfg, plat, metadata);
+
+	ids_new_uuid(uuid);
+	js = json_pack("{s:s, s:O, s:O, s:O, s:s, s:I, s:o, s:o, s:s, "
+	               "s:{s:s}}",
+	    "jobID", uuid, "name", name, "jobType", type, "priority", prio,
+	    "status", state_job_status_name(initial), "created",
+	    (json_int_t)time_now_us(), "settings", settings, "metadata",
+	    metadata, "workerTagUUID",
+	    tag != NULL ? json_string_value(tag) : "", "storage",
+	    "shamanCheckoutID",
+	    checkout != NULL ? json_string_value(checkout) : "");
+	*js_job_out = js;
+	return FM_OK;
+}
+
+/* Check and convert the script's result into the store's job shape. */
+static enum fm_err
+shape_result(struct fm_ctx *ctx, struct store_conn *conn, const json_t *js_in,
+    json_t *out, int64_t tag_id, json_t **job_out, char **msg_out)
+{
+	json_t *tasks = json_object_get(out, "tasks");
+	json_t *metadata = json_object_get(out, "metadata");
+	json_t *prio = json_object_get(out, "priority");
+	json_t *name = json_object_get(out, "name");
+	const char *tag =
+	    json_string_value(json_object_get(out, "workerTagUUID"));
+	const char *in_tag =
+	    json_string_value(json_object_get(js_in, "workerTagUUID"));
+	const char *checkout = json_string_value(json_object_get(
+	    json_object_get(out, "storage"), "shamanCheckoutID"));
+	json_t *job;
+
+	(void)ctx;
+	if (!json_is_array(tasks) || json_array_size(tasks) == 0) {
+		*msg_out = xstrdup("the job type authored no tasks");
+		return FM_ERR_JS;
+	}
+	if (json_array_size(tasks) > SUBMIT_MAX_TASKS) {
+		*msg_out = xasprintf("the job has %zu tasks; at most %d are "
+		                     "allowed",
+		    json_array_size(tasks), SUBMIT_MAX_TASKS);
+		return FM_ERR_INVALID;
+	}
+	if (!json_is_string(name) || json_string_length(name) == 0 ||
+	    !json_is_integer(prio) || json_integer_value(prio) < 0 ||
+	    json_integer_value(prio) > 100) {
+		*msg_out = xstrdup("the script left the job without a name or "
+		                   "with a priority outside 0..100");
+		return FM_ERR_JS;
+	}
+	if (!json_is_object(metadata) || !all_strings(metadata)) {
+		*msg_out = xstrdup("the script left job metadata that is not "
+		                   "a map of strings");
+		return FM_ERR_JS;
+	}
+	/* A script may retag the job; look the new tag up. */
+	if (tag != NULL && tag[0] != '\0' &&
+	    (in_tag == NULL || strcmp(tag, in_tag) != 0)) {
+		if (!ids_valid_uuid(tag) || conn == NULL ||
+		    store_jobs_tag_id(conn, tag, &tag_id) != FM_OK) {
+			*msg_out = xasprintf("the script set an unknown worker "
+			                     "tag %s",
+			    tag);
+			return FM_ERR_JS;
+		}
+	} else if (tag == NULL || tag[0] == '\0') {
+		tag_id = 0;
+	}
+	job = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:s, s:O, s:O}",
+	    "id", json_object_get(js_in, "jobID"), "name", name, "type",
+	    json_object_get(js_in, "jobType"), "priority", prio, "status",
+	    json_object_get(js_in, "status"), "settings",
+	    json_object_get(out, "settings"), "metadata", metadata,
+	    "storage_shaman_checkout_id", checkout ? checkout : "", "created",
+	    json_object_get(js_in, "created"), "tasks", tasks);
+	if (tag_id != 0)
+		json_object_set_new(job, "worker_tag_id", json_integer(tag_id));
+	if (!json_is_object(json_object_get(job, "settings")))
+		json_object_set_new(job, "settings", json_object());
+	*job_out = job;
+	return FM_OK;
+}
+
+enum fm_err
+submit_compile(struct fm_ctx *ctx, struct store_conn *conn,
+    const json_t *submitted, json_t **job_out, char **msg_out)
+{
+	struct jobtype *type = NULL;
+	json_t *js_in = NULL, *out = NULL;
+	const char *etag;
+	int64_t tag_id = 0;
+	char *err = NULL;
+	enum fm_err rc;
+
+	*job_out = NULL;
+	*msg_out = NULL;
+	rc = validate(ctx, conn, submitted, &js_in, &tag_id, msg_out);
+	if (rc != FM_OK)
+		goto done;
+	rc = jobtypes_get(ctx->jobtypes,
+	    json_string_value(json_object_get(submitted, "type")), &type);
+	if (rc == FM_ERR_NOTFOUND) {
+		*msg_out = xstrdup("job type unknown");
+		rc = FM_ERR_INVALID;
+		goto done;
+	}
+	if (rc != FM_OK) {
+		*msg_out = xstrdup("job types are not loaded yet");
+		goto done;
+	}
+	etag = json_string_value(json_object_get(submitted, "type_etag"));
+	if (etag != NULL && etag[0] != '\0' && strcmp(etag, type->etag) != 0) {
+		*msg_out = xstrdup("rejecting job because its settings are "
+		                   "outdated, refresh the job type");
+		rc = FM_ERR_STALE;
+		goto done;
+	}
+	rc = jobc_compile(
+	    ctx->jobc, type->es5, type->filename, js_in, &out, &err);
+	if (rc != FM_OK) {
+		if (rc == FM_ERR_TIMEOUT || rc == FM_ERR_NOMEM ||
+		    rc == FM_ERR_INVALID) {
+			*msg_out = xasprintf(
+			    "%s: %s", type->name, err ? err : fm_strerror(rc));
+			rc = FM_ERR_JS;
+		} else {
+			*msg_out = err ? err : xstrdup(fm_strerror(rc));
+			err = NULL;
+		}
+		goto done;
+	}
+	rc = shape_result(ctx, conn, js_in, out, tag_id, job_out, msg_out);
+done:
+	free(err);
+	json_decref(out);
+	json_decref(js_in);
+	jobtype_release(type);
+	return rc;
+}
+
+json_t *
+submit_explain(const json_t *job)
+{
+	const json_t *tasks = json_object_get(job, "tasks");
+	json_t *list = json_array();
+	size_t i, j, nedges = 0, ntasks = json_array_size(tasks);
+	struct uuid_map index;
+	json_t *task, *dep;
+
+	uuid_map_init(&index, ntasks);
+	json_array_foreach(tasks, i, task) uuid_map_put(&index,
+	    json_string_value(json_object_get(task, "uuid")), (int64_t)i + 1);
+	json_array_foreach(tasks, i, task)
+	{
+		json_t *deps = json_array();
+		int64_t steps = 0;
+		json_t *cmd;
+
+		json_array_foreach(
+		    json_object_get(task, "dependencies"), j, dep)
+		{
+			if (json_is_string(dep))
+				json_array_append_new(deps,
+				    json_integer(uuid_map_get(
+				        &index, json_string_value(dep))));
+			nedges++;
+		}
+		json_array_foreach(json_object_get(task, "commands"), j, cmd)
+		{
+			json_int_t n = json_integer_value(
+			    json_object_get(cmd, "total_step_count"));
+
+			steps += n > 1 ? n : 1;
+		}
+		json_array_append_new(list,
+		    json_pack("{s:I, s:O, s:O, s:O, s:I, s:O, s:o}",
+		        "index_in_job", (json_int_t)i + 1, "name",
+		        json_object_get(task, "name"), "task_type",
+		        json_object_get(task, "type"), "priority",
+		        json_object_get(task, "priority"), "steps_total",
+		        (json_int_t)steps, "commands",
+		        json_object_get(task, "commands"), "dependencies",
+		        deps));
+	}
+	uuid_map_free(&index);
+	return json_pack("{s:O, s:O, s:O, s:O, s:O, s:I, s:I, s:o}", "name",
+	    json_object_get(job, "name"), "type", json_object_get(job, "type"),
+	    "priority", json_object_get(job, "priority"), "settings",
+	    json_object_get(job, "settings"), "metadata",
+	    json_object_get(job, "metadata"), "task_count", (json_int_t)ntasks,
+	    "dependency_count", (json_int_t)nedges, "tasks", list);
+}

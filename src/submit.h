@@ -1,0 +1,38 @@
+/*
+ * Job submission, independent of HTTP: validate a SubmittedJob (facts
+ * 1.3), apply two-way variables, run the job type's compileJob and shape
+ * the result for the store. Used by POST /jobs, /jobs/check, /jobs/explain
+ * and by "flamenco-manager compile".
+ */
+#ifndef FM_SUBMIT_H
+#define FM_SUBMIT_H
+
+#include <jansson.h>
+
+#include "fm.h"
+
+struct fm_ctx;
+struct store_conn;
+
+/* Refuse jobs with more tasks than this (memory and response sizes). */
+#define SUBMIT_MAX_TASKS 500000
+
+/*
+ * Compile submitted (borrowed). conn may be NULL (no worker-tag lookup,
+ * for the offline compiler). On success *job_out is the store-ready job
+ * of store_jobs_insert() (new). On failure *msg_out says why (new) and the
+ * result is FM_ERR_INVALID (400), FM_ERR_STALE (412), FM_ERR_JS (400, the
+ * script's own message), FM_ERR_BUSY (503) or another error.
+ */
+FM_MUST_CHECK enum fm_err submit_compile(struct fm_ctx *ctx,
+    struct store_conn *conn, const json_t *submitted, json_t **job_out,
+    char **msg_out);
+
+/*
+ * What a compiled job will become, for /jobs/explain and the command
+ * line: the job's fields and its tasks with dependencies given as
+ * index_in_job numbers (new).
+ */
+json_t *submit_explain(const json_t *job);
+
+#endif

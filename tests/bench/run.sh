@@ -1,0 +1,105 @@
+#!/bin/sh
+# Benchmarks against the release binary on loopback. Prints figures next
+# to the targets the issues set; never fails on a timing.
+set -u
+cd "$(dirname "$0")/../.."
+bin=$(pwd)/flamenco-manager
+dir=$(mktemp -d /tmp/fm-bench-XXXXXX)
+pid=""
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+DURATION=${BENCH_DURATION:-10}
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+
+start() {	# start LOG_LEVEL
+	cat > "$dir/fm.conf" <<CONF
+listen = 127.0.0.1:$port
+database = db.sqlite
+local_manager_storage_path = storage
+shared_storage_path = $dir/shared
+log_level = $1
+CONF
+	t0=$(date +%s%N)
+	"$bin" -c "$dir/fm.conf" 2> "$dir/log" &
+	pid=$!
+	while ! curl -sf "$base/api/v3/version" > /dev/null 2>&1; do sleep 0.002; done
+	t1=$(date +%s%N)
+	ready_ms=$(( (t1 - t0) / 1000000 ))
+}
+stop() {
+	kill -TERM $pid; wait $pid 2>/dev/null; pid=""
+	rm -f "$dir"/db.sqlite*
+}
+rss_kb() { awk '/VmRSS/ {print $2}' /proc/$pid/status; }
+
+echo "== start-up (empty database)"
+start warn
+sleep 2
+echo "ready to serve: ${ready_ms} ms after exec (target < 100 ms)"
+echo "idle RSS after job types loaded: $(rss_kb) KiB (target < 10240 KiB)"
+grep -h "heaps ready\|job types ready" "$dir/log" 2>/dev/null | sed 's/^/log: /'
+stop
+
+echo
+echo "== GET /api/v3/version, wrk keep-alive, ${DURATION}s (target >= 50k req/s)"
+for lvl in warn info; do
+	start $lvl
+	printf 'log_level=%s: ' $lvl
+	wrk -t2 -c32 -d${DURATION}s --latency "$base/api/v3/version" > "$dir/wrk" 2>&1
+	awk '/Requests\/sec/ {printf "%s req/s", $2} / 99%/ {printf ", p99 %s", $2}' "$dir/wrk"; echo
+	stop
+done
+
+echo
+echo "== GET /api/v3/jobs/types (target < 1 ms)"
+start warn
+curl -sf "$base/api/v3/jobs/types" > /dev/null
+wrk -t1 -c1 -d3s --latency "$base/api/v3/jobs/types" > "$dir/wrk" 2>&1
+awk '/Latency/ && !x {printf "mean %s", $2; x=1} / 50%/ {printf ", p50 %s", $2} / 99%/ {printf ", p99 %s", $2} /Requests\/sec/ {printf ", %s req/s\n", $2}' "$dir/wrk"
+
+echo
+echo "== submit simple-blender-render, chunk 1 (targets: 10k frames < 250 ms, 100k < 2.5 s)"
+for frames in 10000 100000; do
+	cat > "$dir/job.json" <<JOB
+{"name": "bench $frames", "type": "simple-blender-render", "priority": 50,
+ "submitter_platform": "linux",
+ "settings": {"frames": "1-$frames", "chunk_size": 1, "render_output_root": "/r",
+   "add_path_components": 0, "render_output_path": "/r/bench/######",
+   "blendfile": "/b/bench.blend", "fps": 24, "format": "PNG",
+   "image_file_extension": ".png", "has_previews": false, "scene": "Scene"},
+ "metadata": {}}
+JOB
+	best=""
+	for i in 1 2 3; do
+		ms=$(curl -s -o "$dir/out" -w '%{time_total}' -H 'Content-Type: application/json' \
+		    --data-binary @"$dir/job.json" "$base/api/v3/jobs" | awk '{printf "%d", $1 * 1000}')
+		grep -q '"id"' "$dir/out" || { echo "submit failed: $(head -c 300 "$dir/out")"; break; }
+		[ -z "$best" ] || [ "$ms" -lt "$best" ] && best=$ms
+		printf '%s frames run %d: %d ms\n' $frames $i $ms
+	done
+	echo "$frames frames: best ${best} ms"
+done
+echo "RSS after the submissions: $(rss_kb) KiB"
+stop
+
+echo
+echo "== task assignment, in-process (targets: p99 < 2 ms at 1M queued tasks;"
+echo "   >= 1500/s at 100k, 100x Flamenco's ~15/s)"
+sched=$(ls build/release/bench/bench_scheduler 2>/dev/null)
+if [ -n "$sched" ]; then
+	"$sched" 100000 100 2000
+	"$sched" 1000000 200 2000
+fi
+
+echo
+echo "== worker task-update stress over HTTP (target >= 25,000 updates/s)"
+sim=build/fm-worker-sim
+if [ -x "$sim" ]; then
+	start warn
+	# 64 render tasks with no dependencies: one for each simulated worker.
+	curl -s -H 'Content-Type: application/json' "$base/api/v3/jobs" -d \
+	    '{"name": "stress", "type": "simple-blender-render", "priority": 50, "submitter_platform": "linux", "settings": {"frames": "1-64", "chunk_size": 1, "render_output_root": "/r", "add_path_components": 0, "render_output_path": "/r/s/######", "blendfile": "/b/s.blend", "fps": 24, "format": "PNG", "image_file_extension": ".png", "has_previews": false, "scene": "Scene"}}' > /dev/null
+	"$sim" --manager "$base" --workers 32 --mode stress --duration "$DURATION" --quiet
+	stop
+fi

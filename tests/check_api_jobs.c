@@ -1,0 +1,617 @@
+/*
+ * API tests for job types and submission: the real server in-process,
+ * with the fixture job types in scripts_path, driven over HTTP. Checks
+ * that Flamenco's scripts author exactly the expected tasks, that every
+ * bad submission is a JSON error, and that nothing is stored then.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "testutil.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+
+#define FIXTURES FM_SOURCE_DIR "/tests/fixtures/jobtypes"
+#define GOLDEN   FM_SOURCE_DIR "/tests/jobc"
+
+static struct test_server ts;
+
+static void
+setup(void)
+{
+	char *conf = xasprintf("scripts_path = %s\ncompile_timeout = 2s\n"
+	                       "compiler_heaps = 2\n",
+	    FIXTURES);
+
+	test_server_start(&ts, conf);
+	free(conf);
+}
+
+static void
+teardown(void)
+{
+	test_server_stop(&ts);
+}
+
+/* Numbers compare by value, everything else structurally. */
+static int
+json_same(const json_t *a, const json_t *b)
+{
+	if (json_is_number(a) && json_is_number(b))
+		return json_number_value(a) == json_number_value(b);
+	if (json_typeof(a) != json_typeof(b))
+		return 0;
+	if (json_is_object(a)) {
+		const char *k;
+		json_t *v;
+
+		if (json_object_size(a) != json_object_size(b))
+			return 0;
+		json_object_foreach((json_t *)(uintptr_t)a, k,
+		    v) if (!json_same(v, json_object_get(b, k))) return 0;
+		return 1;
+	}
+	if (json_is_array(a)) {
+		if (json_array_size(a) != json_array_size(b))
+			return 0;
+		for (size_t i = 0; i < json_array_size(a); i++)
+			if (!json_same(
+			        json_array_get(a, i), json_array_get(b, i)))
+				return 0;
+		return 1;
+	}
+	return json_equal((json_t *)(uintptr_t)a, (json_t *)(uintptr_t)b);
+}
+
+static void
+assert_same(const json_t *got, const json_t *want, const char *what)
+{
+	char *g, *w;
+
+	if (json_same(got, want))
+		return;
+	g = json_dumps(got, JSON_SORT_KEYS | JSON_INDENT(1));
+	w = json_dumps(want, JSON_SORT_KEYS | JSON_INDENT(1));
+	ck_abort_msg("%s differs:\n--- got\n%s\n--- want\n%s", what, g, w);
+}
+
+static json_t *
+load_json(const char *path)
+{
+	json_error_t err;
+	json_t *j = json_load_file(path, 0, &err);
+
+	ck_assert_msg(j != NULL, "%s: %s", path, err.text);
+	return j;
+}
+
+static json_t *
+get_json(const char *path, long want_status)
+{
+	struct test_response r;
+	json_t *j;
+
+	test_http(&ts, "GET", path, NULL, 0, NULL, &r);
+	ck_assert_msg(
+	    r.status == want_status, "GET %s: %ld %s", path, r.status, r.body);
+	j = test_json(&r);
+	test_response_free(&r);
+	return j;
+}
+
+/* Submit; returns the stored Job. */
+static json_t *
+submit(const char *body)
+{
+	struct test_response r;
+	json_t *job;
+
+	test_http(&ts, "POST", "/api/v3/jobs", body, -1, NULL, &r);
+	ck_assert_msg(r.status == 200, "submit: %ld %s", r.status, r.body);
+	job = test_json(&r);
+	test_response_free(&r);
+	return job;
+}
+
+/* The job's tasks in the fixtures' "expected" shape. */
+static json_t *
+authored_tasks(const char *job_id)
+{
+	char *path = xasprintf("/api/v3/jobs/%s/tasks", job_id);
+	json_t *summaries = get_json(path, 200), *out = json_array(), *s;
+	json_t *names = json_object();
+	size_t i, j;
+
+	free(path);
+	json_array_foreach(json_object_get(summaries, "tasks"), i, s)
+	    json_object_set(names, json_string_value(json_object_get(s, "id")),
+	        json_object_get(s, "name"));
+	json_array_foreach(json_object_get(summaries, "tasks"), i, s)
+	{
+		char *tp = xasprintf("/api/v3/tasks/%s",
+		    json_string_value(json_object_get(s, "id")));
+		json_t *task = get_json(tp, 200), *cmds = json_array(), *c,
+		       *deps = json_array(), *d;
+
+		ck_assert_int_eq(
+		    json_integer_value(json_object_get(task, "index_in_job")),
+		    (json_int_t)i + 1);
+		json_array_foreach(json_object_get(task, "commands"), j, c)
+		    json_array_append_new(cmds,
+		        json_pack("{s:O, s:O, s:O}", "name",
+		            json_object_get(c, "name"), "parameters",
+		            json_object_get(c, "parameters"), "totalStepCount",
+		            json_object_get(c, "total_step_count")));
+		json_array_foreach(json_object_get(task, "dependencies"), j, d)
+		    json_array_append(
+		        deps, json_object_get(names, json_string_value(d)));
+		json_array_append_new(out,
+		    json_pack("{s:O, s:O, s:O, s:o, s:o}", "name",
+		        json_object_get(task, "name"), "type",
+		        json_object_get(task, "task_type"), "priority",
+		        json_object_get(task, "priority"), "commands", cmds,
+		        "dependencies", deps));
+		json_decref(task);
+		free(tp);
+	}
+	json_decref(names);
+	json_decref(summaries);
+	return out;
+}
+
+static void
+check_fixture(const char *job_file, const char *expected_file)
+{
+	json_t *body = load_json(job_file), *want = load_json(expected_file);
+	char *text = json_dumps(body, 0);
+	json_t *job = submit(text), *tasks;
+
+	assert_same(json_object_get(job, "settings"),
+	    json_object_get(want, "settings"), "settings");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(job, "status")), "queued");
+	tasks = authored_tasks(json_string_value(json_object_get(job, "id")));
+	assert_same(tasks, json_object_get(want, "tasks"), expected_file);
+	json_decref(tasks);
+	json_decref(job);
+	json_decref(body);
+	json_decref(want);
+	free(text);
+}
+
+START_TEST(test_fixture_es2015)
+{
+	check_fixture(
+	    FIXTURES "/es2015.job.json", FIXTURES "/es2015.expected.json");
+}
+END_TEST
+
+START_TEST(test_fixture_environment)
+{
+	check_fixture(FIXTURES "/environment.job.json",
+	    FIXTURES "/environment.expected.json");
+}
+END_TEST
+
+START_TEST(test_fixture_errors)
+{
+	json_t *want = load_json(FIXTURES "/errors.expected.json"), *exp;
+	const char *mode;
+
+	json_object_foreach(want, mode, exp)
+	{
+		char *path = xasprintf(FIXTURES "/errors-%s.job.json", mode);
+		char *body = test_read_file(path, NULL);
+		struct test_response r;
+
+		ck_assert_ptr_nonnull(body);
+		test_http(&ts, "POST", "/api/v3/jobs", body, -1, NULL, &r);
+		if (json_object_get(exp, "tasks") != NULL) {
+			ck_assert_msg(r.status == 200, "%s: %s", mode, r.body);
+		} else {
+			test_assert_error(&r,
+			    (long)json_integer_value(
+			        json_object_get(exp, "status")),
+			    json_string_value(json_object_get(exp, "message")));
+		}
+		test_response_free(&r);
+		free(body);
+		free(path);
+	}
+	json_decref(want);
+}
+END_TEST
+
+START_TEST(test_job_types_listed)
+{
+	json_t *list = get_json("/api/v3/jobs/types", 200), *t;
+	const char *prev = "";
+	size_t i;
+	int builtins = 0;
+
+	json_array_foreach(json_object_get(list, "job_types"), i, t)
+	{
+		const char *name =
+		    json_string_value(json_object_get(t, "name"));
+		const char *etag =
+		    json_string_value(json_object_get(t, "etag"));
+
+		ck_assert_msg(strcmp(prev, name) < 0, "not sorted: %s", name);
+		prev = name;
+		ck_assert_int_eq(strlen(etag), 40);
+		ck_assert(json_is_string(json_object_get(t, "label")));
+		ck_assert(json_is_array(json_object_get(t, "settings")));
+		if (strcmp(name, "simple-blender-render") == 0 ||
+		    strcmp(name, "echo-sleep-test") == 0)
+			builtins++;
+	}
+	ck_assert_int_eq(builtins, 2);
+	ck_assert_ptr_nonnull(json_object_get(
+	    json_array_get(json_object_get(list, "job_types"), 0), "name"));
+	json_decref(list);
+}
+END_TEST
+
+START_TEST(test_job_type_get)
+{
+	json_t *t = get_json("/api/v3/jobs/type/simple-blender-render", 200);
+	json_t *first = json_array_get(json_object_get(t, "settings"), 0);
+	struct test_response r;
+
+	ck_assert_str_eq(json_string_value(json_object_get(t, "label")),
+	    "Simple Blender Render");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(first, "key")), "frames");
+	ck_assert(json_is_true(json_object_get(
+	    json_object_get(first, "evalInfo"), "showLinkButton")));
+	json_decref(t);
+	test_http(
+	    &ts, "GET", "/api/v3/jobs/type/no-such-type", NULL, 0, NULL, &r);
+	test_assert_error(&r, 404, "no such job type");
+	test_response_free(&r);
+}
+END_TEST
+
+static const char echo_job[] =
+    "{\"name\": \"echo\", \"type\": \"echo-sleep-test\", \"priority\": 50,"
+    " \"submitter_platform\": \"linux\", \"settings\": {\"message\": "
+    "\"hi\", \"sleep_duration_seconds\": 2, \"sleep_repeats\": 3},"
+    " \"metadata\": {\"project\": \"p\"}}";
+
+START_TEST(test_submit_echo)
+{
+	json_t *job = submit(echo_job), *tasks;
+	const char *id = json_string_value(json_object_get(job, "id"));
+	char *path = xasprintf("/api/v3/jobs/%s", id);
+	json_t *again = get_json(path, 200);
+
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(job, "type")), "echo-sleep-test");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(job, "submitter_platform")), "");
+	ck_assert_str_eq(json_string_value(json_object_get(
+	                     json_object_get(job, "metadata"), "project")),
+	    "p");
+	ck_assert_ptr_null(json_object_get(job, "worker_tag"));
+	ck_assert(json_equal(job, again));
+	tasks = authored_tasks(id);
+	ck_assert_int_eq(json_array_size(tasks), 4);
+	ck_assert_str_eq(json_string_value(
+	                     json_object_get(json_array_get(tasks, 0), "name")),
+	    "echo");
+	ck_assert_int_eq(json_array_size(json_object_get(
+	                     json_array_get(tasks, 3), "dependencies")),
+	    1);
+	json_decref(tasks);
+	json_decref(again);
+	json_decref(job);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_check_and_etag)
+{
+	json_t *t = get_json("/api/v3/jobs/type/echo-sleep-test", 200);
+	json_t *body = json_loads(echo_job, 0, NULL);
+	struct test_response r;
+	char *text;
+
+	json_object_set(body, "type_etag", json_object_get(t, "etag"));
+	text = json_dumps(body, 0);
+	test_http(&ts, "POST", "/api/v3/jobs/check", text, -1, NULL, &r);
+	ck_assert_msg(r.status == 204, "check: %ld %s", r.status, r.body);
+	ck_assert_int_eq(r.body_len, 0);
+	ck_assert_ptr_null(strstr(r.headers, "Content-Type: application/json"));
+	test_response_free(&r);
+	free(text);
+
+	json_object_set_new(body, "type_etag", json_string("0123abcd"));
+	text = json_dumps(body, 0);
+	test_http(&ts, "POST", "/api/v3/jobs/check", text, -1, NULL, &r);
+	test_assert_error(&r, 412, "outdated");
+	test_response_free(&r);
+	test_http(&ts, "POST", "/api/v3/jobs", text, -1, NULL, &r);
+	test_assert_error(&r, 412, "refresh the job type");
+	test_response_free(&r);
+	free(text);
+	json_decref(body);
+	json_decref(t);
+}
+END_TEST
+
+START_TEST(test_explain)
+{
+	struct test_response r;
+	json_t *j, *last;
+
+	test_http(&ts, "POST", "/api/v3/jobs/explain", echo_job, -1, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	j = test_json(&r);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(j, "task_count")), 4);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(j, "dependency_count")), 3);
+	last = json_array_get(json_object_get(j, "tasks"), 3);
+	ck_assert_int_eq(json_integer_value(json_array_get(
+	                     json_object_get(last, "dependencies"), 0)),
+	    1);
+	json_decref(j);
+	test_response_free(&r);
+	/* Nothing was stored. */
+	j = get_json("/api/v3/status", 200);
+	json_decref(j);
+}
+END_TEST
+
+/* Each bad request and the status plus message text it must get. */
+static const struct {
+	const char *body;
+	long status;
+	const char *needle;
+} bad_jobs[] = {
+	{ "{", 400, "invalid JSON" },
+	{ "", 400, "empty" },
+	{ "[]", 400, "object" },
+	{ "{\"type\": \"echo-sleep-test\", \"priority\": 50, "
+	  "\"submitter_platform\": \"linux\"}",
+	    400, "\"name\" is required" },
+	{ "{\"name\": \"x\", \"type\": \"echo-sleep-test\", \"priority\": "
+	  "\"high\", \"submitter_platform\": \"linux\"}",
+	    400, "\"priority\" must be an integer" },
+	{ "{\"name\": \"x\", \"type\": \"echo-sleep-test\", \"priority\": 500, "
+	  "\"submitter_platform\": \"linux\"}",
+	    400, "between 0 and 100" },
+	{ "{\"name\": \"x\", \"type\": \"echo-sleep-test\", \"priority\": 5, "
+	  "\"submitter_platform\": \"linux\", \"settings\": [1]}",
+	    400, "\"settings\" must be an object" },
+	{ "{\"name\": \"x\", \"type\": \"echo-sleep-test\", \"priority\": 5, "
+	  "\"submitter_platform\": \"linux\", \"metadata\": {\"a\": 1}}",
+	    400, "metadata" },
+	{ "{\"name\": \"x\", \"type\": \"nope\", \"priority\": 5, "
+	  "\"submitter_platform\": \"linux\"}",
+	    400, "job type unknown" },
+	{ "{\"name\": \"x\", \"type\": \"echo-sleep-test\", \"priority\": 5, "
+	  "\"submitter_platform\": \"linux\", \"initial_status\": \"bogus\"}",
+	    400, "initial_status" },
+	{ "{\"name\": \"x\", \"type\": \"echo-sleep-test\", \"priority\": 5, "
+	  "\"submitter_platform\": \"linux\", \"worker_tag\": \"zzz\"}",
+	    400, "worker_tag" },
+	{ "{\"name\": \"x\", \"type\": \"echo-sleep-test\", \"priority\": 5, "
+	  "\"submitter_platform\": \"linux\", \"worker_tag\": "
+	  "\"0d9e6b2c-5e4e-4f6f-8c6f-0a6a7e1c2b3d\"}",
+	    400, "unknown worker tag" },
+	{ "{\"name\": \"x\", \"type\": \"simple-blender-render\", "
+	  "\"priority\": 5, \"submitter_platform\": \"linux\", \"settings\": "
+	  "{\"frames\": \"1-1000000000\", \"chunk_size\": 1, "
+	  "\"render_output_path\": \"/r/######\", \"format\": \"PNG\", "
+	  "\"blendfile\": \"/b.blend\"}}",
+	    400, NULL },
+};
+
+START_TEST(test_bad_submissions)
+{
+	struct test_response r;
+	json_t *j;
+
+	for (size_t i = 0; i < sizeof(bad_jobs) / sizeof(bad_jobs[0]); i++) {
+		test_http(&ts, "POST", "/api/v3/jobs", bad_jobs[i].body, -1,
+		    NULL, &r);
+		test_assert_error(&r, bad_jobs[i].status, bad_jobs[i].needle);
+		test_response_free(&r);
+	}
+	/* None of them left a job behind. */
+	j = get_json("/api/v3/status", 200);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(j, "status")), "inoperative");
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(test_bad_ids)
+{
+	struct test_response r;
+
+	test_http(&ts, "GET", "/api/v3/jobs/not-a-uuid", NULL, 0, NULL, &r);
+	test_assert_error(&r, 400, "job ID not valid");
+	test_response_free(&r);
+	test_http(&ts, "GET",
+	    "/api/v3/jobs/0d9e6b2c-5e4e-4f6f-8c6f-0a6a7e1c2b3d", NULL, 0, NULL,
+	    &r);
+	test_assert_error(&r, 404, "no such job");
+	test_response_free(&r);
+	test_http(&ts, "GET", "/api/v3/tasks/xyz", NULL, 0, NULL, &r);
+	test_assert_error(&r, 400, "not valid");
+	test_response_free(&r);
+	test_http(&ts, "GET",
+	    "/api/v3/tasks/0d9e6b2c-5e4e-4f6f-8c6f-0a6a7e1c2b3d", NULL, 0, NULL,
+	    &r);
+	test_assert_error(&r, 404, "no such task");
+	test_response_free(&r);
+}
+END_TEST
+
+/* Replace every occurrence of from in s (new string). */
+static char *
+replace_all(const char *s, const char *from, const char *to)
+{
+	size_t fl = strlen(from), tl = strlen(to), n = 0;
+	char *out, *o;
+
+	for (const char *p = strstr(s, from); p; p = strstr(p + fl, from))
+		n++;
+	out = o = xmalloc(strlen(s) + n * (tl > fl ? tl - fl : 0) + 1);
+	while (*s != '\0') {
+		if (strncmp(s, from, fl) == 0) {
+			memcpy(o, to, tl);
+			o += tl;
+			s += fl;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static void
+local_stamp(int64_t us, char *buf, size_t len)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d_%H%M%S", &tm);
+}
+
+/* One tests/jobc/<type>/<case>.in.json against its .out.json. */
+static void
+check_golden(const char *in_path, const char *out_path)
+{
+	json_t *in = load_json(in_path), *job;
+	char *in_text, *want_text;
+	json_t *want, *tasks;
+	struct test_response r;
+
+	want_text = test_read_file(out_path, NULL);
+	ck_assert_ptr_nonnull(want_text);
+	in_text = json_dumps(in, 0);
+	want = json_loads(want_text, 0, NULL);
+	ck_assert_ptr_nonnull(want);
+	if (json_object_get(want, "error") != NULL) {
+		json_t *e = json_object_get(want, "error");
+
+		test_http(&ts, "POST", "/api/v3/jobs", in_text, -1, NULL, &r);
+		test_assert_error(&r,
+		    (long)json_integer_value(json_object_get(e, "status")),
+		    json_string_value(json_object_get(e, "message")));
+		test_response_free(&r);
+		goto done;
+	}
+	job = submit(in_text);
+	if (json_is_string(json_object_get(in, "created"))) {
+		/* The Manager stamps its own creation time; expect that. */
+		int64_t want_us = 0, got_us = 0;
+		char from[32], to[32], *fixed;
+
+		ck_assert_int_eq(
+		    time_parse_rfc3339(
+		        json_string_value(json_object_get(in, "created")),
+		        &want_us),
+		    FM_OK);
+		ck_assert_int_eq(
+		    time_parse_rfc3339(
+		        json_string_value(json_object_get(job, "created")),
+		        &got_us),
+		    FM_OK);
+		local_stamp(want_us, from, sizeof(from));
+		local_stamp(got_us, to, sizeof(to));
+		fixed = replace_all(want_text, from, to);
+		json_decref(want);
+		want = json_loads(fixed, 0, NULL);
+		free(fixed);
+	}
+	assert_same(json_object_get(job, "settings"),
+	    json_object_get(want, "settings"), out_path);
+	tasks = authored_tasks(json_string_value(json_object_get(job, "id")));
+	assert_same(tasks, json_object_get(want, "tasks"), out_path);
+	json_decref(tasks);
+	json_decref(job);
+done:
+	json_decref(want);
+	json_decref(in);
+	free(in_text);
+	free(want_text);
+}
+
+START_TEST(test_golden_builtins)
+{
+	static const char *const types[] = { "simple-blender-render",
+		"echo-sleep-test" };
+	int cases = 0;
+
+	for (size_t t = 0; t < 2; t++) {
+		char *dir = xasprintf(GOLDEN "/%s", types[t]);
+		DIR *d = opendir(dir);
+		struct dirent *de;
+
+		ck_assert_msg(d != NULL, "no golden files in %s", dir);
+		while ((de = readdir(d)) != NULL) {
+			size_t len = strlen(de->d_name);
+			char *in, *out;
+
+			if (len < 9 ||
+			    strcmp(de->d_name + len - 8, ".in.json") != 0)
+				continue;
+			in = xasprintf("%s/%s", dir, de->d_name);
+			out = xasprintf("%s/%.*s.out.json", dir, (int)(len - 8),
+			    de->d_name);
+			check_golden(in, out);
+			cases++;
+			free(in);
+			free(out);
+		}
+		closedir(d);
+		free(dir);
+	}
+	ck_assert_int_ge(cases, 4);
+}
+END_TEST
+
+static Suite *
+api_jobs_suite(void)
+{
+	Suite *s = suite_create("api_jobs");
+	TCase *tc = tcase_create("jobs");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_job_types_listed);
+	tcase_add_test(tc, test_job_type_get);
+	tcase_add_test(tc, test_submit_echo);
+	tcase_add_test(tc, test_check_and_etag);
+	tcase_add_test(tc, test_explain);
+	tcase_add_test(tc, test_bad_submissions);
+	tcase_add_test(tc, test_bad_ids);
+	tcase_add_test(tc, test_fixture_es2015);
+	tcase_add_test(tc, test_fixture_environment);
+	tcase_add_test(tc, test_fixture_errors);
+	tcase_add_test(tc, test_golden_builtins);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(api_jobs_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
