@@ -82,16 +82,23 @@ arg_int(duk_context *ctx, duk_idx_t idx)
 	return (int64_t)d;
 }
 
-/* [ ... ] -> [ ... arr ]: n NUL-terminated strings back to back. */
+/*
+ * [ ... ] -> [ ... arr ]: n NUL-terminated strings back to back, from a
+ * C buffer. The elements are defined, not assigned, so no setter a
+ * script put on Array.prototype runs while the buffer is in use.
+ */
 static void
 push_string_list(duk_context *ctx, const char *p, size_t n)
 {
-	duk_push_array(ctx);
+	duk_idx_t arr = duk_push_array(ctx);
+
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(p);
 
+		duk_push_uint(ctx, (duk_uint_t)i);
 		duk_push_lstring(ctx, p, len);
-		duk_put_prop_index(ctx, -2, (duk_uarridx_t)i);
+		duk_def_prop(
+		    ctx, arr, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WEC);
 		p += len + 1;
 	}
 }
@@ -587,17 +594,20 @@ task_commands(struct jsenv *env, duk_context *ctx, int64_t *steps_out)
 	int64_t steps = 0;
 	size_t *list;
 
-	/* Indexes first: storing a plain-object command moves run->cmds. */
-	list = xcalloc(n + 1, sizeof(*list));
-	jsenv_scratch(env, list);
+	/*
+	 * Table indexes first (storing a plain-object command moves
+	 * run->cmds), in a heap buffer: getters run meanwhile and may
+	 * throw or call other bindings.
+	 */
+	list = duk_push_fixed_buffer(ctx, (n + 1) * sizeof(*list));
 	for (duk_size_t i = 0; i < n; i++) {
 		duk_get_prop_index(ctx, 1, (duk_uarridx_t)i);
-		if (!duk_is_object(ctx, 2))
+		if (!duk_is_object(ctx, 3))
 			(void)duk_error(ctx, DUK_ERR_TYPE_ERROR,
 			    "job.addTask(task): command %lu of the task is "
 			    "not a command",
 			    (unsigned long)i);
-		list[i] = task_command(env, ctx, 2);
+		list[i] = task_command(env, ctx, 3);
 		duk_pop(ctx);
 	}
 	b->len = 0;
@@ -611,7 +621,7 @@ task_commands(struct jsenv *env, duk_context *ctx, int64_t *steps_out)
 		steps += c->steps;
 	}
 	jsbuf_add(b, "]", 1);
-	jsenv_scratch(env, NULL);
+	duk_pop(ctx);
 	*steps_out = steps;
 	return json_stringn_nocheck(b->data, b->len);
 }

@@ -464,19 +464,24 @@ void
 jsenv_push_json(duk_context *ctx, json_t *v)
 {
 	switch (json_typeof(v)) {
+	/* Members are defined like JSON.parse does: no setter runs. */
 	case JSON_OBJECT:
 		duk_push_object(ctx);
 		for (void *it = json_object_iter(v); it != NULL;
 		     it = json_object_iter_next(v, it)) {
+			duk_push_string(ctx, json_object_iter_key(it));
 			jsenv_push_json(ctx, json_object_iter_value(it));
-			duk_put_prop_string(ctx, -2, json_object_iter_key(it));
+			duk_def_prop(ctx, -3,
+			    DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WEC);
 		}
 		break;
 	case JSON_ARRAY:
 		duk_push_array(ctx);
 		for (size_t i = 0; i < json_array_size(v); i++) {
+			duk_push_uint(ctx, (duk_uint_t)i);
 			jsenv_push_json(ctx, json_array_get(v, i));
-			duk_put_prop_index(ctx, -2, (duk_uarridx_t)i);
+			duk_def_prop(ctx, -3,
+			    DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WEC);
 		}
 		break;
 	case JSON_STRING:

@@ -958,6 +958,43 @@ START_TEST(test_no_state_between_runs)
 }
 END_TEST
 
+START_TEST(test_hostile_reentry)
+{
+	struct jsenv *env = new_env(0, 0);
+	json_t *out;
+
+	/* Setters and getters that call back into bindings mid-way. */
+	out = compile_ok(env,
+	    "const JOB_TYPE = {};\n"
+	    "function compileJob(job) {\n"
+	    "  const t = author.Task('t', 'x');\n"
+	    "  t.addCommand({ get name() { frameChunker('1-5', 1);\n"
+	    "    job.addTask(author.Task('inner', 'x')); return 'n'; },\n"
+	    "    parameters: { get p() { return shellSplit('x y'); } } });\n"
+	    "  Object.defineProperty(Array.prototype, '0', { set(v) {\n"
+	    "    frameChunker('1-100', 1); shellSplit('a b'); },\n"
+	    "    configurable: true });\n"
+	    "  Object.defineProperty(Object.prototype, 'k', { set(v) {\n"
+	    "    frameChunker('1-100', 1); }, configurable: true });\n"
+	    "  const c = frameChunker('1-10', 2);\n"
+	    "  job.addTask(t);\n"
+	    "  job.settings.c = c.length + ':' + c[0] + ':' + job.settings.k;\n"
+	    "}\n");
+	ck_assert_str_eq(setting_str(out, "c"), "5:1,2:v");
+	ck_assert_uint_eq(json_array_size(json_object_get(out, "tasks")), 2);
+	json_decref(out);
+	out = compile_ok(env,
+	    "const JOB_TYPE = {};\n"
+	    "function compileJob(job) {\n"
+	    "  job.settings.c = [1].length + ':' + "
+	    "Object.getOwnPropertyNames(Array.prototype)"
+	    ".indexOf('0');\n}\n");
+	ck_assert_str_eq(setting_str(out, "c"), "1:-1");
+	json_decref(out);
+	jsenv_free(env);
+}
+END_TEST
+
 /* ---- speed -------------------------------------------------------- */
 
 static double
@@ -1101,6 +1138,7 @@ jsenv_suite(void)
 	tcase_add_test(sandbox, test_timeout);
 	tcase_add_test(sandbox, test_memory_cap);
 	tcase_add_test(sandbox, test_no_state_between_runs);
+	tcase_add_test(sandbox, test_hostile_reentry);
 	tcase_add_test(speed, test_speed);
 	tcase_add_test(speed, test_new_heaps);
 	suite_add_tcase(s, fx);
