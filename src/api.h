@@ -13,6 +13,7 @@ struct req;
 struct fm_ctx;
 
 extern const struct route_table api_meta_routes;
+extern const struct route_table api_config_routes;
 extern const struct route_table api_jobs_routes;
 extern const struct route_table api_worker_routes;
 

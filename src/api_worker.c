@@ -21,6 +21,7 @@
 #include "http.h"
 #include "ids.h"
 #include "log.h"
+#include "metrics.h"
 #include "scheduler.h"
 #include "state.h"
 #include "store.h"
@@ -337,6 +338,7 @@ static enum fm_err
 do_schedule(struct req *req, const struct status_ctx *sc, struct worker *w)
 {
 	json_t *assigned;
+	int64_t t0;
 	enum fm_err rc = store_workers_seen(sc->conn, w);
 
 	if (rc != FM_OK)
@@ -350,7 +352,9 @@ do_schedule(struct req *req, const struct status_ctx *sc, struct worker *w)
 		    "worker is in state \"%s\", requires state \"awake\" to "
 		    "get a task",
 		    state_worker_status_name(w->status));
+	t0 = time_mono_us();
 	rc = scheduler_assign(sc, w, &assigned);
+	metrics_observe_assign(time_mono_us() - t0);
 	if (rc == FM_ERR_NOTFOUND)
 		return http_reply_empty(req, 204);
 	if (rc != FM_OK)

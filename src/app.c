@@ -18,6 +18,7 @@
 #include "jobtypes.h"
 #include "jsenv.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "store_status.h"
 #include "timeutil.h"
@@ -118,6 +119,7 @@ app_start(const struct fm_config *cfg, struct fm_app **app_out, char **err_out)
 	if (rc != FM_OK)
 		goto fail;
 
+	metrics_init(api_all_routes, api_all_routes_count);
 	if ((rc = reapply_job_states(&app->ctx, err_out)) != FM_OK)
 		goto fail;
 	if ((rc = start_compiler(cfg, &app->ctx, err_out)) != FM_OK)
@@ -131,6 +133,7 @@ app_start(const struct fm_config *cfg, struct fm_app **app_out, char **err_out)
 		.ntables = api_all_routes_count,
 		.app = &app->ctx,
 		.auth = api_worker_auth,
+		.observe = metrics_observe_request,
 		.access_log = true,
 	};
 	rc = http_start(&hc, &app->http, err_out);

@@ -714,3 +714,221 @@ config_shared_storage(const struct fm_config *cfg)
 {
 	return cfg->shared_storage_path;
 }
+
+json_t *
+config_to_json(const struct fm_config *cfg)
+{
+	struct fm_config *mut = (struct fm_config *)(uintptr_t)cfg;
+	json_t *out = json_pack("{s:{s:i}}", "_meta", "version", 3);
+	json_t *vars = json_object();
+	char buf[PATH_MAX + 64];
+
+	for (size_t i = 0; i < nitems(option_table); i++) {
+		const struct option *o = &option_table[i];
+		json_t *v = NULL;
+
+		switch (o->type) {
+		case OPT_BOOL:
+			v = json_boolean(*opt_bool(mut, o));
+			break;
+		case OPT_INT:
+		case OPT_SIZE:
+			v = json_integer(*opt_int(mut, o));
+			break;
+		case OPT_STRING:
+		case OPT_PATH:
+		case OPT_LOGLEVEL:
+		case OPT_DURATION:
+			option_format(mut, o, buf, sizeof(buf));
+			v = json_string(buf);
+			break;
+		}
+		json_object_set_new(out, o->name, v);
+	}
+	for (size_t i = 0; i < cfg->nvariables; i++) {
+		const struct fm_variable *var = &cfg->variables[i];
+		json_t *values = json_array();
+
+		for (size_t j = 0; j < var->nvalues; j++)
+			json_array_append_new(values,
+			    json_pack("{s:s, s:s, s:s}", "platform",
+			        var->values[j].platform, "audience",
+			        var->values[j].audience, "value",
+			        var->values[j].value));
+		json_object_set_new(vars, var->name,
+		    json_pack("{s:b, s:o}", "is_twoway", var->is_twoway,
+		        "values", values));
+	}
+	json_object_set_new(out, "variables", vars);
+	return out;
+}
+
+/* One JSON option value as the text the parser takes. */
+static bool
+json_option_text(const json_t *v, char *buf, size_t len)
+{
+	if (json_is_string(v))
+		return (size_t)snprintf(buf, len, "%s", json_string_value(v)) <
+		    len;
+	if (json_is_integer(v))
+		return (size_t)snprintf(buf, len, "%" JSON_INTEGER_FORMAT,
+		           json_integer_value(v)) < len;
+	if (json_is_boolean(v))
+		return (size_t)snprintf(buf, len, "%s",
+		           json_is_true(v) ? "true" : "false") < len;
+	return false;
+}
+
+static enum fm_err
+json_variables(struct fm_config *cfg, const json_t *vars, char **err_out)
+{
+	const char *name;
+	json_t *var;
+
+	/* The JSON names every variable: forget the defaults. */
+	for (size_t i = 0; i < cfg->nvariables; i++) {
+		variable_clear(&cfg->variables[i]);
+		free(cfg->variables[i].name);
+	}
+	cfg->nvariables = 0;
+	json_object_foreach((json_t *)(uintptr_t)vars, name, var)
+	{
+		json_t *values = json_object_get(var, "values");
+		struct fm_variable *v;
+		size_t i;
+		json_t *val;
+
+		if (!valid_var_name(name, strlen(name)) ||
+		    strcmp(name, "jobs") == 0 || !json_is_array(values)) {
+			*err_out = xasprintf("variables.%s: expected a valid "
+			                     "name with a \"values\" array",
+			    name);
+			return FM_ERR_INVALID;
+		}
+		v = variable_get(cfg, name, true);
+		v->is_twoway = json_is_true(json_object_get(var, "is_twoway"));
+		json_array_foreach(values, i, val)
+		{
+			const char *plat =
+			    json_string_value(json_object_get(val, "platform"));
+			const char *aud =
+			    json_string_value(json_object_get(val, "audience"));
+			const char *value =
+			    json_string_value(json_object_get(val, "value"));
+
+			if (aud == NULL || aud[0] == '\0')
+				aud = "all";
+			if (plat == NULL || value == NULL ||
+			    !valid_var_name(plat, strlen(plat)) ||
+			    (strcmp(aud, "all") != 0 &&
+			        strcmp(aud, "workers") != 0 &&
+			        strcmp(aud, "users") != 0) ||
+			    strchr(value, '\n') != NULL) {
+				*err_out = xasprintf("variables.%s: each value "
+				                     "needs a platform, an "
+				                     "audience (all, workers, "
+				                     "users) and a one-line "
+				                     "value",
+				    name);
+				return FM_ERR_INVALID;
+			}
+			variable_add_value(v, plat, aud, value);
+		}
+	}
+	return FM_OK;
+}
+
+enum fm_err
+config_from_json(const json_t *j, const char *base_dir,
+    struct fm_config **cfg_out, char **err_out)
+{
+	struct fm_config *cfg = config_defaults();
+	const json_t *meta = json_object_get(j, "_meta");
+	enum fm_err rc = FM_OK;
+	char buf[PATH_MAX + 64];
+	const char *key;
+	json_t *v;
+
+	*cfg_out = NULL;
+	*err_out = NULL;
+	if (!json_is_object(j)) {
+		*err_out = xstrdup("expected a JSON object");
+		rc = FM_ERR_INVALID;
+		goto done;
+	}
+	if (meta != NULL &&
+	    json_integer_value(json_object_get(meta, "version")) != 3) {
+		*err_out = xstrdup("_meta.version must be 3");
+		rc = FM_ERR_INVALID;
+		goto done;
+	}
+	json_object_foreach((json_t *)(uintptr_t)j, key, v)
+	{
+		const struct option *o;
+		const char *why = NULL;
+
+		if (strcmp(key, "_meta") == 0)
+			continue;
+		if (strcmp(key, "variables") == 0) {
+			rc = json_is_object(v) ? json_variables(cfg, v, err_out)
+			                       : FM_ERR_INVALID;
+			if (rc != FM_OK && *err_out == NULL)
+				*err_out = xstrdup("variables: expected an "
+				                   "object");
+		} else if ((o = option_find(key)) == NULL) {
+			*err_out = xasprintf("%s: unknown key", key);
+			rc = FM_ERR_INVALID;
+		} else if (!json_option_text(v, buf, sizeof(buf)) ||
+		    strchr(buf, '\n') != NULL) {
+			*err_out = xasprintf("%s: expected a one-line string, "
+			                     "a number or a boolean",
+			    key);
+			rc = FM_ERR_INVALID;
+		} else if ((rc = option_set(cfg, o, buf, base_dir, &why)) !=
+		    FM_OK) {
+			*err_out = xasprintf("%s: %s", key, why);
+		}
+		if (rc != FM_OK)
+			goto done;
+	}
+done:
+	if (rc != FM_OK) {
+		config_free(cfg);
+		return rc;
+	}
+	*cfg_out = cfg;
+	return FM_OK;
+}
+
+enum fm_err
+config_save(const struct fm_config *cfg, const char *path, char **err_out)
+{
+	char *tmp = xasprintf("%s~", path);
+	enum fm_err rc = FM_OK;
+	FILE *f = fopen(tmp, "w");
+
+	*err_out = NULL;
+	if (f == NULL) {
+		*err_out = xasprintf("%s: %s", tmp, strerror(errno));
+		free(tmp);
+		return FM_ERR_IO;
+	}
+	config_write(cfg, f);
+	/* Flush to disk before the rename makes it the real file. */
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
+		*err_out = xasprintf("%s: %s", tmp, strerror(errno));
+		rc = FM_ERR_IO;
+	}
+	if (fclose(f) != 0 && rc == FM_OK) {
+		*err_out = xasprintf("%s: %s", tmp, strerror(errno));
+		rc = FM_ERR_IO;
+	}
+	if (rc == FM_OK && rename(tmp, path) != 0) {
+		*err_out = xasprintf("%s: %s", path, strerror(errno));
+		rc = FM_ERR_IO;
+	}
+	if (rc != FM_OK)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 #include <stdio.h>
 
 #include "fm.h"
@@ -77,6 +78,25 @@ void config_print_help(FILE *out);
 
 /* Write the config in file syntax, every option, with comments. */
 void config_write(const struct fm_config *cfg, FILE *out);
+
+/*
+ * The whole configuration as JSON, in Flamenco's shape: one member per
+ * option plus "variables": {NAME: {"is_twoway", "values": [{"platform",
+ * "audience", "value"}]}} and "_meta": {"version": 3}. New reference.
+ */
+json_t *config_to_json(const struct fm_config *cfg);
+
+/*
+ * Build a configuration from JSON of that shape; options left out get
+ * their defaults, relative paths resolve against base_dir. On error
+ * *err_out says which key and why (new).
+ */
+FM_MUST_CHECK enum fm_err config_from_json(const json_t *j,
+    const char *base_dir, struct fm_config **cfg_out, char **err_out);
+
+/* Write cfg to path atomically (a temporary file renamed over it). */
+FM_MUST_CHECK enum fm_err config_save(
+    const struct fm_config *cfg, const char *path, char **err_out);
 
 /* Find a variable by name; NULL when not configured. Borrowed. */
 const struct fm_variable *config_variable(

@@ -8,6 +8,7 @@
 
 const struct route_table *const api_all_routes[] = {
 	&api_meta_routes,
+	&api_config_routes,
 	&api_jobs_routes,
 	&api_worker_routes,
 };

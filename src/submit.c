@@ -12,6 +12,7 @@
 #include "ids.h"
 #include "jobc.h"
 #include "jobtypes.h"
+#include "metrics.h"
 #include "state.h"
 #include "store_jobs.h"
 #include "timeutil.h"
@@ -241,7 +242,7 @@ submit_compile(struct fm_ctx *ctx, struct store_conn *conn,
 	struct jobtype *type = NULL;
 	json_t *js_in = NULL, *out = NULL;
 	const char *etag;
-	int64_t tag_id = 0;
+	int64_t tag_id = 0, t0;
 	char *err = NULL;
 	enum fm_err rc;
 
@@ -268,8 +269,10 @@ submit_compile(struct fm_ctx *ctx, struct store_conn *conn,
 		rc = FM_ERR_STALE;
 		goto done;
 	}
+	t0 = time_mono_us();
 	rc = jobc_compile(
 	    ctx->jobc, type->es5, type->filename, js_in, &out, &err);
+	metrics_observe_compile(time_mono_us() - t0);
 	if (rc != FM_OK) {
 		if (rc == FM_ERR_TIMEOUT || rc == FM_ERR_NOMEM ||
 		    rc == FM_ERR_INVALID) {

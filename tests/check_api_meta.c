@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "xmalloc.h"
 
 static struct test_server ts;
 
@@ -202,6 +203,128 @@ START_TEST(test_status)
 }
 END_TEST
 
+START_TEST(test_metrics)
+{
+	struct test_response r;
+
+	test_http(&ts, "GET", "/api/v3/version", NULL, 0, NULL, &r);
+	test_response_free(&r);
+	test_http(&ts, "GET", "/api/v3/nope", NULL, 0, NULL, &r);
+	test_response_free(&r);
+	test_http(&ts, "GET", "/metrics", NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.content_type, "text/plain"));
+	ck_assert_ptr_nonnull(strstr(r.body,
+	    "flamenco_http_requests_total{route=\"GET /api/v3/version\","
+	    "code=\"2xx\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(r.body,
+	    "flamenco_http_requests_total{route=\"unmatched\","
+	    "code=\"4xx\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(r.body,
+	    "flamenco_http_request_duration_seconds_bucket{route=\"GET "
+	    "/api/v3/version\",le=\"+Inf\"} 1\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(r.body, "flamenco_jobs{status=\"queued\"} 0\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(r.body, "flamenco_job_compile_seconds_count 0\n"));
+	test_response_free(&r);
+}
+END_TEST
+
+START_TEST(test_check_shared_storage)
+{
+	static const struct {
+		const char *path;
+		int usable;
+		const char *cause;
+	} cases[] = {
+		{ "/tmp", 1, "" },
+		{ "", 0, "empty" },
+		{ "/no/such/dir", 0, "does not exist" },
+		{ "/etc/hostname", 0, "not a directory" },
+		{ "//server/share", 0, "UNC" },
+	};
+	struct test_response r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *body = xasprintf("{\"path\": \"%s\"}", cases[i].path);
+		json_t *j;
+
+		test_http(&ts, "POST",
+		    "/api/v3/configuration/check/shared-storage", body, -1,
+		    NULL, &r);
+		ck_assert_int_eq(r.status, 200);
+		j = test_json(&r);
+		ck_assert_int_eq(json_is_true(json_object_get(j, "is_usable")),
+		    cases[i].usable);
+		ck_assert_ptr_nonnull(
+		    strstr(json_string_value(json_object_get(j, "cause")),
+		        cases[i].cause));
+		json_decref(j);
+		test_response_free(&r);
+		free(body);
+	}
+	test_http(&ts, "POST", "/api/v3/configuration/check/shared-storage",
+	    "{}", -1, NULL, &r);
+	test_assert_error(&r, 400, "path");
+	test_response_free(&r);
+}
+END_TEST
+
+START_TEST(test_configuration_file)
+{
+	struct test_response r;
+	char *path = xasprintf("%s/flamenco-manager.conf", ts.dir);
+	char *before, *after, *text;
+	json_t *j;
+
+	test_http(&ts, "GET", "/api/v3/configuration/file", NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	j = test_json(&r);
+	test_response_free(&r);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(j, "listen")), "127.0.0.1:0");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(j, "task_timeout")), "10m0s");
+	ck_assert_int_eq(json_integer_value(json_object_get(
+	                     json_object_get(j, "_meta"), "version")),
+	    3);
+	ck_assert(json_is_true(json_object_get(
+	    json_object_get(json_object_get(j, "variables"), "storage"),
+	    "is_twoway")));
+
+	/* A bad key is refused and the file is left alone. */
+	before = test_read_file(path, NULL);
+	test_http(&ts, "PUT", "/api/v3/configuration/file",
+	    "{\"no_such_key\": 1}", -1, NULL, &r);
+	test_assert_error(&r, 400, "no_such_key");
+	test_response_free(&r);
+	test_http(&ts, "PUT", "/api/v3/configuration/file",
+	    "{\"task_timeout\": \"soon\"}", -1, NULL, &r);
+	test_assert_error(&r, 400, "task_timeout");
+	test_response_free(&r);
+	after = test_read_file(path, NULL);
+	ck_assert_str_eq(before, after);
+	free(after);
+
+	/* A good one is written, and reads back as it was sent. */
+	json_object_set_new(j, "manager_name", json_string("Render Farm"));
+	text = json_dumps(j, 0);
+	test_http(&ts, "PUT", "/api/v3/configuration/file", text, -1, NULL, &r);
+	ck_assert_int_eq(r.status, 204);
+	test_response_free(&r);
+	after = test_read_file(path, NULL);
+	ck_assert_ptr_nonnull(strstr(after, "manager_name = Render Farm\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(after, "variables.storage.is_twoway = true"));
+	free(after);
+	free(before);
+	free(text);
+	free(path);
+	json_decref(j);
+}
+END_TEST
+
 static Suite *
 api_meta_suite(void)
 {
@@ -220,6 +343,9 @@ api_meta_suite(void)
 	tcase_add_test(tc, test_variables);
 	tcase_add_test(tc, test_openapi_served);
 	tcase_add_test(tc, test_status);
+	tcase_add_test(tc, test_metrics);
+	tcase_add_test(tc, test_check_shared_storage);
+	tcase_add_test(tc, test_configuration_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
