@@ -126,7 +126,7 @@ node_modules/buble/dist/buble-browser-deps.umd.js node_modules/core-js-bundle/in
 build/duktape/duk_config.h: /usr/share/duktape/duk_config.h
 	@mkdir -p $(@D)
 	cp /usr/share/duktape/duktape.c /usr/share/duktape/duktape.h $(@D)/
-	sed -e 's|^/\* __OVERRIDE_DEFINES__ \*/|#define DUK_USE_INTERRUPT_COUNTER\n#define DUK_USE_EXEC_TIMEOUT_CHECK(udata) jsenv_timeout_check(udata)\nextern int jsenv_timeout_check(void *udata);\n&|' $< > $@
+	sed -e 's|^/\* __OVERRIDE_DEFINES__ \*/|#define DUK_USE_INTERRUPT_COUNTER\n#define DUK_USE_EXEC_TIMEOUT_CHECK(udata) jsenv_timeout_check(udata)\nextern int jsenv_timeout_check(void *udata);\n#undef DUK_USE_JSON_STRINGIFY_FASTPATH\n#define DUK_USE_JSON_STRINGIFY_FASTPATH\n&|' $< > $@
 
 $(DUK_OBJ): build/duktape/duk_config.h
 	@echo "  CC      $@ (Duktape from duktape-dev)"

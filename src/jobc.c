@@ -3,7 +3,11 @@
  * load in parallel and start-up does not wait for them; a caller that
  * arrives before any heap is ready simply waits like it would for a busy
  * pool. Scripts run in the borrowing thread: Duktape only needs one
- * thread at a time per heap, not always the same one.
+ * thread at a time per heap, not always the same one. A returned heap is
+ * "dirty" until a janitor thread has reset it (undoing the last script and
+ * freeing its job, tens of milliseconds after a large job), so that work
+ * stays off the next request's path; a caller finding only dirty heaps
+ * takes one anyway, and the compile resets it first.
  */
 #include "jobc.h"
 
@@ -25,14 +29,22 @@ struct jobc {
 
 	pthread_mutex_t lock; /* guards everything below */
 	pthread_cond_t available;
+	pthread_cond_t dirtied;
 	struct jsenv **idle; /* heaps ready to lend */
 	size_t nidle;
+	struct jsenv **dirty; /* returned, not reset yet */
+	size_t ndirty;
 	int nfailed; /* heaps that could not be created */
+	bool stopping;
+	pthread_t janitor;
 
 	pthread_t *loaders;
 	int nloaders;
 	int64_t started_us;
 };
+
+static void release(struct jobc *jobc, struct jsenv *env, bool dirty);
+static void *janitor_main(void *arg);
 
 static void
 give_back(struct jobc *jobc, struct jsenv *env)
@@ -80,10 +92,16 @@ jobc_new(
 		jobc->opts.heaps = 1;
 	jobc->limits.max_heap_bytes = opts->heap_max_bytes;
 	jobc->limits.timeout_us = opts->timeout_us;
+	/* Commands come back as JSON text, stored as they are. */
+	jobc->limits.commands_text = true;
 	jobc->started_us = time_mono_us();
 	pthread_mutex_init(&jobc->lock, NULL);
 	pthread_cond_init(&jobc->available, NULL);
+	pthread_cond_init(&jobc->dirtied, NULL);
 	jobc->idle = xcalloc((size_t)jobc->opts.heaps, sizeof(*jobc->idle));
+	jobc->dirty = xcalloc((size_t)jobc->opts.heaps, sizeof(*jobc->dirty));
+	if (pthread_create(&jobc->janitor, NULL, janitor_main, jobc) != 0)
+		fatal("cannot start the compiler janitor thread");
 	jobc->loaders =
 	    xcalloc((size_t)jobc->opts.heaps, sizeof(*jobc->loaders));
 	for (int i = 0; i < jobc->opts.heaps; i++) {
@@ -108,12 +126,21 @@ jobc_free(struct jobc *jobc)
 		return;
 	for (int i = 0; i < jobc->nloaders; i++)
 		pthread_join(jobc->loaders[i], NULL);
+	pthread_mutex_lock(&jobc->lock);
+	jobc->stopping = true;
+	pthread_cond_signal(&jobc->dirtied);
+	pthread_mutex_unlock(&jobc->lock);
+	pthread_join(jobc->janitor, NULL);
 	for (size_t i = 0; i < jobc->nidle; i++)
 		jsenv_free(jobc->idle[i]);
+	for (size_t i = 0; i < jobc->ndirty; i++)
+		jsenv_free(jobc->dirty[i]);
 	free(jobc->idle);
+	free(jobc->dirty);
 	free(jobc->loaders);
 	pthread_mutex_destroy(&jobc->lock);
 	pthread_cond_destroy(&jobc->available);
+	pthread_cond_destroy(&jobc->dirtied);
 	free(jobc);
 }
 
@@ -150,9 +177,37 @@ borrow(struct jobc *jobc, struct jsenv **env_out)
 	return rc;
 }
 
-/* Return a heap; one that broke is replaced so the pool keeps its size. */
+/* Reset returned heaps while nobody waits for them. */
+static void *
+janitor_main(void *arg)
+{
+	struct jobc *jobc = arg;
+
+	pthread_mutex_lock(&jobc->lock);
+	while (!jobc->stopping) {
+		struct jsenv *env;
+
+		if (jobc->ndirty == 0) {
+			pthread_cond_wait(&jobc->dirtied, &jobc->lock);
+			continue;
+		}
+		env = jobc->dirty[--jobc->ndirty];
+		pthread_mutex_unlock(&jobc->lock);
+		if (jsenv_reset(env) != FM_OK)
+			log_warn("job compiler: a heap could not be reset");
+		release(jobc, env, false);
+		pthread_mutex_lock(&jobc->lock);
+	}
+	pthread_mutex_unlock(&jobc->lock);
+	return NULL;
+}
+
+/*
+ * Return a heap (dirty: it still holds the last script's state); one that
+ * broke is replaced so the pool keeps its size.
+ */
 static void
-release(struct jobc *jobc, struct jsenv *env)
+release(struct jobc *jobc, struct jsenv *env, bool dirty)
 {
 	if (jsenv_broken(env)) {
 		log_warn("job compiler: replacing a broken JavaScript heap");
@@ -165,8 +220,17 @@ release(struct jobc *jobc, struct jsenv *env)
 			pthread_mutex_unlock(&jobc->lock);
 			return;
 		}
+		dirty = false;
 	}
-	give_back(jobc, env);
+	if (!dirty) {
+		give_back(jobc, env);
+		return;
+	}
+	pthread_mutex_lock(&jobc->lock);
+	jobc->dirty[jobc->ndirty++] = env;
+	pthread_cond_signal(&jobc->available);
+	pthread_cond_signal(&jobc->dirtied);
+	pthread_mutex_unlock(&jobc->lock);
 }
 
 enum fm_err
@@ -189,7 +253,7 @@ jobc_describe(struct jobc *jobc, const char *es5, const char *filename,
 	if ((rc = borrow(jobc, &env)) != FM_OK)
 		return rc;
 	rc = jsenv_describe(env, es5, filename, jobtype_out, err_out);
-	release(jobc, env);
+	release(jobc, env, true);
 	return rc;
 }
 
@@ -205,6 +269,6 @@ jobc_compile(struct jobc *jobc, const char *es5, const char *filename,
 	if ((rc = borrow(jobc, &env)) != FM_OK)
 		return rc;
 	rc = jsenv_compile(env, es5, filename, job_in, job_out, err_out);
-	release(jobc, env);
+	release(jobc, env, true);
 	return rc;
 }

@@ -56,6 +56,17 @@ task_steps(const json_t *commands)
 	return total;
 }
 
+/* Steps of a task as stored, whichever form the compiler gave it in. */
+static int64_t
+task_steps_of(const json_t *task)
+{
+	const json_t *steps = json_object_get(task, "steps_total");
+
+	if (json_is_integer(steps))
+		return json_integer_value(steps);
+	return task_steps(json_object_get(task, "commands"));
+}
+
 static enum fm_err
 step_done(struct store_conn *conn, sqlite3_stmt *st, const char *what)
 {
@@ -106,8 +117,16 @@ insert_tasks(struct store_conn *conn, int64_t job_id, const json_t *tasks,
 		sqlite3_bind_int64(st, 6, (sqlite3_int64)i + 1);
 		sqlite3_bind_int64(st, 7,
 		    json_integer_value(json_object_get(task, "priority")));
-		bind_json(st, 8, cmds, "[]");
-		sqlite3_bind_int64(st, 9, task_steps(cmds));
+		/* The compiler hands commands over as JSON text when it can,
+		 * saving a parse and a dump per task. */
+		if (json_is_string(json_object_get(task, "commands_json")))
+			sqlite3_bind_text(st, 8,
+			    json_string_value(
+			        json_object_get(task, "commands_json")),
+			    -1, SQLITE_STATIC);
+		else
+			bind_json(st, 8, cmds, "[]");
+		sqlite3_bind_int64(st, 9, task_steps_of(task));
 		sqlite3_bind_int64(
 		    st, 10, (sqlite3_int64)json_array_size(deps));
 		if ((rc = step_done(conn, st, "storing a task")) != FM_OK)
@@ -172,8 +191,7 @@ store_jobs_insert(struct store_conn *conn, const json_t *job)
 	size_t i;
 	json_t *task;
 
-	json_array_foreach(tasks, i, task) steps_total +=
-	    task_steps(json_object_get(task, "commands"));
+	json_array_foreach(tasks, i, task) steps_total += task_steps_of(task);
 	uuid_map_init(&map, json_array_size(tasks));
 	if ((rc = store_begin(conn, true)) != FM_OK)
 		goto done;

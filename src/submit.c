@@ -294,6 +294,24 @@ done:
 	return rc;
 }
 
+/* A task's commands as JSON (new), whether the compiler gave them as
+ * values or as text. */
+static json_t *
+task_commands(const json_t *task)
+{
+	const char *text =
+	    json_string_value(json_object_get(task, "commands_json"));
+	json_t *commands;
+
+	if (text == NULL) {
+		commands = json_object_get(task, "commands");
+		return json_is_array(commands) ? json_incref(commands)
+		                               : json_array();
+	}
+	commands = json_loads(text, 0, NULL);
+	return commands != NULL ? commands : json_array();
+}
+
 json_t *
 submit_explain(const json_t *job)
 {
@@ -310,7 +328,7 @@ submit_explain(const json_t *job)
 	{
 		json_t *deps = json_array();
 		int64_t steps = 0;
-		json_t *cmd;
+		json_t *cmd, *commands;
 
 		json_array_foreach(
 		    json_object_get(task, "dependencies"), j, dep)
@@ -321,7 +339,8 @@ submit_explain(const json_t *job)
 				        &index, json_string_value(dep))));
 			nedges++;
 		}
-		json_array_foreach(json_object_get(task, "commands"), j, cmd)
+		commands = task_commands(task);
+		json_array_foreach(commands, j, cmd)
 		{
 			json_int_t n = json_integer_value(
 			    json_object_get(cmd, "total_step_count"));
@@ -329,13 +348,12 @@ submit_explain(const json_t *job)
 			steps += n > 1 ? n : 1;
 		}
 		json_array_append_new(list,
-		    json_pack("{s:I, s:O, s:O, s:O, s:I, s:O, s:o}",
+		    json_pack("{s:I, s:O, s:O, s:O, s:I, s:o, s:o}",
 		        "index_in_job", (json_int_t)i + 1, "name",
 		        json_object_get(task, "name"), "task_type",
 		        json_object_get(task, "type"), "priority",
 		        json_object_get(task, "priority"), "steps_total",
-		        (json_int_t)steps, "commands",
-		        json_object_get(task, "commands"), "dependencies",
+		        (json_int_t)steps, "commands", commands, "dependencies",
 		        deps));
 	}
 	uuid_map_free(&index);
