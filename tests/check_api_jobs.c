@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "timeutil.h"
@@ -581,6 +582,154 @@ START_TEST(test_golden_builtins)
 }
 END_TEST
 
+/* --- scripts_path changes, broken and hostile scripts ------------- */
+
+static char *scripts_dir;
+
+static void
+setup_scripts(void)
+{
+	char *conf;
+
+	scripts_dir = test_tmpdir();
+	free(test_write_file(scripts_dir, "broken_type.js",
+	    "const JOB_TYPE = { label: 'Broken', settings: [ };\n"));
+	free(test_write_file(scripts_dir, "spin.js",
+	    "const JOB_TYPE = { label: 'Spin', settings: [] };\n"
+	    "function compileJob(job) { for (;;) {} }\n"));
+	free(test_write_file(scripts_dir, "hog.js",
+	    "const JOB_TYPE = { label: 'Hog', settings: [] };\n"
+	    "function compileJob(job) { const a = []; "
+	    "for (;;) { a.push('x'.repeat(1000) + a.length); } }\n"));
+	conf = xasprintf("scripts_path = %s\ncompile_timeout = 1s\n"
+	                 "compiler_heap_max = 64MiB\ncompiler_heaps = 1\n",
+	    scripts_dir);
+	test_server_start(&ts, conf);
+	free(conf);
+}
+
+static void
+teardown_scripts(void)
+{
+	test_server_stop(&ts);
+	test_rmtree(scripts_dir);
+	free(scripts_dir);
+}
+
+static int
+has_type(const char *name, char *etag_out)
+{
+	json_t *list = get_json("/api/v3/jobs/types", 200), *t;
+	size_t i;
+	int found = 0;
+
+	json_array_foreach(json_object_get(list, "job_types"), i, t)
+	{
+		if (strcmp(json_string_value(json_object_get(t, "name")),
+		        name) == 0) {
+			found = 1;
+			if (etag_out != NULL)
+				strcpy(etag_out,
+				    json_string_value(
+				        json_object_get(t, "etag")));
+		}
+	}
+	json_decref(list);
+	return found;
+}
+
+static const char small_type[] =
+    "const JOB_TYPE = { label: 'Hot', settings: [{ key: 'n', type: "
+    "'int32', default: 1 }] };\n"
+    "function compileJob(job) {\n"
+    "  const t = author.Task(`hot-${job.settings.n}`, 'misc');\n"
+    "  t.addCommand(author.Command('echo', { message: 'hi' }));\n"
+    "  job.addTask(t);\n}\n";
+
+START_TEST(test_scripts_picked_up_live)
+{
+	char etag1[41] = "", etag2[41] = "";
+	char *changed, *path;
+
+	/* The broken script is skipped, the others and built-ins load. */
+	ck_assert(!has_type("broken-type", NULL));
+	ck_assert(has_type("spin", NULL));
+	ck_assert(has_type("echo-sleep-test", NULL));
+	ck_assert(!has_type("hot-type", NULL));
+
+	path = test_write_file(scripts_dir, "hot_type.js", small_type);
+	usleep(1300 * 1000);
+	ck_assert(has_type("hot-type", etag1));
+
+	/* Changing it changes its etag, and only then. */
+	ck_assert(has_type("hot-type", etag2));
+	ck_assert_str_eq(etag1, etag2);
+	changed = xasprintf("%s// a comment changes nothing visible\n"
+	                    "JOB_TYPE.label = 'Hotter';\n",
+	    small_type);
+	free(test_write_file(scripts_dir, "hot_type.js", changed));
+	usleep(1300 * 1000);
+	ck_assert(has_type("hot-type", etag2));
+	ck_assert_str_ne(etag1, etag2);
+
+	/* Overriding a built-in, then removing files. */
+	free(test_write_file(scripts_dir, "echo_sleep_test.js", small_type));
+	usleep(1300 * 1000);
+	{
+		json_t *t = get_json("/api/v3/jobs/type/echo-sleep-test", 200);
+
+		ck_assert_str_eq(
+		    json_string_value(json_object_get(t, "label")), "Hot");
+		json_decref(t);
+	}
+	unlink(path);
+	free(path);
+	path = xasprintf("%s/echo_sleep_test.js", scripts_dir);
+	unlink(path);
+	usleep(1300 * 1000);
+	ck_assert(!has_type("hot-type", NULL));
+	{
+		json_t *t = get_json("/api/v3/jobs/type/echo-sleep-test", 200);
+
+		ck_assert_str_eq(json_string_value(json_object_get(t, "label")),
+		    "Echo Sleep Test");
+		json_decref(t);
+	}
+	free(path);
+	free(changed);
+}
+END_TEST
+
+/* A script that never ends or eats memory is stopped; the Manager goes
+ * on serving, and the same heap serves the next job. */
+START_TEST(test_hostile_scripts_stopped)
+{
+	static const char spin[] =
+	    "{\"name\": \"s\", \"type\": \"spin\", \"priority\": 50, "
+	    "\"submitter_platform\": \"linux\"}";
+	static const char hog[] =
+	    "{\"name\": \"h\", \"type\": \"hog\", \"priority\": 50, "
+	    "\"submitter_platform\": \"linux\"}";
+	struct test_response r;
+	int64_t t0 = time_mono_us();
+	json_t *job;
+
+	test_http(&ts, "POST", "/api/v3/jobs", spin, -1, NULL, &r);
+	test_assert_error(&r, 400, "spin");
+	ck_assert_msg(time_mono_us() - t0 < 10 * 1000000LL,
+	    "the endless script was not stopped");
+	test_response_free(&r);
+	test_http(&ts, "POST", "/api/v3/jobs", hog, -1, NULL, &r);
+	test_assert_error(&r, 400, "hog");
+	test_response_free(&r);
+	job = submit("{\"name\": \"after\", \"type\": \"echo-sleep-test\", "
+	             "\"priority\": 50, \"submitter_platform\": \"linux\", "
+	             "\"settings\": {\"message\": \"still here\", "
+	             "\"sleep_duration_seconds\": 1, \"sleep_repeats\": 1}}");
+	json_decref(job);
+}
+END_TEST
+
 static Suite *
 api_jobs_suite(void)
 {
@@ -600,6 +749,13 @@ api_jobs_suite(void)
 	tcase_add_test(tc, test_fixture_environment);
 	tcase_add_test(tc, test_fixture_errors);
 	tcase_add_test(tc, test_golden_builtins);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("scripts");
+	tcase_add_checked_fixture(tc, setup_scripts, teardown_scripts);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_scripts_picked_up_live);
+	tcase_add_test(tc, test_hostile_scripts_stopped);
 	suite_add_tcase(s, tc);
 	return s;
 }
