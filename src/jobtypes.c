@@ -9,6 +9,7 @@
 #include "jobtypes.h"
 
 #include <dirent.h>
+#include <malloc.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -22,6 +23,7 @@
 #include "embedded.h"
 #include "gojson.h"
 #include "jobc.h"
+#include "jsenv.h"
 #include "log.h"
 #include "sha1.h"
 #include "timeutil.h"
@@ -438,6 +440,10 @@ loader_main(void *arg)
 	log_info("job types ready in %lld ms: %zu types",
 	    (long long)((time_mono_us() - t0) / 1000), s->ntypes);
 	publish(reg, s);
+	/* The transpiler heap holds buble and core-js (megabytes); scripts
+	 * rarely change, so let it go and pay its set-up again then. */
+	jsenv_transpile_shutdown();
+	malloc_trim(0);
 	return NULL;
 }
 
@@ -458,8 +464,10 @@ maybe_rescan(struct jobtypes *reg)
 
 		__atomic_store_n(
 		    &reg->last_scan_us, time_mono_us(), __ATOMIC_RELAXED);
-		if (changed)
+		if (changed) {
 			publish(reg, snapshot_build(reg));
+			jsenv_transpile_shutdown();
+		}
 	}
 	pthread_mutex_unlock(&reg->scan_lock);
 }
