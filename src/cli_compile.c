@@ -20,21 +20,6 @@
 
 #define READY_TIMEOUT_US (60 * 1000000LL)
 
-/* "dir/my_type.js" -> "my-type" */
-static char *
-type_from_path(const char *path)
-{
-	const char *base = strrchr(path, '/');
-	char *name;
-
-	base = base ? base + 1 : path;
-	name = xstrndup(base, strlen(base) - 3);
-	for (char *p = name; *p != '\0'; p++)
-		if (*p == '_')
-			*p = '-';
-	return name;
-}
-
 /* Fill what an artist would not type by hand. */
 static void
 complete_job(json_t *job, const char *type)
@@ -72,7 +57,7 @@ cli_compile(const struct fm_config *cfg, const char *type, const char *job_path)
 
 		scripts_dir = slash ? xstrndup(type, (size_t)(slash - type))
 		                    : xstrdup(".");
-		type_name = type_from_path(type);
+		type_name = jobtypes_name_from_file(type);
 	} else {
 		scripts_dir = xstrdup(cfg->scripts_path);
 		type_name = xstrdup(type);

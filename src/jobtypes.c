@@ -168,9 +168,8 @@ jobtypes_etag(const json_t *info, char etag[41])
 	json_decref(copy);
 }
 
-/* "simple_blender_render.js" -> "simple-blender-render" */
-static char *
-type_name_from_file(const char *path)
+char *
+jobtypes_name_from_file(const char *path)
 {
 	const char *base = strrchr(path, '/');
 	char *name;
@@ -198,7 +197,7 @@ jobtype_load(struct jobc *jobc, const char *filename, const char *src)
 	}
 	t = xcalloc(1, sizeof(*t));
 	t->refs = 1;
-	t->name = type_name_from_file(filename);
+	t->name = jobtypes_name_from_file(filename);
 	t->filename = xstrdup(filename);
 	t->es5 = es5;
 	es5 = NULL;

@@ -61,6 +61,9 @@ void jobtype_release(struct jobtype *type);
 /* The etag of a JOB_TYPE-derived AvailableJobType (facts 4.2). */
 void jobtypes_etag(const json_t *info, char etag[41]);
 
+/* "dir/simple_blender_render.js" -> "simple-blender-render" (new). */
+char *jobtypes_name_from_file(const char *path);
+
 /* Build the AvailableJobType for name from a script's JOB_TYPE (new). */
 json_t *jobtypes_info_from_js(const char *name, const json_t *job_type);
 

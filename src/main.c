@@ -150,10 +150,15 @@ main(int argc, char **argv)
 		config_free(cfg);
 		return 2;
 	}
+	if (optind != argc) {
+		/* "compile TYPE JOB.json": no storage, no HTTP. */
+		rc = cli_compile(cfg, argv[optind + 1], argv[optind + 2]);
+		config_free(cfg);
+		return rc;
+	}
 	if (!cfg->file_exists)
 		fprintf(stderr,
-		    "flamenco-manager: no %s, running on "
-		    "defaults\n",
+		    "flamenco-manager: no %s, running on defaults\n",
 		    config_path);
 	rc = serve(cfg);
 	config_free(cfg);

@@ -77,7 +77,30 @@ if command -v sqlite3 > /dev/null; then
 	[ $rc -eq 1 ] && grep -q "newer than this Manager" "$dir/out8" && ok "newer schema refused" || fail "newer schema: exit $rc: $(cat "$dir/out8")"
 fi
 
-# 5. --help-config lists every key of the shipped sample.
+# 5. The offline compiler, by type name and by script path.
+printf '{"settings": {"message": "hi", "sleep_duration_seconds": 1, "sleep_repeats": 2}}' > "$dir/job.json"
+"$bin" -c "$dir/fm.conf" compile echo-sleep-test "$dir/job.json" > "$dir/out9" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q '"task_count": 3' "$dir/out9" && ok "compile TYPE JOB.json" || fail "compile: exit $rc: $(head -c 400 "$dir/out9")"
+cat > "$dir/my_type.js" <<'JS'
+const JOB_TYPE = { label: "Mine", settings: [] };
+function compileJob(job) {
+    for (const n of [1, 2]) {
+        const t = author.Task(`t${n}`, "misc");
+        t.addCommand(author.Command("echo", { message: `${job.name} ${n}` }));
+        job.addTask(t);
+    }
+}
+JS
+"$bin" compile "$dir/my_type.js" "$dir/job.json" > "$dir/out10" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q '"name": "t2"' "$dir/out10" && ok "compile SCRIPT.js JOB.json" || fail "compile script: exit $rc: $(head -c 400 "$dir/out10")"
+printf 'const JOB_TYPE = {label: "x", settings: []};\nfunction compileJob(job) { throw "nope"; }\n' > "$dir/bad_type.js"
+"$bin" compile "$dir/bad_type.js" "$dir/job.json" > "$dir/out11" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "nope" "$dir/out11" && ok "compile reports the script's error" || fail "compile error: exit $rc: $(cat "$dir/out11")"
+
+# 6. --help-config lists every key of the shipped sample.
 "$bin" --help-config > "$dir/help"
 missing=""
 for key in $(sed -n 's/^\([a-z_]*\) =.*/\1/p' "$(dirname "$0")/../flamenco-manager.conf" | sort -u); do
