@@ -22,11 +22,12 @@ need_pkg jansson libjansson-dev
 need_pkg sqlite3 libsqlite3-dev
 need_pkg uuid uuid-dev
 need_pkg check check
-need_file /usr/lib/x86_64-linux-gnu/pkgconfig/subunit.pc libsubunit-dev
+need_pkg libsubunit libsubunit-dev
 need_pkg libcurl libcurl4-openssl-dev
 need_file /usr/share/duktape/duktape.c duktape-dev
 need_cmd clang-format clang-format
 need_cmd curl curl
+need_cmd jq jq
 need_cmd git git
 # Node is only needed at build time, to fetch the JS libraries with npm ci.
 need_cmd node nodejs

@@ -12,6 +12,7 @@
 #include "jobc.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -196,6 +197,9 @@ janitor_main(void *arg)
 		if (jsenv_reset(env) != FM_OK)
 			log_warn("job compiler: a heap could not be reset");
 		release(jobc, env, false);
+		/* A large job leaves hundreds of MB free in malloc's arenas;
+		 * give them back to the system while nobody waits. */
+		malloc_trim(0);
 		pthread_mutex_lock(&jobc->lock);
 	}
 	pthread_mutex_unlock(&jobc->lock);

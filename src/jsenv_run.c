@@ -298,6 +298,8 @@ baseline_restore_one(duk_context *ctx, duk_idx_t rec, duk_idx_t isext)
 	duk_set_top(ctx, obj);
 }
 
+#define RESET_GC_BYTES ((size_t)16 * 1024 * 1024)
+
 static duk_ret_t
 baseline_restore(duk_context *ctx, void *udata)
 {
@@ -318,8 +320,12 @@ baseline_restore(duk_context *ctx, void *udata)
 		duk_pop(ctx);
 	}
 	duk_pop_3(ctx);
-	/* Collect cycles of the run now if it left much behind. */
-	if (env->heap.used > env->heap.cap / 2)
+	/* Collect cycles of the run now if it left much behind: a large job
+	 * is hundreds of MB of garbage that would otherwise stay until the
+	 * next run on this heap (the pool resets idle heaps off the request
+	 * path, so this costs no request anything). */
+	if (env->heap.used > RESET_GC_BYTES ||
+	    env->heap.used > env->heap.cap / 2)
 		duk_gc(ctx, 0);
 	return 0;
 }
