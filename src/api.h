@@ -16,6 +16,8 @@ extern const struct route_table api_meta_routes;
 extern const struct route_table api_config_routes;
 extern const struct route_table api_jobs_routes;
 extern const struct route_table api_worker_routes;
+extern const struct route_table api_worker_mgt_routes;
+extern const struct route_table api_tags_routes;
 
 /* Worker credentials check for ROUTE_WORKER_AUTH routes (api_worker.c). */
 enum fm_err api_worker_auth(

@@ -21,6 +21,7 @@
 #include "store_internal.h"
 #include "store_status.h"
 #include "store_workers.h"
+#include "store_worker_mgt.h"
 #include "tasklog.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -39,7 +40,7 @@ struct housekeeping {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stop;
-	struct duty duties[1];
+	struct duty duties[2];
 	size_t nduties;
 };
 
@@ -177,6 +178,13 @@ housekeeping_check_timeouts(struct fm_ctx *ctx)
 	return rc;
 }
 
+/* Sleep schedules, in the Manager's local time (facts 3.8). */
+static enum fm_err
+check_sleep_schedules(struct fm_ctx *ctx)
+{
+	return store_worker_mgt_check_schedules(ctx->store, time(NULL));
+}
+
 static void *
 housekeeping_main(void *arg)
 {
@@ -243,7 +251,14 @@ housekeeping_start(struct fm_ctx *ctx)
 		.first_us = ctx->cfg->worker_timeout_us,
 		.every_us = ctx->cfg->timeout_check_interval_us,
 	};
-	hk->nduties = 1;
+	/* Sleep schedules as Flamenco: 2 s after start, then every minute. */
+	hk->duties[1] = (struct duty){
+		.name = "sleep schedules",
+		.fn = check_sleep_schedules,
+		.first_us = 2 * 1000000,
+		.every_us = 60 * 1000000,
+	};
+	hk->nduties = 2;
 	for (size_t i = 0; i < hk->nduties; i++)
 		hk->duties[i].next_us = now + hk->duties[i].first_us;
 	if (pthread_create(&hk->thread, NULL, housekeeping_main, hk) != 0)

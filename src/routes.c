@@ -11,6 +11,8 @@ const struct route_table *const api_all_routes[] = {
 	&api_config_routes,
 	&api_jobs_routes,
 	&api_worker_routes,
+	&api_worker_mgt_routes,
+	&api_tags_routes,
 };
 
 const size_t api_all_routes_count = nitems(api_all_routes);
