@@ -1,6 +1,7 @@
 /*
  * Job endpoints the Blender add-on and admins use: job types, check,
- * submit, explain, and reading a job and its tasks back.
+ * submit, explain, and reading a job and its tasks back. The admin
+ * actions on jobs live in api_jobs_admin.c, tasks in api_tasks.c.
  */
 #include "api.h"
 
@@ -211,27 +212,6 @@ get_job_tasks(struct req *req)
 	return http_reply_json(req, 200, tasks);
 }
 
-static enum fm_err
-get_task(struct req *req)
-{
-	struct fm_ctx *ctx = req_app(req);
-	struct store_conn *conn;
-	json_t *task;
-	enum fm_err rc;
-
-	/* Flamenco words this one "job ID not valid", sic. */
-	if (!valid_id(req, "task_id", "job"))
-		return FM_OK;
-	conn = store_acquire(ctx->store);
-	rc = store_tasks_get(conn, req_param(req, "task_id"), &task);
-	store_release(ctx->store, conn);
-	if (rc == FM_ERR_NOTFOUND)
-		return http_reply_error(req, 404, "no such task");
-	if (rc != FM_OK)
-		return rc;
-	return http_reply_json(req, 200, task);
-}
-
 static const struct route routes[] = {
 	{
 	    .method = "GET",
@@ -270,11 +250,6 @@ static const struct route routes[] = {
 	    .method = "GET",
 	    .pattern = "/api/v3/jobs/{job_id}/tasks",
 	    .fn = get_job_tasks,
-	},
-	{
-	    .method = "GET",
-	    .pattern = "/api/v3/tasks/{task_id}",
-	    .fn = get_task,
 	},
 };
 

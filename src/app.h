@@ -27,6 +27,8 @@ struct fm_ctx {
 	struct jobtypes *jobtypes; /* job-type registry */
 	struct jobc *jobc;         /* compiler pool */
 	int64_t started_us;        /* wall clock at start-up */
+	/* Set while the housekeeping thread runs (housekeeping_wake()). */
+	struct housekeeping *_Atomic housekeeping;
 };
 
 struct housekeeping;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "app.h"
 #include "config.h"
 #include "events.h"
+#include "job_deleter.h"
 #include "log.h"
 #include "store.h"
 #include "store_internal.h"
@@ -32,6 +34,7 @@ struct duty {
 	int64_t first_us; /* after start */
 	int64_t every_us;
 	int64_t next_us; /* monotonic */
+	bool woken;      /* housekeeping_wake() asked for another run */
 };
 
 struct housekeeping {
@@ -40,7 +43,7 @@ struct housekeeping {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stop;
-	struct duty duties[2];
+	struct duty duties[3];
 	size_t nduties;
 };
 
@@ -185,6 +188,24 @@ check_sleep_schedules(struct fm_ctx *ctx)
 	return store_worker_mgt_check_schedules(ctx->store, time(NULL));
 }
 
+void
+housekeeping_wake(struct fm_ctx *ctx, const char *duty)
+{
+	struct housekeeping *hk = atomic_load(&ctx->housekeeping);
+
+	if (hk == NULL)
+		return;
+	pthread_mutex_lock(&hk->lock);
+	for (size_t i = 0; i < hk->nduties; i++) {
+		if (strcmp(hk->duties[i].name, duty) == 0) {
+			hk->duties[i].woken = true;
+			hk->duties[i].next_us = 0;
+		}
+	}
+	pthread_cond_signal(&hk->wake);
+	pthread_mutex_unlock(&hk->lock);
+}
+
 static void *
 housekeeping_main(void *arg)
 {
@@ -201,13 +222,16 @@ housekeeping_main(void *arg)
 			if (d->next_us <= now) {
 				enum fm_err rc;
 
+				d->woken = false;
 				pthread_mutex_unlock(&hk->lock);
 				rc = d->fn(hk->ctx);
 				pthread_mutex_lock(&hk->lock);
 				if (rc != FM_OK)
 					log_error("housekeeping %s: %s",
 					    d->name, fm_strerror(rc));
-				d->next_us = time_mono_us() + d->every_us;
+				/* A wake during the run asks for one more. */
+				d->next_us = time_mono_us() +
+				    (d->woken ? 0 : d->every_us);
 			}
 			if (d->next_us < next)
 				next = d->next_us;
@@ -259,10 +283,18 @@ housekeeping_start(struct fm_ctx *ctx)
 		.every_us = 60 * 1000000,
 	};
 	hk->nduties = 2;
+	/* Deletions requested before a stop finish right after start. */
+	hk->duties[hk->nduties++] = (struct duty){
+		.name = HOUSEKEEPING_JOB_DELETER,
+		.fn = job_deleter_run,
+		.first_us = 0,
+		.every_us = 60 * 1000000LL,
+	};
 	for (size_t i = 0; i < hk->nduties; i++)
 		hk->duties[i].next_us = now + hk->duties[i].first_us;
 	if (pthread_create(&hk->thread, NULL, housekeeping_main, hk) != 0)
 		fatal("cannot start the housekeeping thread");
+	atomic_store(&ctx->housekeeping, hk);
 	return hk;
 }
 
@@ -271,6 +303,7 @@ housekeeping_stop(struct housekeeping *hk)
 {
 	if (hk == NULL)
 		return;
+	atomic_store(&hk->ctx->housekeeping, NULL);
 	pthread_mutex_lock(&hk->lock);
 	hk->stop = true;
 	pthread_cond_signal(&hk->wake);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "state.h"
 #include "store_internal.h"
 #include "timeutil.h"
 #include "uuidmap.h"
@@ -27,12 +28,23 @@ static const char sql_task_insert[] =
 static const char sql_dep_insert[] =
     "INSERT OR IGNORE INTO task_dependencies (task_id, dependency_id) "
     "VALUES (?1, ?2)";
-static const char sql_job_get[] =
-    "SELECT j.uuid, j.name, j.job_type, j.priority, j.status, j.activity, "
-    "j.created_at, j.updated_at, j.steps_completed, j.steps_total, "
-    "j.settings, j.metadata, t.uuid, j.storage_shaman_checkout_id, "
-    "j.delete_requested_at FROM jobs j "
-    "LEFT JOIN worker_tags t ON t.id = j.worker_tag_id WHERE j.uuid = ?1";
+/* The columns job_from_row() reads; the task counts are one small
+ * aggregate over job_task_counts (a handful of rows per job). */
+#define SQL_JOB_COLUMNS                                                         \
+	"SELECT j.uuid, j.name, j.job_type, j.priority, j.status, j.activity, " \
+	"j.created_at, j.updated_at, j.steps_completed, j.steps_total, "        \
+	"j.settings, j.metadata, t.uuid, j.storage_shaman_checkout_id, "        \
+	"j.delete_requested_at, (SELECT json_group_object(c.status, c.n) "      \
+	"FROM job_task_counts c WHERE c.job_id = j.id) FROM jobs j "            \
+	"LEFT JOIN worker_tags t ON t.id = j.worker_tag_id "
+static const char sql_job_get[] = SQL_JOB_COLUMNS "WHERE j.uuid = ?1";
+/* Newest first; a NULL filter matches everything. ?1 is a comma-joined
+ * list of statuses. */
+static const char sql_job_list[] = SQL_JOB_COLUMNS
+    "WHERE (?1 IS NULL OR instr(',' || ?1 || ',', ',' || j.status || ',') "
+    "> 0) AND (?2 IS NULL OR j.job_type = ?2) "
+    "AND (?3 IS NULL OR instr(lower(j.name), lower(?3)) > 0) "
+    "ORDER BY j.created_at DESC, j.id DESC LIMIT ?4 OFFSET ?5";
 /* A new job's tasks are all queued (see migration 0002). */
 static const char sql_job_counts_init[] =
     "INSERT INTO job_task_counts (job_id, status, n) VALUES (?1, 'queued', ?2)";
@@ -260,24 +272,30 @@ column_json(sqlite3_stmt *st, int col)
 	return v != NULL ? v : json_object();
 }
 
-enum fm_err
-store_jobs_get(struct store_conn *conn, const char *uuid, json_t **job_out)
+/* {"<task status>": n} for every task status, zeros included. */
+static json_t *
+task_counts(sqlite3_stmt *st, int col)
 {
-	sqlite3_stmt *st;
-	json_t *job;
-	int rc;
+	const char *text = (const char *)sqlite3_column_text(st, col);
+	json_t *counts = json_object();
+	json_t *rows = text ? json_loads(text, 0, NULL) : NULL;
 
-	*job_out = NULL;
-	if ((st = store_stmt(conn, sql_job_get)) == NULL)
-		return FM_ERR_DB;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return rc == SQLITE_DONE
-		    ? FM_ERR_NOTFOUND
-		    : store_error(conn, rc, "reading a job");
-	}
+	for (int s = 0; s < TASK_STATUS_COUNT; s++)
+		json_object_set_new(counts,
+		    state_task_status_name((enum task_status)s),
+		    json_integer(0));
+	if (json_is_object(rows))
+		json_object_update_existing(counts, rows);
+	json_decref(rows);
+	return counts;
+}
+
+/* The Job JSON from a row of SQL_JOB_COLUMNS (new). */
+static json_t *
+job_from_row(sqlite3_stmt *st)
+{
+	json_t *job;
+
 	job = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:s}", "id",
 	    sqlite3_column_text(st, 0), "name", sqlite3_column_text(st, 1),
 	    "type", sqlite3_column_text(st, 2), "priority",
@@ -300,8 +318,66 @@ store_jobs_get(struct store_conn *conn, const char *uuid, json_t **job_out)
 	if (sqlite3_column_type(st, 14) != SQLITE_NULL)
 		set_time(
 		    job, "delete_requested_at", sqlite3_column_int64(st, 14));
+	json_object_set_new(job, "task_counts", task_counts(st, 15));
+	return job;
+}
+
+enum fm_err
+store_jobs_get(struct store_conn *conn, const char *uuid, json_t **job_out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*job_out = NULL;
+	if ((st = store_stmt(conn, sql_job_get)) == NULL)
+		return FM_ERR_DB;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE
+		    ? FM_ERR_NOTFOUND
+		    : store_error(conn, rc, "reading a job");
+	}
+	*job_out = job_from_row(st);
 	sqlite3_reset(st);
-	*job_out = job;
+	return FM_OK;
+}
+
+static void
+bind_opt_text(sqlite3_stmt *st, int idx, const char *s)
+{
+	if (s != NULL)
+		sqlite3_bind_text(st, idx, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, idx);
+}
+
+enum fm_err
+store_jobs_list(struct store_conn *conn, const struct store_jobs_filter *f,
+    json_t **jobs_out)
+{
+	sqlite3_stmt *st;
+	json_t *list;
+	int rc;
+
+	*jobs_out = NULL;
+	if ((st = store_stmt(conn, sql_job_list)) == NULL)
+		return FM_ERR_DB;
+	bind_opt_text(st, 1, f->statuses);
+	bind_opt_text(st, 2, f->type);
+	bind_opt_text(st, 3, f->name);
+	sqlite3_bind_int64(st, 4, f->limit >= 0 ? f->limit : -1);
+	sqlite3_bind_int64(st, 5, f->offset);
+	list = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(list, job_from_row(st));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(list);
+		return store_error(conn, rc, "listing jobs");
+	}
+	*jobs_out = json_pack("{s:o}", "jobs", list);
 	return FM_OK;
 }
 

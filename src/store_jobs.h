@@ -26,9 +26,29 @@ struct store_conn;
 FM_MUST_CHECK enum fm_err store_jobs_insert(
     struct store_conn *conn, const json_t *job);
 
-/* The Job JSON of facts 6.1; FM_ERR_NOTFOUND when unknown. */
+/*
+ * The Job JSON of facts 6.1 plus "task_counts": {"<task status>": n} for
+ * every task status (from job_task_counts); FM_ERR_NOTFOUND when unknown.
+ * *job_out is new.
+ */
 FM_MUST_CHECK enum fm_err store_jobs_get(
     struct store_conn *conn, const char *uuid, json_t **job_out);
+
+/* Which jobs store_jobs_list() returns; NULL strings match everything. */
+struct store_jobs_filter {
+	const char *statuses; /* comma-joined job statuses ("queued,active") */
+	const char *type;     /* exact job type */
+	const char *name;     /* case-insensitive substring of the name */
+	int64_t limit;        /* at most this many; -1 = all */
+	int64_t offset;       /* skip this many first */
+};
+
+/*
+ * {"jobs": [Job...]} (each as store_jobs_get() gives it), newest first
+ * (creation time, then row id). *jobs_out is new.
+ */
+FM_MUST_CHECK enum fm_err store_jobs_list(struct store_conn *conn,
+    const struct store_jobs_filter *f, json_t **jobs_out);
 
 /* Row id of a worker tag by UUID; FM_ERR_NOTFOUND when unknown. */
 FM_MUST_CHECK enum fm_err store_jobs_tag_id(

@@ -7,7 +7,8 @@ spec=$2
 served=$(mktemp)
 described=$(mktemp)
 trap 'rm -f "$served" "$described"' EXIT
-"$bin" --dump-routes | sort -u > "$served"
+# A final "{name*}" (rest of the path) is "{name}" in OpenAPI.
+"$bin" --dump-routes | sed 's/\*}/}/g' | sort -u > "$served"
 # Path lines are indented two spaces and end in ":"; methods four spaces.
 awk '
 	/^  \/[^ ]*:$/ { path = substr($1, 1, length($1) - 1); next }
