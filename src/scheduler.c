@@ -32,7 +32,8 @@ static const char sql_worker_tags[] =
     "SELECT worker_tag_id FROM worker_tag_membership WHERE worker_id = ?1";
 static const char sql_runnable_jobs[] =
     "SELECT id, worker_tag_id FROM jobs INDEXED BY idx_jobs_runnable "
-    "WHERE status IN ('active', 'queued') ORDER BY priority DESC, id";
+    "WHERE status IN ('active', 'queued') AND delete_requested_at IS NULL "
+    "ORDER BY priority DESC, id";
 static const char sql_ready_task[] =
     "SELECT t.id, t.priority, t.uuid FROM tasks t INDEXED BY idx_tasks_ready "
     "WHERE t.job_id = ?1 AND t.type = ?2 "

@@ -35,9 +35,14 @@ struct store_conn {
 struct store {
 	/*
 	 * Writers queue here rather than in SQLite's busy handler, which
-	 * sleeps in steps of milliseconds: one writer at a time, in-process.
+	 * sleeps in steps of milliseconds: one writer at a time, in-process,
+	 * served in arrival order (a ticket lock) so a writer that loops over
+	 * batches cannot starve a request.
 	 */
-	pthread_mutex_t write_lock;
+	pthread_mutex_t write_lock; /* guards the two tickets */
+	pthread_cond_t write_turn;
+	uint64_t write_next;    /* next ticket to hand out */
+	uint64_t write_serving; /* ticket whose turn it is */
 	pthread_mutex_t lock;
 	pthread_cond_t available;
 	struct store_conn *conns;
@@ -155,6 +160,7 @@ store_open(
 	store = xcalloc(1, sizeof(*store));
 	pthread_mutex_init(&store->lock, NULL);
 	pthread_mutex_init(&store->write_lock, NULL);
+	pthread_cond_init(&store->write_turn, NULL);
 	pthread_cond_init(&store->available, NULL);
 	store->conns = xcalloc((size_t)nconns, sizeof(*store->conns));
 	store->nconns = nconns;
@@ -195,6 +201,7 @@ store_close(struct store *store)
 		conn_close(&store->conns[i]);
 	pthread_mutex_destroy(&store->lock);
 	pthread_mutex_destroy(&store->write_lock);
+	pthread_cond_destroy(&store->write_turn);
 	pthread_cond_destroy(&store->available);
 	free(store->conns);
 	free(store);
@@ -271,10 +278,15 @@ store_exec(struct store_conn *conn, const char *sql)
 static void
 end_write(struct store_conn *conn)
 {
-	if (conn->writing) {
-		conn->writing = false;
-		pthread_mutex_unlock(&conn->store->write_lock);
-	}
+	struct store *store = conn->store;
+
+	if (!conn->writing)
+		return;
+	conn->writing = false;
+	pthread_mutex_lock(&store->write_lock);
+	store->write_serving++;
+	pthread_cond_broadcast(&store->write_turn);
+	pthread_mutex_unlock(&store->write_lock);
 }
 
 enum fm_err
@@ -284,7 +296,15 @@ store_begin(struct store_conn *conn, bool write)
 
 	FM_ASSERT(!conn->in_tx);
 	if (write) {
-		pthread_mutex_lock(&conn->store->write_lock);
+		struct store *store = conn->store;
+		uint64_t ticket;
+
+		pthread_mutex_lock(&store->write_lock);
+		ticket = store->write_next++;
+		while (ticket != store->write_serving)
+			pthread_cond_wait(
+			    &store->write_turn, &store->write_lock);
+		pthread_mutex_unlock(&store->write_lock);
 		conn->writing = true;
 	}
 	rc = store_exec(conn, write ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");

@@ -47,7 +47,7 @@ for lvl in warn info; do
 	start $lvl
 	printf 'log_level=%s: ' $lvl
 	wrk -t2 -c32 -d${DURATION}s --latency "$base/api/v3/version" > "$dir/wrk" 2>&1
-	awk '/Requests\/sec/ {printf "%s req/s", $2} / 99%/ {printf ", p99 %s", $2}' "$dir/wrk"; echo
+	awk '/Requests\/sec/ {rps = $2} / 99%/ {p99 = $2} END {printf "%s req/s, p99 %s\n", rps, p99}' "$dir/wrk"
 	stop
 done
 
