@@ -178,11 +178,10 @@ bench: all
 	@sh tests/bench/run.sh
 
 format:
-	clang-format -i src/*.c src/*.h tests/*.c tests/*.h contrib/*.c 2>/dev/null || \
-	    clang-format -i src/*.c src/*.h tests/*.c contrib/*.c
+	clang-format -i src/*.c src/*.h tests/*.c contrib/*.c $(wildcard tests/*.h tests/bench/*.[ch])
 
 check-format:
-	@clang-format --dry-run --Werror src/*.c src/*.h tests/*.c contrib/*.c $(wildcard tests/*.h)
+	@clang-format --dry-run --Werror src/*.c src/*.h tests/*.c contrib/*.c $(wildcard tests/*.h tests/bench/*.[ch])
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PREFIX)/share/flamenco-manager

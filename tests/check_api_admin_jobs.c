@@ -214,58 +214,14 @@ db_query_int(const char *pattern, const char *arg)
 
 /* --- workers */
 
-struct tw {
-	char uuid[37];
-	char secret[65];
-	char auth[200];
-};
-
-static void
-basic_auth(struct tw *w)
-{
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	unsigned char raw[128];
-	char *o;
-	size_t n, i;
-
-	n = (size_t)snprintf(
-	    (char *)raw, sizeof(raw), "%s:%s", w->uuid, w->secret);
-	o = w->auth + sprintf(w->auth, "Authorization: Basic ");
-	for (i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)raw[i] << 16 |
-		    (i + 1 < n ? (unsigned)raw[i + 1] << 8 : 0) |
-		    (i + 2 < n ? raw[i + 2] : 0);
-
-		*o++ = b64[v >> 18];
-		*o++ = b64[(v >> 12) & 63];
-		*o++ = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-		*o++ = i + 2 < n ? b64[v & 63] : '=';
-	}
-	*o = '\0';
-}
-
 /* Register; with awake also sign on and report awake. */
 static void
-worker_up(struct tw *w, const char *name, bool awake)
+worker_up(struct test_worker *w, const char *name, bool awake)
 {
 	char *body;
 	json_t *j;
 
-	for (int i = 0; i < 64; i++)
-		w->secret[i] = "0123456789abcdef"[rand() % 16];
-	w->secret[64] = '\0';
-	body = xasprintf("{\"name\": \"%s\", \"secret\": \"%s\", "
-	                 "\"platform\": \"linux\", "
-	                 "\"supported_task_types\": [\"misc\"]}",
-	    name, w->secret);
-	ck_assert_int_eq(
-	    call("POST", "/api/v3/worker/register-worker", body, NULL, &j),
-	    200);
-	snprintf(w->uuid, sizeof(w->uuid), "%s", str(j, "uuid"));
-	json_decref(j);
-	free(body);
-	basic_auth(w);
+	test_worker_register(&ts, w, name, "linux", "\"misc\"");
 	if (!awake)
 		return;
 	body = xasprintf("{\"name\": \"%s\", \"supported_task_types\": "
@@ -282,7 +238,7 @@ worker_up(struct tw *w, const char *name, bool awake)
 
 /* Ask for a task: its UUID (new) or NULL on 204. */
 static char *
-take(const struct tw *w)
+take(const struct test_worker *w)
 {
 	json_t *j = NULL;
 	long s = call("POST", "/api/v3/worker/task", NULL, w->auth, &j);
@@ -473,7 +429,7 @@ END_TEST
 START_TEST(test_requeue_failed_job_clears_failures)
 {
 	char *job = submit_echo("fails", 0), *task;
-	struct tw w[3];
+	struct test_worker w[3];
 	json_t *j, *t;
 	char *sql, *p;
 
@@ -541,7 +497,7 @@ START_TEST(test_task_setstatus)
 	char *job = submit_echo("tasks", 3), *sql, *p;
 	json_t *t, *j;
 	char task[37];
-	struct tw w;
+	struct test_worker w;
 
 	t = first_task(job);
 	snprintf(task, sizeof(task), "%s", str(t, "id"));
@@ -706,7 +662,7 @@ END_TEST
 START_TEST(test_blocklist)
 {
 	char *job = submit_echo("blocks", 1), *sql, *p;
-	struct tw zed, amy;
+	struct test_worker zed, amy;
 	json_t *j, *e;
 	char *del;
 
@@ -911,7 +867,7 @@ START_TEST(test_last_rendered)
 {
 	char *job = submit_echo("render", 0), *task, *p, *hdr;
 	struct test_response r;
-	struct tw w;
+	struct test_worker w;
 	json_t *j;
 
 	ck_assert_int_eq(

@@ -22,12 +22,6 @@
 
 static struct test_server ts;
 
-struct tw {
-	char uuid[37];
-	char secret[65];
-	char auth[200];
-};
-
 static void
 setup(void)
 {
@@ -42,8 +36,8 @@ teardown(void)
 
 /* One request; 204/202 must come without a body or JSON type. */
 static long
-call(const char *method, const char *path, const char *body, const struct tw *w,
-    json_t **json_out)
+call(const char *method, const char *path, const char *body,
+    const struct test_worker *w, json_t **json_out)
 {
 	struct test_response r;
 	long status;
@@ -80,12 +74,12 @@ pathf(const char *fmt, va_list ap)
 }
 
 /* call() on a formatted path, without a reply body. */
-static long callf(const char *method, const char *body, const struct tw *w,
-    const char *fmt, ...) FM_PRINTF(4, 5);
+static long callf(const char *method, const char *body,
+    const struct test_worker *w, const char *fmt, ...) FM_PRINTF(4, 5);
 
 static long
-callf(const char *method, const char *body, const struct tw *w, const char *fmt,
-    ...)
+callf(const char *method, const char *body, const struct test_worker *w,
+    const char *fmt, ...)
 {
 	va_list ap;
 	char *path;
@@ -120,58 +114,16 @@ getf(long expect, const char *fmt, ...)
 	return j;
 }
 
-static void
-basic_auth(struct tw *w)
-{
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	unsigned char raw[128];
-	char *o;
-	size_t n, i;
-
-	n = (size_t)snprintf(
-	    (char *)raw, sizeof(raw), "%s:%s", w->uuid, w->secret);
-	o = w->auth + sprintf(w->auth, "Authorization: Basic ");
-	for (i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)raw[i] << 16 |
-		    (i + 1 < n ? (unsigned)raw[i + 1] << 8 : 0) |
-		    (i + 2 < n ? raw[i + 2] : 0);
-
-		*o++ = b64[v >> 18];
-		*o++ = b64[(v >> 12) & 63];
-		*o++ = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-		*o++ = i + 2 < n ? b64[v & 63] : '=';
-	}
-	*o = '\0';
-}
-
 /* Register only: the worker never signed on. */
 static void
-worker_register(struct tw *w, const char *name)
+worker_register(struct test_worker *w, const char *name)
 {
-	char *body;
-	json_t *j;
-
-	for (int i = 0; i < 64; i++)
-		w->secret[i] = "0123456789abcdef"[rand() % 16];
-	w->secret[64] = '\0';
-	body = xasprintf("{\"name\": \"%s\", \"secret\": \"%s\", "
-	                 "\"platform\": \"linux\", \"supported_task_types\": "
-	                 "[\"misc\", \"Blender\"]}",
-	    name, w->secret);
-	ck_assert_int_eq(
-	    call("POST", "/api/v3/worker/register-worker", body, NULL, &j),
-	    200);
-	snprintf(w->uuid, sizeof(w->uuid), "%s",
-	    json_string_value(json_object_get(j, "uuid")));
-	json_decref(j);
-	free(body);
-	basic_auth(w);
+	test_worker_register(&ts, w, name, "linux", "\"misc\", \"Blender\"");
 }
 
 /* Register, sign on and go awake, as the Flamenco Worker does. */
 static void
-worker_up_restart(struct tw *w, const char *name, bool can_restart)
+worker_up_restart(struct test_worker *w, const char *name, bool can_restart)
 {
 	char *body;
 	json_t *j;
@@ -191,13 +143,13 @@ worker_up_restart(struct tw *w, const char *name, bool can_restart)
 }
 
 static void
-worker_up(struct tw *w, const char *name)
+worker_up(struct test_worker *w, const char *name)
 {
 	worker_up_restart(w, name, false);
 }
 
 static long
-state_changed(const struct tw *w, const char *status)
+state_changed(const struct test_worker *w, const char *status)
 {
 	char *body = xasprintf("{\"status\": \"%s\"}", status);
 	long s = call("POST", "/api/v3/worker/state-changed", body, w, NULL);
@@ -244,7 +196,7 @@ submit_echo(const char *tag)
 
 /* Ask for a task: returns its JSON (new) or NULL on 204. */
 static json_t *
-take(const struct tw *w)
+take(const struct test_worker *w)
 {
 	json_t *j = NULL;
 	long s = call("POST", "/api/v3/worker/task", NULL, w, &j);
@@ -257,7 +209,7 @@ take(const struct tw *w)
 
 /* GET /worker/state: the requested status (new) or NULL on 204. */
 static char *
-requested(const struct tw *w)
+requested(const struct test_worker *w)
 {
 	json_t *j;
 	char *s;
@@ -272,7 +224,7 @@ requested(const struct tw *w)
 }
 
 static void
-assert_requested(const struct tw *w, const char *expect)
+assert_requested(const struct test_worker *w, const char *expect)
 {
 	char *s = requested(w);
 
@@ -338,7 +290,7 @@ find_worker(json_t *list, const char *id)
 
 START_TEST(test_list_and_get)
 {
-	struct tw a, fresh;
+	struct test_worker a, fresh;
 	json_t *list, *w, *t, *types;
 	char *job;
 
@@ -417,7 +369,7 @@ END_TEST
 
 START_TEST(test_setstatus_validation)
 {
-	struct tw a, r;
+	struct test_worker a, r;
 
 	worker_up(&a, "norestart");
 	worker_up_restart(&r, "restarts", true);
@@ -455,7 +407,7 @@ END_TEST
 
 START_TEST(test_request_delivered_to_awake_worker)
 {
-	struct tw a;
+	struct test_worker a;
 	json_t *j, *list;
 
 	worker_up(&a, "awake");
@@ -491,7 +443,7 @@ END_TEST
 
 START_TEST(test_lazy_and_non_lazy_may_i_run)
 {
-	struct tw a;
+	struct test_worker a;
 	char *job = submit_echo(NULL), *path;
 	json_t *t, *j;
 
@@ -523,7 +475,7 @@ END_TEST
 
 START_TEST(test_request_delivered_to_asleep_worker)
 {
-	struct tw a;
+	struct test_worker a;
 
 	worker_up(&a, "sleeper");
 	ck_assert_int_eq(state_changed(&a, "asleep"), 204);
@@ -545,7 +497,7 @@ END_TEST
 
 START_TEST(test_delete_worker)
 {
-	struct tw a, b;
+	struct test_worker a, b;
 	char *job = submit_echo(NULL), *task_id;
 	json_t *t, *j, *list;
 
@@ -707,7 +659,7 @@ END_TEST
 
 START_TEST(test_settags_and_tagged_scheduling)
 {
-	struct tw plain, gpu;
+	struct test_worker plain, gpu;
 	char *tag = create_tag("gpu"), *other = create_tag("cpu"), *job, *body;
 	json_t *w, *tags, *t;
 
@@ -779,7 +731,7 @@ END_TEST
 
 START_TEST(test_tag_delete_untags)
 {
-	struct tw member, plain;
+	struct test_worker member, plain;
 	char *tag = create_tag("render"), *job, *body;
 	json_t *j, *t;
 
@@ -822,7 +774,7 @@ END_TEST
 
 START_TEST(test_sleep_schedule)
 {
-	struct tw a, b;
+	struct test_worker a, b;
 	json_t *j;
 
 	worker_up(&a, "nightly");
@@ -925,7 +877,7 @@ END_TEST
 START_TEST(test_sleep_schedule_checker)
 {
 	struct fm_ctx *ctx = &ts.app->ctx;
-	struct tw a, err;
+	struct test_worker a, err;
 
 	worker_up(&a, "checked");
 	worker_up(&err, "broken");

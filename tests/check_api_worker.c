@@ -17,12 +17,6 @@
 
 static struct test_server ts;
 
-struct tw {
-	char uuid[37];
-	char secret[65];
-	char auth[200];
-};
-
 static void
 start(const char *conf)
 {
@@ -42,8 +36,8 @@ teardown(void)
 }
 
 static long
-call(const char *method, const char *path, const char *body, const struct tw *w,
-    json_t **json_out)
+call(const char *method, const char *path, const char *body,
+    const struct test_worker *w, json_t **json_out)
 {
 	struct test_response r;
 	long status;
@@ -60,68 +54,15 @@ call(const char *method, const char *path, const char *body, const struct tw *w,
 	return status;
 }
 
-static void
-basic_auth(struct tw *w)
-{
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char raw[128], *o;
-	size_t n, i;
-
-	n = (size_t)snprintf(raw, sizeof(raw), "%s:%s", w->uuid, w->secret);
-	o = w->auth + sprintf(w->auth, "Authorization: Basic ");
-	for (i = 0; i + 2 < n; i += 3) {
-		unsigned v = (unsigned)(unsigned char)raw[i] << 16 |
-		    (unsigned)(unsigned char)raw[i + 1] << 8 |
-		    (unsigned char)raw[i + 2];
-
-		*o++ = b64[v >> 18];
-		*o++ = b64[(v >> 12) & 63];
-		*o++ = b64[(v >> 6) & 63];
-		*o++ = b64[v & 63];
-	}
-	if (n - i == 1) {
-		unsigned v = (unsigned)(unsigned char)raw[i] << 16;
-
-		*o++ = b64[v >> 18];
-		*o++ = b64[(v >> 12) & 63];
-		*o++ = '=';
-		*o++ = '=';
-	} else if (n - i == 2) {
-		unsigned v = (unsigned)(unsigned char)raw[i] << 16 |
-		    (unsigned)(unsigned char)raw[i + 1] << 8;
-
-		*o++ = b64[v >> 18];
-		*o++ = b64[(v >> 12) & 63];
-		*o++ = b64[(v >> 6) & 63];
-		*o++ = '=';
-	}
-	*o = '\0';
-}
-
 /* Register, sign on and go awake, as the Flamenco Worker does. */
 static void
-worker_up(
-    struct tw *w, const char *name, const char *platform, const char *types)
+worker_up(struct test_worker *w, const char *name, const char *platform,
+    const char *types)
 {
 	char *body;
 	json_t *j;
 
-	for (int i = 0; i < 64; i++)
-		w->secret[i] = "0123456789abcdef"[rand() % 16];
-	w->secret[64] = '\0';
-	body = xasprintf("{\"name\": \"%s\", \"secret\": \"%s\", "
-	                 "\"platform\": \"%s\", \"supported_task_types\": "
-	                 "[%s]}",
-	    name, w->secret, platform, types);
-	ck_assert_int_eq(
-	    call("POST", "/api/v3/worker/register-worker", body, NULL, &j),
-	    200);
-	snprintf(w->uuid, sizeof(w->uuid), "%s",
-	    json_string_value(json_object_get(j, "uuid")));
-	json_decref(j);
-	free(body);
-	basic_auth(w);
+	test_worker_register(&ts, w, name, platform, types);
 	body = xasprintf("{\"name\": \"%s\", \"supported_task_types\": [%s], "
 	                 "\"software_version\": \"3.9\"}",
 	    name, types);
@@ -158,7 +99,7 @@ submit_echo(int repeats, int priority)
 
 /* Ask for a task: returns its JSON (new) or NULL on 204. */
 static json_t *
-take(const struct tw *w)
+take(const struct test_worker *w)
 {
 	json_t *j = NULL;
 	long s = call("POST", "/api/v3/worker/task", NULL, w, &j);
@@ -170,7 +111,7 @@ take(const struct tw *w)
 }
 
 static long
-update(const struct tw *w, const char *task, const char *body)
+update(const struct test_worker *w, const char *task, const char *body)
 {
 	char *path = xasprintf("/api/v3/worker/task/%s", task);
 	long s = call("POST", path, body, w, NULL);
@@ -221,13 +162,13 @@ END_TEST
 
 START_TEST(test_auth_refused)
 {
-	struct tw w, bad;
+	struct test_worker w, bad;
 	json_t *j;
 
 	worker_up(&w, "auth", "linux", "\"misc\"");
 	bad = w;
 	bad.secret[0] = bad.secret[0] == 'a' ? 'b' : 'a';
-	basic_auth(&bad);
+	test_worker_auth(&bad);
 	ck_assert_int_eq(
 	    call("GET", "/api/v3/worker/state", NULL, &bad, &j), 403);
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "code")), 403);
@@ -242,7 +183,7 @@ END_TEST
 
 START_TEST(test_not_awake_gets_409)
 {
-	struct tw w;
+	struct test_worker w;
 	json_t *j;
 
 	worker_up(&w, "sleepy", "linux", "\"misc\"");
@@ -264,7 +205,7 @@ END_TEST
 START_TEST(test_job_runs_in_dependency_order)
 {
 	char *job = submit_echo(3, 50), *st;
-	struct tw w;
+	struct test_worker w;
 	json_t *t;
 	int n = 0;
 
@@ -314,7 +255,7 @@ END_TEST
 START_TEST(test_update_errors)
 {
 	char *job = submit_echo(1, 50);
-	struct tw a, b;
+	struct test_worker a, b;
 	json_t *t, *j;
 	const char *id;
 
@@ -355,7 +296,7 @@ END_TEST
 START_TEST(test_soft_fail_then_other_worker)
 {
 	char *job = submit_echo(0, 50), *st;
-	struct tw a, b;
+	struct test_worker a, b;
 	json_t *t, *t2;
 	char id[37];
 
@@ -385,7 +326,7 @@ END_TEST
 START_TEST(test_hard_fail_fails_job)
 {
 	char *job = submit_echo(0, 50), *st;
-	struct tw w[3];
+	struct test_worker w[3];
 	char id[37];
 
 	for (int i = 0; i < 3; i++)
@@ -411,7 +352,7 @@ END_TEST
 START_TEST(test_sign_off_requeues)
 {
 	char *job = submit_echo(0, 50);
-	struct tw a, b;
+	struct test_worker a, b;
 	json_t *t, *t2;
 
 	worker_up(&a, "off", "linux", "\"misc\"");
@@ -452,7 +393,7 @@ START_TEST(test_variables_expanded_for_platform)
 	    "\"/b/x.blend\", \"fps\": 24, \"format\": \"PNG\", "
 	    "\"image_file_extension\": \".png\", \"has_previews\": false, "
 	    "\"scene\": \"Scene\"}}";
-	struct tw w;
+	struct test_worker w;
 	json_t *j, *t, *params;
 
 	ck_assert_int_eq(call("POST", "/api/v3/jobs", body, NULL, &j), 200);
@@ -474,7 +415,7 @@ START_TEST(test_output_produced)
 {
 	char *job = submit_echo(0, 50), *path, *file;
 	struct test_response r;
-	struct tw w;
+	struct test_worker w;
 	json_t *t;
 
 	worker_up(&w, "img", "linux", "\"misc\"");
@@ -518,7 +459,7 @@ END_TEST
 
 /* Many workers at once: no task may ever be handed to two of them. */
 struct race_arg {
-	struct tw w;
+	struct test_worker w;
 	char (*got)[37];
 	int ngot;
 };
@@ -582,7 +523,7 @@ END_TEST
 START_TEST(test_worker_timeout_requeues)
 {
 	char *job;
-	struct tw a, b;
+	struct test_worker a, b;
 	json_t *t, *t2;
 
 	test_server_stop(&ts);
@@ -606,7 +547,7 @@ END_TEST
 START_TEST(test_task_timeout_fails)
 {
 	char *job, *st;
-	struct tw a;
+	struct test_worker a;
 	json_t *t;
 
 	test_server_stop(&ts);

@@ -227,3 +227,56 @@ test_assert_error(
 		    "message \"%s\" lacks \"%s\"", msg, needle);
 	json_decref(j);
 }
+
+void
+test_worker_auth(struct test_worker *w)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned char raw[128];
+	char *o;
+	size_t n, i;
+
+	n = (size_t)snprintf(
+	    (char *)raw, sizeof(raw), "%s:%s", w->uuid, w->secret);
+	o = w->auth + sprintf(w->auth, "Authorization: Basic ");
+	for (i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)raw[i] << 16 |
+		    (i + 1 < n ? (unsigned)raw[i + 1] << 8 : 0) |
+		    (i + 2 < n ? raw[i + 2] : 0);
+
+		*o++ = b64[v >> 18];
+		*o++ = b64[(v >> 12) & 63];
+		*o++ = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+		*o++ = i + 2 < n ? b64[v & 63] : '=';
+	}
+	*o = '\0';
+}
+
+void
+test_worker_register(const struct test_server *ts, struct test_worker *w,
+    const char *name, const char *platform, const char *types)
+{
+	struct test_response r;
+	char *body;
+	json_t *j;
+
+	for (int i = 0; i < 64; i++)
+		w->secret[i] = "0123456789abcdef"[rand() % 16];
+	w->secret[64] = '\0';
+	body = xasprintf("{\"name\": \"%s\", \"secret\": \"%s\", "
+	                 "\"platform\": \"%s\", \"supported_task_types\": "
+	                 "[%s]}",
+	    name, w->secret, platform, types);
+	test_http(
+	    ts, "POST", "/api/v3/worker/register-worker", body, -1, NULL, &r);
+	ck_assert_msg(
+	    r.status == 200, "register-worker: %ld %s", r.status, r.body);
+	j = test_json(&r);
+	snprintf(w->uuid, sizeof(w->uuid), "%s",
+	    json_string_value(json_object_get(j, "uuid")));
+	json_decref(j);
+	test_response_free(&r);
+	free(body);
+	test_worker_auth(w);
+}

@@ -62,4 +62,22 @@ json_t *test_json(const struct test_response *resp);
 void test_assert_error(
     const struct test_response *resp, long status, const char *needle);
 
+/* A simulated worker's credentials and its ready-made auth header line. */
+struct test_worker {
+	char uuid[37];
+	char secret[65];
+	char auth[200]; /* "Authorization: Basic ..." */
+};
+
+/*
+ * Register a worker with a fresh random secret (platform and the inside
+ * of the supported_task_types JSON array as given) and fill w. Fails the
+ * test unless the Manager answers 200.
+ */
+void test_worker_register(const struct test_server *ts, struct test_worker *w,
+    const char *name, const char *platform, const char *types);
+
+/* Recompute w->auth from w->uuid and w->secret (after changing them). */
+void test_worker_auth(struct test_worker *w);
+
 #endif

@@ -103,3 +103,28 @@ if [ -x "$sim" ]; then
 	"$sim" --manager "$base" --workers 32 --mode stress --duration "$DURATION" --quiet
 	stop
 fi
+
+echo
+echo "== admin reads with 10,000 jobs and 1,000,000 tasks, in-process"
+admin=build/release/bench/bench_admin
+[ -x "$admin" ] && "$admin" 1000000 10000
+
+echo
+echo "== task updates while a 10,000-task job is deleted (target: p99 < 10 ms)"
+if [ -x "$sim" ]; then
+	start warn
+	curl -s -H 'Content-Type: application/json' "$base/api/v3/jobs" -d \
+	    '{"name": "stress", "type": "simple-blender-render", "priority": 50, "submitter_platform": "linux", "settings": {"frames": "1-64", "chunk_size": 1, "render_output_root": "/r", "add_path_components": 0, "render_output_path": "/r/s/######", "blendfile": "/b/s.blend", "fps": 24, "format": "PNG", "image_file_extension": ".png", "has_previews": false, "scene": "Scene"}}' > /dev/null
+	big=$(curl -s -H 'Content-Type: application/json' "$base/api/v3/jobs" -d \
+	    '{"name": "big", "type": "echo-sleep-test", "priority": 10, "submitter_platform": "linux", "settings": {"message": "m", "sleep_duration_seconds": 1, "sleep_repeats": 10000}}' | sed 's/.*"id":"\([^"]*\)".*/\1/')
+	"$sim" --manager "$base" --workers 16 --mode stress --duration 6 --quiet > "$dir/sim" 2>&1 &
+	simpid=$!
+	sleep 3
+	t0=$(date +%s%N)
+	curl -s -X DELETE "$base/api/v3/jobs/$big" -o /dev/null
+	while curl -sf "$base/api/v3/jobs/$big" > /dev/null; do sleep 0.01; done
+	echo "10,001-task job deleted in $(( ($(date +%s%N) - t0) / 1000000 )) ms (request to rows gone)"
+	wait $simpid
+	grep -E "updates|latency" "$dir/sim"
+	stop
+fi
