@@ -1,6 +1,7 @@
 /*
- * The housekeeping thread: periodic duties (task and worker timeouts, the
- * job deleter) run from one table, like a cron inside the Manager.
+ * The housekeeping thread: periodic duties (task and worker timeouts,
+ * sleep schedules, the job deleter) run from one table, like a cron
+ * inside the Manager.
  */
 #ifndef FM_HOUSEKEEPING_H
 #define FM_HOUSEKEEPING_H
