@@ -1114,8 +1114,7 @@ check_assigned_task(struct sim_worker *w, json_t *t)
 	}
 	if ((cmds = need(w, ctx, t, "commands", FT_ARRAY)) == NULL)
 		return false;
-	json_array_foreach(cmds, i, cmd)
-	{
+	json_array_foreach (cmds, i, cmd) {
 		snprintf(cctx, sizeof(cctx), "%s.commands[%zu]", ctx, i);
 		if (!json_is_object(cmd)) {
 			proto_error(w, "%s is not an object", cctx);

@@ -342,8 +342,7 @@ do_delete_blocklist(const struct status_ctx *sc, int64_t job_id,
 
 	(void)uuid;
 	(void)op;
-	json_array_foreach(entries, i, e)
-	{
+	json_array_foreach (entries, i, e) {
 		rc = store_admin_blocklist_remove(sc->conn, job_id,
 		    json_string_value(json_object_get(e, "worker_id")),
 		    json_string_value(json_object_get(e, "task_type")));
@@ -363,8 +362,7 @@ delete_blocklist(struct req *req)
 		return http_reply_error(req, 400,
 		    "expected a non-empty list of "
 		    "{\"worker_id\", \"task_type\"}");
-	json_array_foreach(body, i, e)
-	{
+	json_array_foreach (body, i, e) {
 		json_t *w = json_object_get(e, "worker_id");
 
 		if (!json_is_string(w) ||

@@ -97,8 +97,7 @@ types_field(struct req *req, char **csv_out)
 		    "\"supported_task_types\" must be an array of strings");
 		return false;
 	}
-	json_array_foreach(v, i, t)
-	{
+	json_array_foreach (v, i, t) {
 		if (!json_is_string(t)) {
 			http_reply_error(req, 400,
 			    "\"supported_task_types\" must be an array of "

@@ -255,8 +255,7 @@ set_tags(struct req *req)
 		return FM_OK;
 	if ((ids = required(req, "tag_ids", MEMBER_ARRAY)) == NULL)
 		return FM_OK;
-	json_array_foreach(ids, i, v)
-	{
+	json_array_foreach (ids, i, v) {
 		if (!ids_valid_uuid(json_string_value(v)))
 			return http_reply_error(req, 400,
 			    "\"tag_ids\" must hold tag IDs (UUIDs); item %zu "

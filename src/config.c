@@ -791,8 +791,7 @@ json_variables(struct fm_config *cfg, const json_t *vars, char **err_out)
 		free(cfg->variables[i].name);
 	}
 	cfg->nvariables = 0;
-	json_object_foreach((json_t *)(uintptr_t)vars, name, var)
-	{
+	json_object_foreach ((json_t *)(uintptr_t)vars, name, var) {
 		json_t *values = json_object_get(var, "values");
 		struct fm_variable *v;
 		size_t i;
@@ -807,8 +806,7 @@ json_variables(struct fm_config *cfg, const json_t *vars, char **err_out)
 		}
 		v = variable_get(cfg, name, true);
 		v->is_twoway = json_is_true(json_object_get(var, "is_twoway"));
-		json_array_foreach(values, i, val)
-		{
+		json_array_foreach (values, i, val) {
 			const char *plat =
 			    json_string_value(json_object_get(val, "platform"));
 			const char *aud =
@@ -862,8 +860,7 @@ config_from_json(const json_t *j, const char *base_dir,
 		rc = FM_ERR_INVALID;
 		goto done;
 	}
-	json_object_foreach((json_t *)(uintptr_t)j, key, v)
-	{
+	json_object_foreach ((json_t *)(uintptr_t)j, key, v) {
 		const struct option *o;
 		const char *why = NULL;
 

@@ -129,8 +129,8 @@ encode(struct out *o, const json_t *v)
 		const char *key;
 		json_t *member;
 
-		json_object_foreach((json_t *)(uintptr_t)v, key, member)
-		    keys[i++] = key;
+		json_object_foreach ((json_t *)(uintptr_t)v, key, member)
+			keys[i++] = key;
 		qsort(keys, n, sizeof(*keys), key_cmp);
 		put(o, "{", 1);
 		for (i = 0; i < n; i++) {

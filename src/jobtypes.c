@@ -143,9 +143,9 @@ jobtypes_info_from_js(const char *name, const json_t *job_type)
 	size_t i;
 	json_t *s;
 
-	json_array_foreach(
-	    json_object_get(job_type, "settings"), i, s) if (json_is_object(s))
-	    json_array_append_new(settings, filter_setting(s));
+	json_array_foreach (json_object_get(job_type, "settings"), i, s)
+		if (json_is_object(s))
+			json_array_append_new(settings, filter_setting(s));
 	info = json_pack("{s:s, s:s, s:o, s:s}", "name", name, "label",
 	    json_is_string(label) ? json_string_value(label) : name, "settings",
 	    settings, "etag", "");

@@ -58,8 +58,7 @@ task_steps(const json_t *commands)
 	size_t i;
 	json_t *cmd;
 
-	json_array_foreach(commands, i, cmd)
-	{
+	json_array_foreach (commands, i, cmd) {
 		json_int_t n = json_integer_value(
 		    json_object_get(cmd, "total_step_count"));
 
@@ -110,8 +109,7 @@ insert_tasks(struct store_conn *conn, int64_t job_id, const json_t *tasks,
 
 	if (st == NULL)
 		return FM_ERR_DB;
-	json_array_foreach(tasks, i, task)
-	{
+	json_array_foreach (tasks, i, task) {
 		const json_t *cmds = json_object_get(task, "commands");
 		const json_t *deps = json_object_get(task, "dependencies");
 
@@ -161,14 +159,12 @@ insert_dependencies(
 
 	if (st == NULL)
 		return FM_ERR_DB;
-	json_array_foreach(tasks, i, task)
-	{
+	json_array_foreach (tasks, i, task) {
 		int64_t task_id = uuid_map_get(
 		    map, json_string_value(json_object_get(task, "uuid")));
 
-		json_array_foreach(
-		    json_object_get(task, "dependencies"), j, dep)
-		{
+		json_array_foreach (
+		    json_object_get(task, "dependencies"), j, dep) {
 			int64_t dep_id = json_is_string(dep)
 			    ? uuid_map_get(map, json_string_value(dep))
 			    : 0;
@@ -203,7 +199,8 @@ store_jobs_insert(struct store_conn *conn, const json_t *job)
 	size_t i;
 	json_t *task;
 
-	json_array_foreach(tasks, i, task) steps_total += task_steps_of(task);
+	json_array_foreach (tasks, i, task)
+		steps_total += task_steps_of(task);
 	uuid_map_init(&map, json_array_size(tasks));
 	if ((rc = store_begin(conn, true)) != FM_OK)
 		goto done;

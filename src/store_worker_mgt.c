@@ -339,8 +339,7 @@ store_worker_mgt_set_tags(
 	sqlite3_bind_int64(st, 1, worker_id);
 	if ((rc = step_done(conn, st, "clearing worker tags")) != FM_OK)
 		return rc;
-	json_array_foreach(tag_uuids, i, v)
-	{
+	json_array_foreach (tag_uuids, i, v) {
 		if (!json_is_string(v))
 			continue;
 		if ((st = store_stmt(conn, sql_add_tag)) == NULL)

@@ -66,8 +66,7 @@ store_workers_join_types(const json_t *types)
 	json_t *t;
 	char *out = xstrdup("");
 
-	json_array_foreach(types, i, t)
-	{
+	json_array_foreach (types, i, t) {
 		const char *s = json_string_value(t);
 		size_t n;
 

@@ -69,8 +69,9 @@ all_strings(const json_t *obj)
 	const char *key;
 	json_t *v;
 
-	json_object_foreach((json_t *)(uintptr_t)obj, key,
-	    v) if (!json_is_string(v)) return false;
+	json_object_foreach ((json_t *)(uintptr_t)obj, key, v)
+		if (!json_is_string(v))
+			return false;
 	return true;
 }
 
@@ -322,17 +323,17 @@ submit_explain(const json_t *job)
 	json_t *task, *dep;
 
 	uuid_map_init(&index, ntasks);
-	json_array_foreach(tasks, i, task) uuid_map_put(&index,
-	    json_string_value(json_object_get(task, "uuid")), (int64_t)i + 1);
-	json_array_foreach(tasks, i, task)
-	{
+	json_array_foreach (tasks, i, task)
+		uuid_map_put(&index,
+		    json_string_value(json_object_get(task, "uuid")),
+		    (int64_t)i + 1);
+	json_array_foreach (tasks, i, task) {
 		json_t *deps = json_array();
 		int64_t steps = 0;
 		json_t *cmd, *commands;
 
-		json_array_foreach(
-		    json_object_get(task, "dependencies"), j, dep)
-		{
+		json_array_foreach (
+		    json_object_get(task, "dependencies"), j, dep) {
 			if (json_is_string(dep))
 				json_array_append_new(deps,
 				    json_integer(uuid_map_get(
@@ -340,8 +341,7 @@ submit_explain(const json_t *job)
 			nedges++;
 		}
 		commands = task_commands(task);
-		json_array_foreach(commands, j, cmd)
-		{
+		json_array_foreach (commands, j, cmd) {
 			json_int_t n = json_integer_value(
 			    json_object_get(cmd, "total_step_count"));
 

@@ -265,14 +265,12 @@ variables_expand_commands(const struct fm_config *cfg, const char *audience,
 	size_t i;
 	json_t *cmd;
 
-	json_array_foreach(commands, i, cmd)
-	{
+	json_array_foreach (commands, i, cmd) {
 		json_t *params = json_object_get(cmd, "parameters");
 		const char *key;
 		json_t *value;
 
-		json_object_foreach(params, key, value)
-		{
+		json_object_foreach (params, key, value) {
 			if (json_is_string(value)) {
 				expand_string_in_place(
 				    cfg, audience, platform, params, key, 0);
@@ -323,8 +321,7 @@ variables_replace_twoway_object(
 	const char *key;
 	json_t *value;
 
-	json_object_foreach(obj, key, value)
-	{
+	json_object_foreach (obj, key, value) {
 		char *replaced;
 
 		if (!json_is_string(value))

@@ -279,8 +279,7 @@ find_worker(json_t *list, const char *id)
 	size_t i;
 	json_t *w;
 
-	json_array_foreach(json_object_get(list, "workers"), i, w)
-	{
+	json_array_foreach (json_object_get(list, "workers"), i, w) {
 		if (strcmp(json_string_value(json_object_get(w, "id")), id) ==
 		    0)
 			return w;

@@ -52,8 +52,9 @@ json_same(const json_t *a, const json_t *b)
 
 		if (json_object_size(a) != json_object_size(b))
 			return 0;
-		json_object_foreach((json_t *)(uintptr_t)a, k,
-		    v) if (!json_same(v, json_object_get(b, k))) return 0;
+		json_object_foreach ((json_t *)(uintptr_t)a, k, v)
+			if (!json_same(v, json_object_get(b, k)))
+				return 0;
 		return 1;
 	}
 	if (json_is_array(a)) {
@@ -128,11 +129,11 @@ authored_tasks(const char *job_id)
 	size_t i, j;
 
 	free(path);
-	json_array_foreach(json_object_get(summaries, "tasks"), i, s)
-	    json_object_set(names, json_string_value(json_object_get(s, "id")),
-	        json_object_get(s, "name"));
-	json_array_foreach(json_object_get(summaries, "tasks"), i, s)
-	{
+	json_array_foreach (json_object_get(summaries, "tasks"), i, s)
+		json_object_set(names,
+		    json_string_value(json_object_get(s, "id")),
+		    json_object_get(s, "name"));
+	json_array_foreach (json_object_get(summaries, "tasks"), i, s) {
 		char *tp = xasprintf("/api/v3/tasks/%s",
 		    json_string_value(json_object_get(s, "id")));
 		json_t *task = get_json(tp, 200), *cmds = json_array(), *c,
@@ -141,15 +142,16 @@ authored_tasks(const char *job_id)
 		ck_assert_int_eq(
 		    json_integer_value(json_object_get(task, "index_in_job")),
 		    (json_int_t)i + 1);
-		json_array_foreach(json_object_get(task, "commands"), j, c)
-		    json_array_append_new(cmds,
-		        json_pack("{s:O, s:O, s:O}", "name",
-		            json_object_get(c, "name"), "parameters",
-		            json_object_get(c, "parameters"), "totalStepCount",
-		            json_object_get(c, "total_step_count")));
-		json_array_foreach(json_object_get(task, "dependencies"), j, d)
-		    json_array_append(
-		        deps, json_object_get(names, json_string_value(d)));
+		json_array_foreach (json_object_get(task, "commands"), j, c)
+			json_array_append_new(cmds,
+			    json_pack("{s:O, s:O, s:O}", "name",
+			        json_object_get(c, "name"), "parameters",
+			        json_object_get(c, "parameters"),
+			        "totalStepCount",
+			        json_object_get(c, "total_step_count")));
+		json_array_foreach (json_object_get(task, "dependencies"), j, d)
+			json_array_append(
+			    deps, json_object_get(names, json_string_value(d)));
 		json_array_append_new(out,
 		    json_pack("{s:O, s:O, s:O, s:o, s:o}", "name",
 		        json_object_get(task, "name"), "type",
@@ -203,8 +205,7 @@ START_TEST(test_fixture_errors)
 	json_t *want = load_json(FIXTURES "/errors.expected.json"), *exp;
 	const char *mode;
 
-	json_object_foreach(want, mode, exp)
-	{
+	json_object_foreach (want, mode, exp) {
 		char *path = xasprintf(FIXTURES "/errors-%s.job.json", mode);
 		char *body = test_read_file(path, NULL);
 		struct test_response r;
@@ -234,8 +235,7 @@ START_TEST(test_job_types_listed)
 	size_t i;
 	int builtins = 0;
 
-	json_array_foreach(json_object_get(list, "job_types"), i, t)
-	{
+	json_array_foreach (json_object_get(list, "job_types"), i, t) {
 		const char *name =
 		    json_string_value(json_object_get(t, "name"));
 		const char *etag =
@@ -623,8 +623,7 @@ has_type(const char *name, char *etag_out)
 	size_t i;
 	int found = 0;
 
-	json_array_foreach(json_object_get(list, "job_types"), i, t)
-	{
+	json_array_foreach (json_object_get(list, "job_types"), i, t) {
 		if (strcmp(json_string_value(json_object_get(t, "name")),
 		        name) == 0) {
 			found = 1;

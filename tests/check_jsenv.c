@@ -138,8 +138,7 @@ task_name(json_t *tasks, const char *uuid)
 	size_t i;
 	json_t *t;
 
-	json_array_foreach(tasks, i, t)
-	{
+	json_array_foreach (tasks, i, t) {
 		if (strcmp(json_string_value(json_object_get(t, "uuid")),
 		        uuid) == 0)
 			return json_string_value(json_object_get(t, "name"));
@@ -161,8 +160,7 @@ assert_matches_expected(json_t *job, json_t *expected)
 	    "settings differ: %s",
 	    json_dumps(json_object_get(job, "settings"), JSON_SORT_KEYS));
 	ck_assert_uint_eq(json_array_size(tasks), json_array_size(want));
-	json_array_foreach(want, i, w)
-	{
+	json_array_foreach (want, i, w) {
 		json_t *wc = json_object_get(w, "commands");
 		json_t *wd = json_object_get(w, "dependencies");
 		json_t *tc, *td, *c;
@@ -180,8 +178,7 @@ assert_matches_expected(json_t *job, json_t *expected)
 		    json_integer_value(json_object_get(w, "priority")));
 		tc = json_object_get(t, "commands");
 		ck_assert_uint_eq(json_array_size(tc), json_array_size(wc));
-		json_array_foreach(wc, j, c)
-		{
+		json_array_foreach (wc, j, c) {
 			json_t *got = json_array_get(tc, j);
 
 			ck_assert_str_eq(
