@@ -399,3 +399,22 @@ store_schema_version(struct store *store)
 	store_release(store, conn);
 	return v;
 }
+
+enum fm_err
+store_collect(struct store_conn *conn, sqlite3_stmt *st, store_row_fn row_fn,
+    const char *what, json_t **array_out)
+{
+	json_t *list = json_array();
+	int rc;
+
+	*array_out = NULL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(list, row_fn(st));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(list);
+		return store_error(conn, rc, what);
+	}
+	*array_out = list;
+	return FM_OK;
+}

@@ -5,10 +5,22 @@
 #ifndef FM_STORE_INTERNAL_H
 #define FM_STORE_INTERNAL_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "store.h"
 
 sqlite3 *store_db(struct store_conn *conn);
+
+/* Builds the JSON of one result row (new). */
+typedef json_t *(*store_row_fn)(sqlite3_stmt *st);
+
+/*
+ * Step st to the end, collecting row_fn of each row into a new array
+ * (*array_out), and reset it. what names the query in error logs.
+ */
+FM_MUST_CHECK enum fm_err store_collect(struct store_conn *conn,
+    sqlite3_stmt *st, store_row_fn row_fn, const char *what,
+    json_t **array_out);
 
 #endif

@@ -50,21 +50,15 @@ store_tags_list(struct store_conn *conn, json_t **list_out)
 {
 	sqlite3_stmt *st;
 	json_t *list;
-	int rc;
+	enum fm_err rc;
 
 	*list_out = NULL;
 	if ((st = store_stmt(conn, sql_list)) == NULL)
 		return FM_ERR_DB;
-	list = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(list, tag_json(st));
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		json_decref(list);
-		return store_error(conn, rc, "listing worker tags");
-	}
-	*list_out = json_pack("{s:o}", "tags", list);
-	return FM_OK;
+	rc = store_collect(conn, st, tag_json, "listing worker tags", &list);
+	if (rc == FM_OK)
+		*list_out = json_pack("{s:o}", "tags", list);
+	return rc;
 }
 
 enum fm_err

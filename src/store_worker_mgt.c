@@ -125,21 +125,15 @@ store_worker_mgt_list(struct store_conn *conn, json_t **list_out)
 {
 	sqlite3_stmt *st;
 	json_t *list;
-	int rc;
+	enum fm_err rc;
 
 	*list_out = NULL;
 	if ((st = store_stmt(conn, sql_list)) == NULL)
 		return FM_ERR_DB;
-	list = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(list, summary_json(st));
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		json_decref(list);
-		return store_error(conn, rc, "listing workers");
-	}
-	*list_out = json_pack("{s:o}", "workers", list);
-	return FM_OK;
+	rc = store_collect(conn, st, summary_json, "listing workers", &list);
+	if (rc == FM_OK)
+		*list_out = json_pack("{s:o}", "workers", list);
+	return rc;
 }
 
 /* "blender,ffmpeg" -> ["blender", "ffmpeg"] (new). */
