@@ -24,8 +24,7 @@ WARN = -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
        -Wcast-qual -Wwrite-strings -Wformat=2 -Wundef -Wvla \
        -Wimplicit-fallthrough -fno-common
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -g -pthread $(WARN) \
-       -fstack-protector-strong -isystem build/duktape \
-       -DFM_VERSION='"$(VERSION)"' -DFM_GIT_HASH='"$(GIT_HASH)"'
+       -fstack-protector-strong -isystem build/duktape
 
 # Two build trees: release objects for the binary, sanitized ones for tests.
 ifeq ($(SAN),1)
@@ -66,7 +65,7 @@ JS_LIBS    = node_modules/buble/dist/buble-browser-deps.umd.js \
 	     node_modules/core-js-bundle/index.js \
 	     $(sort $(wildcard src/js/*.js))
 
-.PHONY: all run test test-run bench deps install clean format check-format \
+.PHONY: FORCE all run test test-run bench deps install clean format check-format \
 	check-spec check-headers asan valgrind
 .DEFAULT_GOAL := all
 
@@ -92,6 +91,17 @@ $(OUT)/%.o: src/%.c build/duktape/duk_config.h
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	@$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The version and commit, rewritten only when they change, so a new commit
+# rebuilds the two objects that print it and nothing else.
+$(OUT)/gen/version.h: FORCE
+	@mkdir -p $(@D)
+	@printf '#define FM_VERSION "%s"\n#define FM_GIT_HASH "%s"\n' \
+	    '$(VERSION)' '$(GIT_HASH)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
+
+$(OUT)/main.o $(OUT)/api_meta.o: $(OUT)/gen/version.h
 
 $(OUT)/gen/%.o: $(OUT)/gen/%.c
 	@echo "  CC      $@"

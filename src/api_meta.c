@@ -17,6 +17,7 @@
 #include "store_stats.h"
 #include "variables.h"
 #include "xmalloc.h"
+#include "version.h" /* generated: FM_VERSION, FM_GIT_HASH */
 
 static enum fm_err
 get_version(struct req *req)

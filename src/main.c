@@ -19,6 +19,7 @@
 #include "log.h"
 #include "timeutil.h"
 #include "xmalloc.h"
+#include "version.h" /* generated: FM_VERSION, FM_GIT_HASH */
 
 #define DEFAULT_CONFIG "flamenco-manager.conf"
 
