@@ -11,8 +11,9 @@
 
 struct fm_ctx;
 
-/* Tasks deleted per write transaction. */
-#define JOB_DELETER_BATCH 2000
+/* Tasks deleted per write transaction: small enough that a worker update
+ * waiting for the write lock waits a few milliseconds at most. */
+#define JOB_DELETER_BATCH 500
 
 /*
  * Delete every deletion-requested job. After about a second of work with
