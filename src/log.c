@@ -1,9 +1,15 @@
 /*
- * The log sink: a level check before formatting, then a single write(2) of
- * "<UTC time> <LEVEL> <text>\n" to stderr.
+ * The log sink: a level check before formatting, then "<UTC time> <LEVEL>
+ * <text>\n" to stderr. Debug and info lines (the access log among them)
+ * are gathered in a buffer that a flusher thread writes out every
+ * LOG_FLUSH_MS, or at once when it fills, so a busy server does not pay a
+ * write(2) per request; warnings and errors flush the buffer and go out
+ * immediately, in order. At most LOG_FLUSH_MS of info lines can be lost
+ * if the process is killed.
  */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -48,6 +54,85 @@ log_enabled(enum log_level level)
 	return (int)level >= atomic_load(&log_min_level);
 }
 
+#define LOG_BUFFER   (64 * 1024)
+#define LOG_FLUSH_MS 50
+
+static struct {
+	pthread_mutex_t lock;
+	char data[LOG_BUFFER];
+	size_t len;
+} logbuf = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static pthread_once_t flusher_once = PTHREAD_ONCE_INIT;
+
+static void
+write_all(const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(STDERR_FILENO, p, n);
+
+		if (w <= 0)
+			return; /* nowhere left to report a failing stderr */
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Write out what is buffered; the lock must be held. */
+static void
+flush_locked(void)
+{
+	write_all(logbuf.data, logbuf.len);
+	logbuf.len = 0;
+}
+
+void
+log_flush(void)
+{
+	pthread_mutex_lock(&logbuf.lock);
+	flush_locked();
+	pthread_mutex_unlock(&logbuf.lock);
+}
+
+static void *
+flusher_main(void *arg)
+{
+	const struct timespec pause = { 0, LOG_FLUSH_MS * 1000000L };
+
+	(void)arg;
+	for (;;) {
+		nanosleep(&pause, NULL);
+		log_flush();
+	}
+	return NULL;
+}
+
+static void
+flusher_start(void)
+{
+	pthread_t t;
+
+	atexit(log_flush);
+	if (pthread_create(&t, NULL, flusher_main, NULL) == 0)
+		pthread_detach(t);
+}
+
+static void
+emit_line(enum log_level level, const char *line, size_t n)
+{
+	pthread_once(&flusher_once, flusher_start);
+	pthread_mutex_lock(&logbuf.lock);
+	if (level >= LOG_LEVEL_WARN || logbuf.len + n > sizeof(logbuf.data))
+		flush_locked();
+	if (level >= LOG_LEVEL_WARN) {
+		write_all(line, n);
+	} else {
+		memcpy(logbuf.data + logbuf.len, line, n);
+		logbuf.len += n;
+	}
+	pthread_mutex_unlock(&logbuf.lock);
+}
+
 static void
 log_write(enum log_level level, const char *fmt, va_list ap)
 {
@@ -69,9 +154,7 @@ log_write(enum log_level level, const char *fmt, va_list ap)
 		n += (size_t)w < sizeof(line) - n - 1 ? (size_t)w
 		                                      : sizeof(line) - n - 2;
 	line[n++] = '\n';
-	if (write(STDERR_FILENO, line, n) < 0) {
-		/* Nowhere left to report a failing stderr. */
-	}
+	emit_line(level, line, n);
 }
 
 #define LOG_FN(fn, level)                  \
@@ -98,5 +181,5 @@ fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_write(LOG_LEVEL_ERROR, fmt, ap);
 	va_end(ap);
-	exit(1);
+	exit(1); /* atexit flushes the buffer */
 }

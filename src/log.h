@@ -1,6 +1,7 @@
 /*
- * Logging to stderr, one write per line so threads never interleave
- * mid-line. The level is set once at start-up.
+ * Logging to stderr; whole lines only, so threads never interleave
+ * mid-line. Info lines are buffered briefly, warnings and errors are not.
+ * The level is set once at start-up.
  */
 #ifndef FM_LOG_H
 #define FM_LOG_H
@@ -24,5 +25,8 @@ void log_info(const char *fmt, ...) FM_PRINTF(1, 2);
 void log_warn(const char *fmt, ...) FM_PRINTF(1, 2);
 void log_error(const char *fmt, ...) FM_PRINTF(1, 2);
 FM_NORETURN void fatal(const char *fmt, ...) FM_PRINTF(1, 2);
+
+/* Write out buffered debug/info lines now (also done every 50 ms). */
+void log_flush(void);
 
 #endif
