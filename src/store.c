@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "migrate.h"
+#include "timeutil.h"
 #include "xmalloc.h"
 
 #define STMT_CACHE_SIZE 256 /* power of two; open addressing on the SQL */
@@ -417,4 +418,30 @@ store_collect(struct store_conn *conn, sqlite3_stmt *st, store_row_fn row_fn,
 	}
 	*array_out = list;
 	return FM_OK;
+}
+
+enum fm_err
+store_step_done(struct store_conn *conn, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? FM_OK : store_error(conn, rc, what);
+}
+
+const char *
+store_text(sqlite3_stmt *st, int col)
+{
+	const char *s = (const char *)sqlite3_column_text(st, col);
+
+	return s != NULL ? s : "";
+}
+
+void
+store_json_time(json_t *obj, const char *key, int64_t us)
+{
+	char buf[TIME_RFC3339_MAX];
+
+	time_format_rfc3339(us, buf, sizeof(buf));
+	json_object_set_new(obj, key, json_string(buf));
 }

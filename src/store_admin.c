@@ -57,15 +57,6 @@ static const char sql_last_rendered[] =
     "SELECT j.uuid FROM last_rendereds l JOIN jobs j ON j.id = l.job_id "
     "WHERE l.id = 1";
 
-static enum fm_err
-step_done(struct store_conn *conn, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? FM_OK : store_error(conn, rc, what);
-}
-
 /* Run st, which yields at most one integer row, into *out. */
 static enum fm_err
 one_id(
@@ -104,7 +95,7 @@ store_admin_set_priority(struct store_conn *conn, int64_t job_id, int priority)
 	sqlite3_bind_int64(st, 1, job_id);
 	sqlite3_bind_int(st, 2, priority);
 	sqlite3_bind_int64(st, 3, time_now_us());
-	return step_done(conn, st, "setting a job's priority");
+	return store_step_done(conn, st, "setting a job's priority");
 }
 
 enum fm_err
@@ -131,7 +122,7 @@ store_admin_set_tag(struct store_conn *conn, int64_t job_id, int64_t tag_id)
 	if (tag_id != 0)
 		sqlite3_bind_int64(st, 2, tag_id);
 	sqlite3_bind_int64(st, 3, time_now_us());
-	return step_done(conn, st, "setting a job's tag");
+	return store_step_done(conn, st, "setting a job's tag");
 }
 
 static enum fm_err
@@ -142,7 +133,7 @@ exec_id(struct store_conn *conn, const char *sql, int64_t id, const char *what)
 	if (st == NULL)
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, id);
-	return step_done(conn, st, what);
+	return store_step_done(conn, st, what);
 }
 
 enum fm_err
@@ -204,7 +195,7 @@ store_admin_blocklist_remove(struct store_conn *conn, int64_t job_id,
 	sqlite3_bind_int64(st, 1, job_id);
 	sqlite3_bind_text(st, 2, worker_uuid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, task_type, -1, SQLITE_STATIC);
-	return step_done(conn, st, "removing a blocklist entry");
+	return store_step_done(conn, st, "removing a blocklist entry");
 }
 
 enum fm_err
@@ -216,7 +207,7 @@ store_admin_request_deletion(struct store_conn *conn, int64_t job_id)
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, job_id);
 	sqlite3_bind_int64(st, 2, time_now_us());
-	return step_done(conn, st, "requesting a job's deletion");
+	return store_step_done(conn, st, "requesting a job's deletion");
 }
 
 enum fm_err
@@ -231,7 +222,7 @@ store_admin_request_mass_deletion(
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, updated_max_us);
 	sqlite3_bind_int64(st, 2, time_now_us());
-	rc = step_done(conn, st, "requesting jobs' deletion");
+	rc = store_step_done(conn, st, "requesting jobs' deletion");
 	if (rc == FM_OK)
 		*count_out = store_changes(conn);
 	return rc;
@@ -289,13 +280,13 @@ store_admin_delete_tasks(
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, job_id);
 	sqlite3_bind_int64(st, 2, from);
-	if ((rc = step_done(conn, st, "uncounting tasks")) != FM_OK)
+	if ((rc = store_step_done(conn, st, "uncounting tasks")) != FM_OK)
 		return rc;
 	if ((st = store_stmt(conn, sql_delete_tasks)) == NULL)
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, job_id);
 	sqlite3_bind_int64(st, 2, from);
-	if ((rc = step_done(conn, st, "deleting tasks")) != FM_OK)
+	if ((rc = store_step_done(conn, st, "deleting tasks")) != FM_OK)
 		return rc;
 	*deleted_out = store_changes(conn);
 	return FM_OK;

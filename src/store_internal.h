@@ -12,6 +12,16 @@
 
 sqlite3 *store_db(struct store_conn *conn);
 
+/* Step a statement that returns no rows and reset it; FM_OK on DONE. */
+FM_MUST_CHECK enum fm_err store_step_done(
+    struct store_conn *conn, sqlite3_stmt *st, const char *what);
+
+/* A text column, "" for NULL (valid until the next step or reset). */
+const char *store_text(sqlite3_stmt *st, int col);
+
+/* Set obj[key] to epoch microseconds us as RFC 3339. */
+void store_json_time(json_t *obj, const char *key, int64_t us);
+
 /* Builds the JSON of one result row (new). */
 typedef json_t *(*store_row_fn)(sqlite3_stmt *st);
 

@@ -78,15 +78,6 @@ task_steps_of(const json_t *task)
 	return task_steps(json_object_get(task, "commands"));
 }
 
-static enum fm_err
-step_done(struct store_conn *conn, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? FM_OK : store_error(conn, rc, what);
-}
-
 static void
 bind_json(sqlite3_stmt *st, int idx, const json_t *v, const char *dflt)
 {
@@ -139,7 +130,7 @@ insert_tasks(struct store_conn *conn, int64_t job_id, const json_t *tasks,
 		sqlite3_bind_int64(st, 9, task_steps_of(task));
 		sqlite3_bind_int64(
 		    st, 10, (sqlite3_int64)json_array_size(deps));
-		if ((rc = step_done(conn, st, "storing a task")) != FM_OK)
+		if ((rc = store_step_done(conn, st, "storing a task")) != FM_OK)
 			return rc;
 		uuid_map_put(map,
 		    json_string_value(json_object_get(task, "uuid")),
@@ -176,7 +167,7 @@ insert_dependencies(
 			}
 			sqlite3_bind_int64(st, 1, task_id);
 			sqlite3_bind_int64(st, 2, dep_id);
-			rc = step_done(conn, st, "storing a dependency");
+			rc = store_step_done(conn, st, "storing a dependency");
 			if (rc != FM_OK)
 				return rc;
 		}
@@ -228,7 +219,7 @@ store_jobs_insert(struct store_conn *conn, const json_t *job)
 	else
 		sqlite3_bind_null(st, 10);
 	sqlite3_bind_int64(st, 11, steps_total);
-	if ((rc = step_done(conn, st, "storing a job")) != FM_OK)
+	if ((rc = store_step_done(conn, st, "storing a job")) != FM_OK)
 		goto done;
 	job_id = sqlite3_last_insert_rowid(store_db(conn));
 	if ((rc = insert_tasks(conn, job_id, tasks, created, &map)) != FM_OK)
@@ -241,7 +232,7 @@ store_jobs_insert(struct store_conn *conn, const json_t *job)
 	}
 	sqlite3_bind_int64(st, 1, job_id);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)json_array_size(tasks));
-	if ((rc = step_done(conn, st, "counting a job's tasks")) != FM_OK)
+	if ((rc = store_step_done(conn, st, "counting a job's tasks")) != FM_OK)
 		goto done;
 	rc = store_commit(conn);
 done:
@@ -249,15 +240,6 @@ done:
 		store_rollback(conn);
 	uuid_map_free(&map);
 	return rc;
-}
-
-static void
-set_time(json_t *obj, const char *key, int64_t us)
-{
-	char buf[TIME_RFC3339_MAX];
-
-	time_format_rfc3339(us, buf, sizeof(buf));
-	json_object_set_new(obj, key, json_string(buf));
 }
 
 static json_t *
@@ -301,8 +283,8 @@ job_from_row(sqlite3_stmt *st)
 	    "steps_completed", (json_int_t)sqlite3_column_int64(st, 8),
 	    "steps_total", (json_int_t)sqlite3_column_int64(st, 9),
 	    "submitter_platform", "");
-	set_time(job, "created", sqlite3_column_int64(st, 6));
-	set_time(job, "updated", sqlite3_column_int64(st, 7));
+	store_json_time(job, "created", sqlite3_column_int64(st, 6));
+	store_json_time(job, "updated", sqlite3_column_int64(st, 7));
 	json_object_set_new(job, "settings", column_json(st, 10));
 	json_object_set_new(job, "metadata", column_json(st, 11));
 	if (sqlite3_column_type(st, 12) != SQLITE_NULL)
@@ -313,7 +295,7 @@ job_from_row(sqlite3_stmt *st)
 		    json_pack("{s:s}", "shaman_checkout_id",
 		        sqlite3_column_text(st, 13)));
 	if (sqlite3_column_type(st, 14) != SQLITE_NULL)
-		set_time(
+		store_json_time(
 		    job, "delete_requested_at", sqlite3_column_int64(st, 14));
 	json_object_set_new(job, "task_counts", task_counts(st, 15));
 	return job;

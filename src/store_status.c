@@ -78,15 +78,6 @@ root(const struct status_ctx *ctx)
 	return ctx->cfg->local_manager_storage_path;
 }
 
-static enum fm_err
-step_done(struct store_conn *conn, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? FM_OK : store_error(conn, rc, what);
-}
-
 enum fm_err
 store_status_load_task(
     struct store_conn *conn, const char *uuid, struct task_row *out)
@@ -191,7 +182,7 @@ set_job_status(struct store_conn *conn, int64_t job_id, enum job_status status,
 	    st, 2, state_job_status_name(status), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, activity, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 4, time_now_us());
-	return step_done(conn, st, "changing a job's status");
+	return store_step_done(conn, st, "changing a job's status");
 }
 
 /* One bulk step of a cascade: tasks in c->from become c->to. */
@@ -217,15 +208,15 @@ cascade_tasks(
 		for (size_t i = 0; i < n; i++)
 			sqlite3_bind_text(
 			    st, 5 + (int)i, names[i], -1, SQLITE_STATIC);
-		if ((rc = step_done(conn, st, "cascading a job status")) !=
-		    FM_OK)
+		if ((rc = store_step_done(
+		         conn, st, "cascading a job status")) != FM_OK)
 			return rc;
 	}
 	if (c->reset_steps) {
 		if ((st = store_stmt(conn, sql_job_reset_steps)) == NULL)
 			return FM_ERR_DB;
 		sqlite3_bind_int64(st, 1, job_id);
-		return step_done(conn, st, "resetting step counters");
+		return store_step_done(conn, st, "resetting step counters");
 	}
 	return FM_OK;
 }
@@ -284,7 +275,7 @@ store_status_task(const struct status_ctx *ctx, struct task_row *t,
 	sqlite3_bind_int64(st, 3, time_now_us());
 	if (activity != NULL)
 		sqlite3_bind_text(st, 4, activity, -1, SQLITE_STATIC);
-	if ((rc = step_done(ctx->conn, st, "changing a task's status")) !=
+	if ((rc = store_step_done(ctx->conn, st, "changing a task's status")) !=
 	    FM_OK)
 		return rc;
 	if (new_status != t->status) {
@@ -432,7 +423,8 @@ store_status_task_failed(
 	sqlite3_bind_int64(st, 1, t->id);
 	sqlite3_bind_int64(st, 2, w->id);
 	sqlite3_bind_int64(st, 3, time_now_us());
-	if ((rc = step_done(ctx->conn, st, "recording a failure")) != FM_OK)
+	if ((rc = store_step_done(ctx->conn, st, "recording a failure")) !=
+	    FM_OK)
 		return rc;
 	if ((rc = failure_input(ctx, t, w, &in)) != FM_OK)
 		return rc;
@@ -446,7 +438,8 @@ store_status_task_failed(
 		sqlite3_bind_int64(st, 2, w->id);
 		sqlite3_bind_text(st, 3, t->type, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, time_now_us());
-		if ((rc = step_done(ctx->conn, st, "blocklisting")) != FM_OK)
+		if ((rc = store_step_done(ctx->conn, st, "blocklisting")) !=
+		    FM_OK)
 			return rc;
 		log_info("worker %s blocklisted from \"%s\" tasks of job %s",
 		    w->name, t->type, t->job_uuid);

@@ -25,23 +25,16 @@ static const char sql_update[] =
     "description = coalesce(?4, description) WHERE uuid = ?2";
 static const char sql_delete[] = "DELETE FROM worker_tags WHERE uuid = ?1";
 
-static const char *
-text(sqlite3_stmt *st, int col)
-{
-	const char *s = (const char *)sqlite3_column_text(st, col);
-
-	return s != NULL ? s : "";
-}
-
 /* WorkerTag from columns uuid, name, description (new). */
 static json_t *
 tag_json(sqlite3_stmt *st)
 {
-	json_t *t =
-	    json_pack("{s:s, s:s}", "id", text(st, 0), "name", text(st, 1));
+	json_t *t = json_pack(
+	    "{s:s, s:s}", "id", store_text(st, 0), "name", store_text(st, 1));
 
-	if (text(st, 2)[0] != '\0')
-		json_object_set_new(t, "description", json_string(text(st, 2)));
+	if (store_text(st, 2)[0] != '\0')
+		json_object_set_new(
+		    t, "description", json_string(store_text(st, 2)));
 	return t;
 }
 
@@ -108,15 +101,6 @@ clash(struct store_conn *conn, const char *uuid, const char *name,
 	    : store_error(conn, rc, "checking worker tag names");
 }
 
-static enum fm_err
-step_done(struct store_conn *conn, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? FM_OK : store_error(conn, rc, what);
-}
-
 enum fm_err
 store_tags_create(struct store_conn *conn, const char *uuid, const char *name,
     const char *description, const char **why_out)
@@ -142,7 +126,7 @@ store_tags_create(struct store_conn *conn, const char *uuid, const char *name,
 	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(
 	    st, 4, description ? description : "", -1, SQLITE_STATIC);
-	return step_done(conn, st, "creating a worker tag");
+	return store_step_done(conn, st, "creating a worker tag");
 }
 
 enum fm_err
@@ -169,7 +153,7 @@ store_tags_update(struct store_conn *conn, const char *uuid, const char *name,
 	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
 	if (description != NULL)
 		sqlite3_bind_text(st, 4, description, -1, SQLITE_STATIC);
-	return step_done(conn, st, "updating a worker tag");
+	return store_step_done(conn, st, "updating a worker tag");
 }
 
 enum fm_err
@@ -181,7 +165,7 @@ store_tags_delete(struct store_conn *conn, const char *uuid)
 	if (st == NULL)
 		return FM_ERR_DB;
 	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if ((rc = step_done(conn, st, "deleting a worker tag")) != FM_OK)
+	if ((rc = store_step_done(conn, st, "deleting a worker tag")) != FM_OK)
 		return rc;
 	return store_changes(conn) > 0 ? FM_OK : FM_ERR_NOTFOUND;
 }

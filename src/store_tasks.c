@@ -32,32 +32,15 @@ static const char sql_task_deps[] =
     "JOIN tasks d ON d.id = td.dependency_id WHERE td.task_id = ?1 "
     "ORDER BY d.index_in_job";
 
-static const char *
-text(sqlite3_stmt *st, int col)
-{
-	const char *s = (const char *)sqlite3_column_text(st, col);
-
-	return s != NULL ? s : "";
-}
-
-static void
-set_time(json_t *obj, const char *key, int64_t us)
-{
-	char buf[TIME_RFC3339_MAX];
-
-	time_format_rfc3339(us, buf, sizeof(buf));
-	json_object_set_new(obj, key, json_string(buf));
-}
-
 /* {"id","name","address"}: all "" unassigned, only id for deleted ones. */
 static json_t *
 worker_ref(sqlite3_stmt *st, int col)
 {
 	bool deleted = sqlite3_column_type(st, col + 3) != SQLITE_NULL;
 
-	return json_pack("{s:s, s:s, s:s}", "id", text(st, col), "name",
-	    deleted ? "" : text(st, col + 1), "address",
-	    deleted ? "" : text(st, col + 2));
+	return json_pack("{s:s, s:s, s:s}", "id", store_text(st, col), "name",
+	    deleted ? "" : store_text(st, col + 1), "address",
+	    deleted ? "" : store_text(st, col + 2));
 }
 
 enum fm_err
@@ -76,14 +59,15 @@ store_tasks_of_job(
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *t =
 		    json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I}", "id",
-		        text(st, 0), "name", text(st, 1), "status", text(st, 2),
-		        "index_in_job", (json_int_t)sqlite3_column_int64(st, 3),
-		        "priority", (json_int_t)sqlite3_column_int64(st, 4),
-		        "task_type", text(st, 5), "steps_completed",
+		        store_text(st, 0), "name", store_text(st, 1), "status",
+		        store_text(st, 2), "index_in_job",
+		        (json_int_t)sqlite3_column_int64(st, 3), "priority",
+		        (json_int_t)sqlite3_column_int64(st, 4), "task_type",
+		        store_text(st, 5), "steps_completed",
 		        (json_int_t)sqlite3_column_int64(st, 7), "steps_total",
 		        (json_int_t)sqlite3_column_int64(st, 8));
 
-		set_time(t, "updated", sqlite3_column_int64(st, 6));
+		store_json_time(t, "updated", sqlite3_column_int64(st, 6));
 		json_object_set_new(t, "worker", worker_ref(st, 9));
 		json_array_append_new(list, t);
 	}
@@ -110,8 +94,9 @@ add_failures_and_deps(struct store_conn *conn, int64_t task_id, json_t *task)
 	sqlite3_bind_int64(st, 1, task_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		json_array_append_new(failed,
-		    json_pack("{s:s, s:s, s:s}", "id", text(st, 0), "name",
-		        text(st, 1), "address", text(st, 2)));
+		    json_pack("{s:s, s:s, s:s}", "id", store_text(st, 0),
+		        "name", store_text(st, 1), "address",
+		        store_text(st, 2)));
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return store_error(conn, rc, "reading task failures");
@@ -119,7 +104,7 @@ add_failures_and_deps(struct store_conn *conn, int64_t task_id, json_t *task)
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, task_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(deps, json_string(text(st, 0)));
+		json_array_append_new(deps, json_string(store_text(st, 0)));
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE
 	    ? FM_OK
@@ -147,21 +132,22 @@ store_tasks_get(struct store_conn *conn, const char *uuid, json_t **task_out)
 		    : store_error(conn, rc, "reading a task");
 	}
 	task_id = sqlite3_column_int64(st, 0);
-	commands = json_loads(text(st, 11), 0, NULL);
+	commands = json_loads(store_text(st, 11), 0, NULL);
 	task = json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:s, s:o, "
 	                 "s:I, s:I}",
-	    "id", text(st, 1), "job_id", text(st, 4), "index_in_job",
-	    (json_int_t)sqlite3_column_int64(st, 5), "name", text(st, 6),
-	    "status", text(st, 7), "priority",
-	    (json_int_t)sqlite3_column_int64(st, 8), "task_type", text(st, 9),
-	    "activity", text(st, 10), "commands",
+	    "id", store_text(st, 1), "job_id", store_text(st, 4),
+	    "index_in_job", (json_int_t)sqlite3_column_int64(st, 5), "name",
+	    store_text(st, 6), "status", store_text(st, 7), "priority",
+	    (json_int_t)sqlite3_column_int64(st, 8), "task_type",
+	    store_text(st, 9), "activity", store_text(st, 10), "commands",
 	    commands ? commands : json_array(), "steps_completed",
 	    (json_int_t)sqlite3_column_int64(st, 12), "steps_total",
 	    (json_int_t)sqlite3_column_int64(st, 13));
-	set_time(task, "created", sqlite3_column_int64(st, 2));
-	set_time(task, "updated", sqlite3_column_int64(st, 3));
+	store_json_time(task, "created", sqlite3_column_int64(st, 2));
+	store_json_time(task, "updated", sqlite3_column_int64(st, 3));
 	if (sqlite3_column_type(st, 14) != SQLITE_NULL)
-		set_time(task, "last_touched", sqlite3_column_int64(st, 14));
+		store_json_time(
+		    task, "last_touched", sqlite3_column_int64(st, 14));
 	json_object_set_new(task, "worker", worker_ref(st, 15));
 	sqlite3_reset(st);
 	if ((err = add_failures_and_deps(conn, task_id, task)) != FM_OK) {

@@ -74,49 +74,24 @@ static const char sql_due[] =
     "AND w.deleted_at IS NULL "
     "AND (s.next_check IS NULL OR s.next_check <= ?1) LIMIT ?2";
 
-static const char *
-text(sqlite3_stmt *st, int col)
-{
-	const char *s = (const char *)sqlite3_column_text(st, col);
-
-	return s != NULL ? s : "";
-}
-
-static void
-set_time(json_t *obj, const char *key, int64_t us)
-{
-	char buf[TIME_RFC3339_MAX];
-
-	time_format_rfc3339(us, buf, sizeof(buf));
-	json_object_set_new(obj, key, json_string(buf));
-}
-
-static enum fm_err
-step_done(struct store_conn *conn, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? FM_OK : store_error(conn, rc, what);
-}
-
 /* WorkerSummary from the SUMMARY_COLS of the current row (new). */
 static json_t *
 summary_json(sqlite3_stmt *st)
 {
-	json_t *w = json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", text(st, 0),
-	    "name", text(st, 1), "status", text(st, 2), "version", text(st, 3),
-	    "can_restart", sqlite3_column_int(st, 4) != 0);
+	json_t *w = json_pack("{s:s, s:s, s:s, s:s, s:b}", "id",
+	    store_text(st, 0), "name", store_text(st, 1), "status",
+	    store_text(st, 2), "version", store_text(st, 3), "can_restart",
+	    sqlite3_column_int(st, 4) != 0);
 	enum worker_status req;
 
-	if (state_worker_status_parse(text(st, 5), &req) == FM_OK &&
+	if (state_worker_status_parse(store_text(st, 5), &req) == FM_OK &&
 	    req != WORKER_STATUS_REGISTERED)
 		json_object_set_new(w, "status_change",
 		    json_pack("{s:s, s:b}", "status",
 		        state_worker_status_name(req), "is_lazy",
 		        sqlite3_column_int(st, 6) != 0));
 	if (sqlite3_column_int64(st, 7) > 0)
-		set_time(w, "last_seen", sqlite3_column_int64(st, 7));
+		store_json_time(w, "last_seen", sqlite3_column_int64(st, 7));
 	return w;
 }
 
@@ -166,20 +141,22 @@ add_task(struct store_conn *conn, int64_t worker_id, json_t *worker)
 	sqlite3_bind_int64(st, 1, worker_id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		json_t *t = json_pack(
-		    "{s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:s}", "id",
-		    text(st, 0), "name", text(st, 1), "status", text(st, 2),
-		    "index_in_job", (json_int_t)sqlite3_column_int64(st, 3),
-		    "priority", (json_int_t)sqlite3_column_int64(st, 4),
-		    "task_type", text(st, 5), "steps_completed",
-		    (json_int_t)sqlite3_column_int64(st, 7), "steps_total",
-		    (json_int_t)sqlite3_column_int64(st, 8), "job_id",
-		    text(st, 9));
+		json_t *t =
+		    json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:s}",
+		        "id", store_text(st, 0), "name", store_text(st, 1),
+		        "status", store_text(st, 2), "index_in_job",
+		        (json_int_t)sqlite3_column_int64(st, 3), "priority",
+		        (json_int_t)sqlite3_column_int64(st, 4), "task_type",
+		        store_text(st, 5), "steps_completed",
+		        (json_int_t)sqlite3_column_int64(st, 7), "steps_total",
+		        (json_int_t)sqlite3_column_int64(st, 8), "job_id",
+		        store_text(st, 9));
 
-		set_time(t, "updated", sqlite3_column_int64(st, 6));
+		store_json_time(t, "updated", sqlite3_column_int64(st, 6));
 		json_object_set_new(t, "worker",
-		    json_pack("{s:s, s:s, s:s}", "id", text(st, 10), "name",
-		        text(st, 11), "address", text(st, 12)));
+		    json_pack("{s:s, s:s, s:s}", "id", store_text(st, 10),
+		        "name", store_text(st, 11), "address",
+		        store_text(st, 12)));
 		json_object_set_new(worker, "task", t);
 	}
 	sqlite3_reset(st);
@@ -202,12 +179,12 @@ add_tags(struct store_conn *conn, int64_t worker_id, json_t *worker)
 	}
 	sqlite3_bind_int64(st, 1, worker_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *t = json_pack(
-		    "{s:s, s:s}", "id", text(st, 0), "name", text(st, 1));
+		json_t *t = json_pack("{s:s, s:s}", "id", store_text(st, 0),
+		    "name", store_text(st, 1));
 
-		if (text(st, 2)[0] != '\0')
+		if (store_text(st, 2)[0] != '\0')
 			json_object_set_new(
-			    t, "description", json_string(text(st, 2)));
+			    t, "description", json_string(store_text(st, 2)));
 		json_array_append_new(tags, t);
 	}
 	sqlite3_reset(st);
@@ -239,12 +216,12 @@ store_worker_mgt_get(
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW) {
 		w = summary_json(st);
-		json_object_set_new(
-		    w, "ip_address", json_string(text(st, SUMMARY_NCOLS)));
-		json_object_set_new(
-		    w, "platform", json_string(text(st, SUMMARY_NCOLS + 1)));
+		json_object_set_new(w, "ip_address",
+		    json_string(store_text(st, SUMMARY_NCOLS)));
+		json_object_set_new(w, "platform",
+		    json_string(store_text(st, SUMMARY_NCOLS + 1)));
 		json_object_set_new(w, "supported_task_types",
-		    split_types(text(st, SUMMARY_NCOLS + 2)));
+		    split_types(store_text(st, SUMMARY_NCOLS + 2)));
 		id = sqlite3_column_int64(st, SUMMARY_NCOLS + 3);
 	}
 	sqlite3_reset(st);
@@ -266,7 +243,7 @@ store_worker_mgt_get(
 static char *
 col_dup(sqlite3_stmt *st, int col)
 {
-	return xstrdup(text(st, col));
+	return xstrdup(store_text(st, col));
 }
 
 enum fm_err
@@ -283,17 +260,19 @@ store_worker_mgt_find(
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW) {
 		w_out->id = sqlite3_column_int64(st, 0);
-		snprintf(w_out->uuid, sizeof(w_out->uuid), "%s", text(st, 1));
+		snprintf(
+		    w_out->uuid, sizeof(w_out->uuid), "%s", store_text(st, 1));
 		w_out->name = col_dup(st, 2);
 		w_out->address = col_dup(st, 3);
 		w_out->platform = col_dup(st, 4);
 		w_out->software = col_dup(st, 5);
 		w_out->task_types = col_dup(st, 6);
-		if (state_worker_status_parse(text(st, 7), &w_out->status) !=
-		    FM_OK)
+		if (state_worker_status_parse(
+		        store_text(st, 7), &w_out->status) != FM_OK)
 			w_out->status = WORKER_STATUS_ERROR;
-		w_out->has_request = state_worker_status_parse(text(st, 8),
-		                         &w_out->status_requested) == FM_OK &&
+		w_out->has_request =
+		    state_worker_status_parse(
+		        store_text(st, 8), &w_out->status_requested) == FM_OK &&
 		    w_out->status_requested != WORKER_STATUS_REGISTERED;
 		w_out->lazy = sqlite3_column_int(st, 9) != 0;
 		w_out->can_restart = sqlite3_column_int(st, 10) != 0;
@@ -316,7 +295,7 @@ store_worker_mgt_delete(struct store_conn *conn, int64_t worker_id)
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, worker_id);
 	sqlite3_bind_int64(st, 2, time_now_us());
-	return step_done(conn, st, "deleting a worker");
+	return store_step_done(conn, st, "deleting a worker");
 }
 
 enum fm_err
@@ -331,7 +310,7 @@ store_worker_mgt_set_tags(
 	if (st == NULL)
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, worker_id);
-	if ((rc = step_done(conn, st, "clearing worker tags")) != FM_OK)
+	if ((rc = store_step_done(conn, st, "clearing worker tags")) != FM_OK)
 		return rc;
 	json_array_foreach (tag_uuids, i, v) {
 		if (!json_is_string(v))
@@ -341,7 +320,8 @@ store_worker_mgt_set_tags(
 		sqlite3_bind_text(
 		    st, 1, json_string_value(v), -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, worker_id);
-		if ((rc = step_done(conn, st, "tagging a worker")) != FM_OK)
+		if ((rc = store_step_done(conn, st, "tagging a worker")) !=
+		    FM_OK)
 			return rc;
 	}
 	return FM_OK;
@@ -364,8 +344,8 @@ store_worker_mgt_schedule_get(struct store_conn *conn, const char *uuid,
 	if (step == SQLITE_ROW) {
 		/* Stored normalised, so this only fails on a damaged row. */
 		if (state_sleep_parse(sqlite3_column_int(st, 0) != 0,
-		        text(st, 1), text(st, 2), text(st, 3), out,
-		        &why) == FM_OK) {
+		        store_text(st, 1), store_text(st, 2), store_text(st, 3),
+		        out, &why) == FM_OK) {
 			*found_out = true;
 		} else {
 			log_error("worker %s: stored sleep schedule is "
@@ -421,7 +401,8 @@ apply_schedule(struct store_conn *conn, int64_t worker_id,
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, worker_id);
 	sqlite3_bind_int64(st, 2, (int64_t)next * 1000000);
-	return step_done(conn, st, "storing a sleep schedule's next check");
+	return store_step_done(
+	    conn, st, "storing a sleep schedule's next check");
 }
 
 enum fm_err
@@ -442,7 +423,8 @@ store_worker_mgt_schedule_set(struct store_conn *conn, const struct worker *w,
 	sqlite3_bind_text(st, 4, s->days, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, start, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, end, -1, SQLITE_STATIC);
-	if ((rc = step_done(conn, st, "saving a sleep schedule")) != FM_OK)
+	if ((rc = store_step_done(conn, st, "saving a sleep schedule")) !=
+	    FM_OK)
 		return rc;
 	return apply_schedule(conn, w->id, w->uuid, w->status, s, now);
 }
@@ -476,13 +458,14 @@ due_schedules(struct store_conn *conn, time_t now, struct due_schedule **out,
 
 		memset(&d, 0, sizeof(d));
 		d.worker_id = sqlite3_column_int64(st, 0);
-		snprintf(
-		    d.worker_uuid, sizeof(d.worker_uuid), "%s", text(st, 5));
-		if (state_worker_status_parse(text(st, 6), &d.status) != FM_OK)
+		snprintf(d.worker_uuid, sizeof(d.worker_uuid), "%s",
+		    store_text(st, 5));
+		if (state_worker_status_parse(store_text(st, 6), &d.status) !=
+		    FM_OK)
 			d.status = WORKER_STATUS_ERROR;
 		if (state_sleep_parse(sqlite3_column_int(st, 1) != 0,
-		        text(st, 2), text(st, 3), text(st, 4), &d.sched,
-		        &why) != FM_OK) {
+		        store_text(st, 2), store_text(st, 3), store_text(st, 4),
+		        &d.sched, &why) != FM_OK) {
 			log_error("worker %s: stored sleep schedule is "
 			          "invalid: %s",
 			    d.worker_uuid, why);

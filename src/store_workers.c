@@ -101,15 +101,6 @@ hash_secret(const unsigned char *salt, const char *secret,
 	sha256_final(&ctx, digest);
 }
 
-static enum fm_err
-step_done(struct store_conn *conn, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? FM_OK : store_error(conn, rc, what);
-}
-
 enum fm_err
 store_workers_register(struct store_conn *conn, const char *name,
     const char *secret, const char *platform, const char *task_types,
@@ -132,7 +123,7 @@ store_workers_register(struct store_conn *conn, const char *name,
 	sqlite3_bind_text(st, 6, address, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, platform, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, task_types, -1, SQLITE_STATIC);
-	return step_done(conn, st, "registering a worker");
+	return store_step_done(conn, st, "registering a worker");
 }
 
 static char *
@@ -221,7 +212,7 @@ store_workers_sign_on(struct store_conn *conn, int64_t id, const char *name,
 	sqlite3_bind_int(st, 5, can_restart);
 	sqlite3_bind_text(st, 6, address, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, time_now_us());
-	return step_done(conn, st, "signing a worker on");
+	return store_step_done(conn, st, "signing a worker on");
 }
 
 enum fm_err
@@ -236,7 +227,7 @@ store_workers_seen(struct store_conn *conn, const struct worker *w)
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, w->id);
 	sqlite3_bind_int64(st, 2, now);
-	return step_done(conn, st, "marking a worker seen");
+	return store_step_done(conn, st, "marking a worker seen");
 }
 
 enum fm_err
@@ -252,7 +243,7 @@ store_workers_set_status(struct store_conn *conn, int64_t id,
 	    st, 2, state_worker_status_name(status), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, time_now_us());
 	sqlite3_bind_int(st, 4, clear_request);
-	return step_done(conn, st, "setting a worker's status");
+	return store_step_done(conn, st, "setting a worker's status");
 }
 
 enum fm_err
@@ -268,7 +259,7 @@ store_workers_set_request(struct store_conn *conn, int64_t id, bool has,
 	    -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, has && lazy);
 	sqlite3_bind_int64(st, 4, time_now_us());
-	return step_done(conn, st, "setting a worker status request");
+	return store_step_done(conn, st, "setting a worker status request");
 }
 
 enum fm_err
