@@ -30,7 +30,7 @@ enum fm_err api_worker_auth(
 extern const struct route_table *const api_all_routes[];
 extern const size_t api_all_routes_count;
 
-/* The version the Blender add-on compares with (facts 1.1). */
+/* The version the Blender add-on compares with (getVersion). */
 #define API_FLAMENCO_SHORTVERSION "3.9-beta1"
 
 #endif

@@ -1,9 +1,9 @@
 /*
  * GET /job-files/{path}: the files under local_manager_storage_path
- * (task logs, last-rendered images) as Flamenco serves them (facts 0,
- * 5.3). Nothing outside that directory is ever served: ".." and "."
- * segments and absolute paths are refused, the resolved path must lie
- * under the resolved storage root, and only regular files are sent.
+ * (task logs, last-rendered images) as Flamenco serves them (fetchJobFile).
+ * Nothing outside that directory is ever served: ".." and "." segments and
+ * absolute paths are refused, the resolved path must lie under the resolved
+ * storage root, and only regular files are sent.
  */
 #include "api.h"
 

@@ -1,7 +1,8 @@
 /*
- * Farm-admin job endpoints (facts 6.1): listing with filters and paging,
- * status/priority/tag changes, the blocklist, deletion (marking only; the
- * job deleter removes jobs in the background) and last-rendered images.
+ * Farm-admin job endpoints (fetchJobs, setJobStatus and friends): listing with
+ * filters and paging, status/priority/tag changes, the blocklist, deletion
+ * (marking only; the job deleter removes jobs in the background) and
+ * last-rendered images.
  */
 #include "api.h"
 
@@ -211,7 +212,7 @@ do_set_status(const struct status_ctx *sc, int64_t job_id, const char *uuid,
 
 	(void)uuid;
 	(void)op;
-	/* An admin requeue gives every worker a fresh chance (facts 3.3). */
+	/* An admin requeue gives every worker a fresh chance (setJobStatus). */
 	if (c->status == JOB_STATUS_REQUEUEING &&
 	    (rc = store_admin_clear_job_failures(sc->conn, job_id)) != FM_OK)
 		return rc;

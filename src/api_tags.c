@@ -1,5 +1,6 @@
 /*
- * Farm admin endpoints for worker tags (facts 6.4). A tagged job only
+ * Farm admin endpoints for worker tags (fetchWorkerTags and
+ * friends in api/openapi.yaml). A tagged job only
  * goes to workers that are members of its tag (the scheduler's rule);
  * memberships are set per worker in api_worker_mgt.c.
  */

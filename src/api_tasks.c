@@ -1,5 +1,6 @@
 /*
- * Task endpoints (facts 6.2): one task, an admin status change, and the
+ * Task endpoints (fetchTask, setTaskStatus, fetchTaskLogInfo,
+ * fetchTaskLogTail): one task, an admin status change, and the
  * task's log as information about the file or as its tail.
  */
 #include "api.h"
@@ -26,7 +27,7 @@
 #include "tasklog.h"
 #include "xmalloc.h"
 
-/* The log tail is at most this many bytes (facts 6.2). */
+/* The log tail is at most this many bytes (fetchTaskLogTail). */
 #define LOGTAIL_BYTES 2048
 
 /* Check the path's task ID; replies 400 (Flamenco's wording, sic). */
@@ -174,7 +175,7 @@ get_log_info(struct req *req)
 }
 
 /*
- * The last LOGTAIL_BYTES of the log (facts 6.2): a shorter file whole;
+ * The last LOGTAIL_BYTES of the log (fetchTaskLogTail): a shorter file whole;
  * otherwise the window from just after its first newline, unless the
  * window has no newline or only a final one: then the whole window.
  */

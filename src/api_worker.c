@@ -1,9 +1,9 @@
 /*
- * The worker side of the API (facts 2): registration, sign-on/off, state
- * polling, task requests, task updates, may-i-run and output uploads.
- * Status codes and the order of checks follow the Flamenco Worker's
- * expectations exactly: it treats anything but 204/409 on a task update
- * as an error and retries forever.
+ * The worker side of the API (registerWorker .. taskOutputProduced):
+ * registration, sign-on/off, state polling, task requests, task updates,
+ * may-i-run and output uploads. Status codes and the order of checks follow the
+ * Flamenco Worker's expectations exactly: it treats anything but 204/409 on a
+ * task update as an error and retries forever.
  */
 #include "api.h"
 

@@ -1,8 +1,9 @@
 /*
- * Farm admin endpoints for workers (facts 6.3): list, show, delete,
- * status requests (facts 3.7), tag memberships and sleep schedules
- * (facts 3.8). Requests reach the worker through the worker protocol in
- * api_worker.c: 423 on a task request, may-i-run, GET /worker/state.
+ * Farm admin endpoints for workers (fetchWorkers and friends): list, show,
+ * delete, status requests (requestWorkerStatusChange), tag memberships and
+ * sleep schedules (setWorkerSleepSchedule). Requests reach the worker through
+ * the worker protocol in api_worker.c: 423 on a task request, may-i-run, GET
+ * /worker/state.
  */
 #include "api.h"
 
@@ -283,7 +284,7 @@ get_sleep_schedule(struct req *req)
 	store_release(ctx->store, conn);
 	if (rc != FM_OK)
 		return rc;
-	/* No schedule, or no such worker: 204 either way (facts 6.3). */
+	/* No schedule, or no such worker: 204 either way, as Flamenco. */
 	if (!found)
 		return http_reply_empty(req, 204);
 	state_sleep_time_format(s.start, start);

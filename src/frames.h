@@ -2,8 +2,8 @@
  * Frame ranges as job-type scripts write them ("1-10,20..25,40"): parsing
  * into runs of consecutive frames, counting them (frameCount) and cutting
  * them into chunks (frameChunker), with the exact semantics of Flamenco's
- * script environment (facts 4.6). Pure C; no allocation proportional to the
- * numeric size of a range.
+ * script environment (see tests/check_frames.c). Pure C; no allocation
+ * proportional to the numeric size of a range.
  */
 #ifndef FM_FRAMES_H
 #define FM_FRAMES_H

@@ -181,7 +181,7 @@ housekeeping_check_timeouts(struct fm_ctx *ctx)
 	return rc;
 }
 
-/* Sleep schedules, in the Manager's local time (facts 3.8). */
+/* Sleep schedules, in the Manager's local time, as Flamenco. */
 static enum fm_err
 check_sleep_schedules(struct fm_ctx *ctx)
 {

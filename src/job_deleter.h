@@ -1,5 +1,5 @@
 /*
- * The background job deleter (a housekeeping duty, facts 6.1): jobs whose
+ * The background job deleter (a housekeeping duty behind deleteJob): jobs whose
  * deletion was requested lose their local storage directory, then their
  * rows. Tasks go in short batches so deleting a huge job never holds the
  * store's write lock for long.

@@ -58,7 +58,7 @@ FM_MUST_CHECK enum fm_err jobtypes_get(
 /* Release a reference from jobtypes_get(); NULL-safe. */
 void jobtype_release(struct jobtype *type);
 
-/* The etag of a JOB_TYPE-derived AvailableJobType (facts 4.2). */
+/* The etag of a JOB_TYPE-derived AvailableJobType (getJobTypes). */
 void jobtypes_etag(const json_t *info, char etag[41]);
 
 /* "dir/simple_blender_render.js" -> "simple-blender-render" (new). */

@@ -1,5 +1,5 @@
 /*
- * The globals Flamenco gives job-type scripts (facts 4.4, 4.5), bound as
+ * The globals Flamenco gives job-type scripts (see README, Job types), bound as
  * native functions: print, alert, frameChunker, frameCount, shellSplit,
  * formatTimestampLocal, require, and the author, path and process modules,
  * plus the job object passed to compileJob. addTask turns a task into JSON

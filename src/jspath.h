@@ -1,7 +1,7 @@
 /*
  * The `path` module of job-type scripts: join, dirname, basename and stem
- * with the semantics of Flamenco's Go implementation (facts 4.5), which
- * treats "\" as "/" so Windows paths from the add-on work too.
+ * with the semantics of Flamenco's Go implementation (tests/check_jspath.c),
+ * which treats "\" as "/" so Windows paths from the add-on work too.
  */
 #ifndef FM_JSPATH_H
 #define FM_JSPATH_H

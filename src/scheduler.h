@@ -1,5 +1,5 @@
 /*
- * Task scheduling (facts 3.6): a worker's own active task first, then the
+ * Task scheduling (scheduleTask): a worker's own active task first, then the
  * best runnable task it may take. Runs inside the caller's write
  * transaction, so no task is ever handed to two workers.
  */

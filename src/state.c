@@ -1,15 +1,16 @@
 /*
- * Flamenco's status rules (facts 3.1-3.9): string tables for the status
- * enums, the task -> job rule, the job -> task cascade table, failure
- * handling, the farm status and the sleep schedule. Pure: every function
- * only reads its arguments and the const tables below.
+ * Flamenco's status rules (JobStatus, TaskStatus, WorkerStatus): string tables
+ * for the status enums, the task -> job rule, the job -> task cascade table,
+ * failure handling, the farm status and the sleep schedule. Pure: every
+ * function only reads its arguments and the const tables below.
  */
 #include "state.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* Wire spellings, indexed by enum value (facts 3.1: "canceled", one l). */
+/* Wire spellings, indexed by enum value ("canceled", one l, as Flamenco spells
+ * it). */
 static const char *const job_status_names[JOB_STATUS_COUNT] = {
 	[JOB_STATUS_ACTIVE] = "active",
 	[JOB_STATUS_CANCELED] = "canceled",
@@ -73,7 +74,7 @@ static const char *const farm_status_names[FARM_STATUS_COUNT] = {
 	    STATE_TASK_BIT(TASK_STATUS_SOFT_FAILED))
 
 /*
- * Job change -> task effect (facts 3.3), one row per new job status. The
+ * Job change -> task effect, one row per new job status. The
  * requeueing row is the general case; state_job_cascade() applies its two
  * exceptions (from under-construction, from completed).
  */
@@ -113,7 +114,7 @@ static const struct cascade_rule {
 
 /*
  * Reasons for job changes the state machine makes on its own. Flamenco's
- * exact wording is not in the facts; these are ours.
+ * exact wording is not part of its API; these are ours.
  */
 #define REASON_TASK_REQUEUED   "a task of the completed job was queued"
 #define REASON_TASK_ACTIVE     "a task became active"

@@ -116,7 +116,7 @@ struct task_counts {
 /* Count one more task in status s (keeps total in step). */
 void state_task_counts_add(struct task_counts *c, enum task_status s);
 
-/* ---- Task change -> job effect (facts 3.3) ---- */
+/* ---- Task change -> job effect ---- */
 
 /*
  * A decided job status change. reason is static text for the job's
@@ -142,7 +142,7 @@ struct job_change {
 bool state_job_after_task(enum task_status task_new, enum job_status job,
     const struct task_counts *after, struct job_change *out);
 
-/* ---- Job change -> task effect (facts 3.3) ---- */
+/* ---- Job change -> task effect ---- */
 
 /* What the job becomes once its tasks have been updated. */
 enum job_followup {
@@ -195,7 +195,7 @@ bool state_job_followup(const struct job_cascade *c,
 /* True for the job statuses re-applied (cascade re-run) at start-up. */
 bool state_job_status_reapply_at_startup(enum job_status s);
 
-/* ---- Requeue of a worker's active tasks (facts 3.3) ---- */
+/* ---- Requeue of a worker's active tasks ---- */
 
 /*
  * The status an active task of a job in status job gets when its worker
@@ -204,7 +204,7 @@ bool state_job_status_reapply_at_startup(enum job_status s);
  */
 enum task_status state_requeue_task_status(enum job_status job);
 
-/* ---- Failure handling (facts 3.4) ---- */
+/* ---- Failure handling (taskUpdate with taskStatus failed) ---- */
 
 /* Defaults of the configuration keys used by failure handling. */
 #define STATE_BLOCKLIST_THRESHOLD_DEFAULT 3
@@ -253,16 +253,16 @@ struct failure_verdict {
 };
 
 /*
- * Decide what a "failed" task update does (facts 3.4 steps 2-5).
+ * Decide what a "failed" task update does.
  * Blocklisting keeps Flamenco's off-by-one: the current task is counted
  * twice (worker_type_failures + 1 >= blocklist_threshold). The job fails
- * when no *other* eligible worker remains (the facts' recommendation),
+ * when no *other* eligible worker remains (where Flamenco would keep waiting),
  * both right after blocklisting and at step 4. Always succeeds.
  */
 void state_task_failure(
     const struct failure_input *in, struct failure_verdict *out);
 
-/* ---- Predicates (facts 2.5, 3.6) ---- */
+/* ---- Predicates (taskUpdate, scheduleTask) ---- */
 
 /* False for soft-failed: a worker's task update may not send it (400). */
 bool state_task_status_worker_may_send(enum task_status s);
@@ -273,7 +273,7 @@ bool state_task_status_schedulable(enum task_status s);
 /* True for the job statuses whose tasks run (active, queued). */
 bool state_job_status_runnable(enum job_status s);
 
-/* ---- Farm status (facts 3.9) ---- */
+/* ---- Farm status (getFarmStatus) ---- */
 
 struct farm_counts {
 	int workers[WORKER_STATUS_COUNT]; /* non-deleted workers per status */
@@ -283,7 +283,7 @@ struct farm_counts {
 /* The farm status from the counts (never starting or unknown). */
 enum farm_status state_farm_status(const struct farm_counts *c);
 
-/* ---- Sleep schedule (facts 3.8) ---- */
+/* ---- Sleep schedule (setWorkerSleepSchedule) ---- */
 
 #define STATE_SLEEP_DAYS_MAX 64 /* normalised days_of_week, NUL included */
 #define STATE_SLEEP_TIME_MAX 6  /* "HH:MM" and its NUL */

@@ -1,7 +1,7 @@
 /*
  * Jobs in the store: storing a compiled job with its tasks and
  * dependencies in one transaction, and reading jobs back in the shapes of
- * the API (facts 6.1).
+ * the API (fetchJob, fetchJobs).
  */
 #ifndef FM_STORE_JOBS_H
 #define FM_STORE_JOBS_H
@@ -27,7 +27,7 @@ FM_MUST_CHECK enum fm_err store_jobs_insert(
     struct store_conn *conn, const json_t *job);
 
 /*
- * The Job JSON of facts 6.1 plus "task_counts": {"<task status>": n} for
+ * The Job JSON of fetchJob plus "task_counts": {"<task status>": n} for
  * every task status (from job_task_counts); FM_ERR_NOTFOUND when unknown.
  * *job_out is new.
  */

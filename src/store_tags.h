@@ -1,7 +1,7 @@
 /*
- * Worker tags (facts 6.4): create, read, update and delete, in the API's
- * WorkerTag shape {"id", "name", "description"?}. Deleting a tag drops its
- * memberships and un-tags its jobs through the schema's foreign keys.
+ * Worker tags (the WorkerTag operations): create, read, update and delete, in
+ * the API's WorkerTag shape {"id", "name", "description"?}. Deleting a tag
+ * drops its memberships and un-tags its jobs through the schema's foreign keys.
  */
 #ifndef FM_STORE_TAGS_H
 #define FM_STORE_TAGS_H

@@ -1,7 +1,7 @@
 /*
- * The farm admin's view of workers (facts 6.3): listings in the API's
- * WorkerSummary and Worker shapes, soft deletion, tag memberships and
- * sleep schedules, including applying a schedule's verdict (facts 3.8)
+ * The farm admin's view of workers (fetchWorkers, fetchWorker): listings in the
+ * API's WorkerSummary and Worker shapes, soft deletion, tag memberships and
+ * sleep schedules, including applying a schedule's verdict
  * on save and from the housekeeping duty.
  */
 #ifndef FM_STORE_WORKER_MGT_H

@@ -145,7 +145,7 @@ validate(struct fm_ctx *ctx, struct store_conn *conn, const json_t *in,
 		}
 	}
 
-	/* "manager" names the Manager's own platform (facts 1.3). */
+	/* "manager" names the Manager's own platform (submitJob). */
 	plat = json_string_value(platform);
 	if (strcmp(plat, "manager") == 0)
 		plat = variables_manager_platform();

@@ -1,8 +1,8 @@
 /*
- * Job submission, independent of HTTP: validate a SubmittedJob (facts
- * 1.3), apply two-way variables, run the job type's compileJob and shape
- * the result for the store. Used by POST /jobs, /jobs/check, /jobs/explain
- * and by "flamenco-manager compile".
+ * Job submission, independent of HTTP: validate a SubmittedJob (the
+ * submitJob operation), apply two-way variables, run the job type's compileJob
+ * and shape the result for the store. Used by POST /jobs, /jobs/check,
+ * /jobs/explain and by "flamenco-manager compile".
  */
 #ifndef FM_SUBMIT_H
 #define FM_SUBMIT_H

@@ -1,8 +1,8 @@
 /*
  * Task log files under local_manager_storage_path, laid out as Flamenco
- * does (facts 5.3): job-<first 4 of job UUID>/<job UUID>/task-<task
- * UUID>.txt, append-only. Lines the Manager writes start with the local
- * time in RFC 3339.
+ * does, so fetchTaskLogInfo URLs match: job-<first 4 of job UUID>/<job
+ * UUID>/task-<task UUID>.txt, append-only. Lines the Manager writes start with
+ * the local time in RFC 3339.
  */
 #ifndef FM_TASKLOG_H
 #define FM_TASKLOG_H

@@ -1,5 +1,5 @@
 /*
- * Configuration variables as Flamenco defines them (facts 6.6-6.8):
+ * Configuration variables as Flamenco defines them (getVariables):
  * lookup per audience and platform, {name} expansion for task hand-out
  * and storage answers, and the reverse two-way replacement applied to
  * submitted settings.
@@ -24,7 +24,8 @@ const char *variables_manager_platform(void);
 const char *variables_lookup(const struct fm_config *cfg, const char *name,
     const char *audience, const char *platform);
 
-/* Expand s for (audience, platform) as facts 6.7 say. New string. */
+/* Expand s for (audience, platform) as Flamenco does (tests/check_variables.c).
+ * New string. */
 char *variables_expand(const struct fm_config *cfg, const char *audience,
     const char *platform, const char *s);
 
@@ -36,7 +37,7 @@ void variables_expand_commands(const struct fm_config *cfg,
     const char *audience, const char *platform, json_t *commands);
 
 /*
- * Two-way replacement at submission (facts 6.8): a string that starts with
+ * Two-way replacement at submission (submitJob): a string that starts with
  * a two-way variable's value for (workers, platform) gets that prefix
  * replaced by "{name}". Returns a new string, or NULL when unchanged.
  */

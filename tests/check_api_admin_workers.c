@@ -1,6 +1,6 @@
 /*
  * API tests for the farm admin endpoints on workers, worker tags and sleep
- * schedules (facts 3.7, 3.8, 6.3, 6.4): listings and their optional
+ * schedules: listings and their optional
  * fields, status requests as the worker receives them, deletion, tag CRUD
  * with the scheduler's tag rule, and sleep schedules with their checker.
  */

@@ -1,8 +1,8 @@
 /*
- * Tests for config.c: defaults (the option table and Flamenco's own, facts
- * 6.6), the file syntax, error messages with file and line, value checks,
- * path resolution, variables, command-line overrides, and that
- * config_write and config_print_help cover every key and round-trip.
+ * Tests for config.c: defaults (the option table and Flamenco's own), the file
+ * syntax, error messages with file and line, value checks, path resolution,
+ * variables, command-line overrides, and that config_write and
+ * config_print_help cover every key and round-trip.
  */
 #include "config.h"
 

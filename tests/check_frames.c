@@ -1,5 +1,5 @@
 /*
- * Tests for frames.c: the frameChunker examples of facts 4.6 and the
+ * Tests for frames.c: the frameChunker examples of Flamenco's own and the
  * fixtures, frameCount, every error message, and the frame cap.
  */
 #include "frames.h"
@@ -59,7 +59,7 @@ count_of(const char *spec)
 	return n;
 }
 
-START_TEST(test_facts_examples)
+START_TEST(test_flamenco_examples)
 {
 	expect_chunks("1..10,20..25,40,3..8", 4, "1-4|5-8|9,10,20,21|22-25|40");
 	expect_chunks("47", 4, "47");
@@ -73,7 +73,7 @@ END_TEST
 
 START_TEST(test_fixture_cases)
 {
-	/* fixture_es2015 and simple-blender-render (facts 4.8). */
+	/* fixture_es2015 and simple-blender-render (scripts/). */
 	expect_chunks("1-7,10", 3, "1-3|4-6|7,10");
 	expect_chunks("1-10", 3, "1-3|4-6|7-9|10");
 	expect_chunks("1-10", 1, "1|2|3|4|5|6|7|8|9|10");
@@ -168,7 +168,7 @@ frames_suite(void)
 	Suite *s = suite_create("frames");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_test(tc, test_facts_examples);
+	tcase_add_test(tc, test_flamenco_examples);
 	tcase_add_test(tc, test_fixture_cases);
 	tcase_add_test(tc, test_runs_and_dedup);
 	tcase_add_test(tc, test_errors);

@@ -1,7 +1,7 @@
 /*
  * Tests for state.c: the status string tables, every row of the task ->
- * job and job -> task tables of facts 3.3, failure handling (3.4), the
- * predicates (3.6), the farm status (3.9) and the sleep schedule (3.8).
+ * job and job -> task tables, failure handling, the
+ * predicates, the farm status and the sleep schedule.
  */
 #include "state.h"
 

@@ -2,7 +2,7 @@
  * Tests for store.c and migrate.c: opening fresh, existing, too-new and
  * corrupt databases, the per-connection pragmas, the pool under threads,
  * transactions, the statement cache, the error mapping and the schema's
- * foreign keys and cascades (facts 5.1, 5.2).
+ * foreign keys and cascades (migrations/).
  */
 #include "store_internal.h"
 
@@ -836,7 +836,7 @@ START_TEST(test_foreign_keys_enforced)
 	                     "updated_at, uuid, name) VALUES "
 	                     "(1, 1, 'tag-2', 'gpu')"),
 	    SQLITE_CONSTRAINT);
-	/* Defaults of facts 5.1. */
+	/* Flamenco's column defaults. */
 	ck_assert_int_eq(
 	    query_int(db, "SELECT priority FROM tasks WHERE id = 1"), 50);
 	ck_assert_int_eq(query_int(db,

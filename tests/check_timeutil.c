@@ -1,6 +1,6 @@
 /*
  * Tests for timeutil.c: RFC 3339 timestamps as Flamenco writes and reads
- * them (facts section 0) and Go duration strings as used by the config
+ * them (api/openapi.yaml) and Go duration strings as used by the config
  * file, in both directions.
  */
 #include "timeutil.h"

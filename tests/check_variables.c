@@ -1,8 +1,8 @@
 /*
- * Tests for variables.c: lookup and specificity, the facts 6.7 expander
+ * Tests for variables.c: lookup and specificity, Flamenco's expander
  * (one-way, two-way, prefix swap from the Manager's platform, separator
  * normalisation, single pass, the implicit "jobs"), command expansion and
- * the facts 6.8 two-way replacement of submitted settings.
+ * Flamenco's two-way replacement of submitted settings.
  */
 #include "variables.h"
 
@@ -15,7 +15,7 @@
 #include "testutil.h"
 #include "xmalloc.h"
 
-/* The farm of facts 6.8: storage is /mnt/farm here and S:\farm on Windows. */
+/* A mixed farm: storage is /mnt/farm here and S:\farm on Windows. */
 static const char farm_conf[] =
     "shared_storage_path = /mnt/farm/flamenco/\n"
     "variables.storage.is_twoway = true\n"
@@ -173,7 +173,7 @@ START_TEST(test_specificity)
 }
 END_TEST
 
-/* ---- expansion (facts 6.7) ---- */
+/* ---- expansion ---- */
 
 START_TEST(test_expand_oneway)
 {
@@ -379,7 +379,7 @@ START_TEST(test_expand_commands)
 }
 END_TEST
 
-/* ---- two-way replacement (facts 6.8) ---- */
+/* ---- two-way replacement ---- */
 
 START_TEST(test_twoway_replace)
 {
@@ -417,7 +417,7 @@ START_TEST(test_twoway_no_replace)
 }
 END_TEST
 
-/* The worked example of facts 6.8, end to end. */
+/* A submission from Windows, end to end. */
 START_TEST(test_twoway_example)
 {
 	char *stored =

@@ -2,12 +2,11 @@
 // Cross-check of the job-type golden files (test tooling only; never shipped or embedded).
 //
 // Runs scripts/<type with - as _>.js under Node in a model of Flamenco's job-compiler
-// environment (flamenco-api.md §4.4-4.6: author, path with Go semantics, frameChunker,
+// environment (author, path with Go semantics, frameChunker,
 // frameCount, formatTimestampLocal in UTC, shellSplit, process) against every
 // tests/jobc/<type>/<case>.in.json and compares with <case>.out.json. It also checks the
-// JOB_TYPE of the built-in scripts against the settings listed in §4.8 and prints each etag
-// (§4.2), and, when /work/shared/fixtures/jobtypes is present, checks this environment model
-// itself against the shared fixtures.
+// JOB_TYPE of the built-in scripts against the settings Flamenco's built-ins have and prints each etag,
+// and checks this environment model itself against tests/fixtures/jobtypes.
 //
 // Usage: node tests/jobc/node_oracle.js [-v] [--scripts DIR]   (exit status 1 on any mismatch)
 //   --scripts DIR   take the job-type scripts from DIR instead of scripts/ (e.g. a down-levelled
@@ -23,11 +22,11 @@ const HERE = __dirname;
 const REPO = nodePath.resolve(HERE, "..", "..");
 const scriptsArg = process.argv.indexOf("--scripts");
 const SCRIPTS = scriptsArg > 0 ? nodePath.resolve(process.argv[scriptsArg + 1]) : nodePath.join(REPO, "scripts");
-const FIXTURES = "/work/shared/fixtures/jobtypes";
+const FIXTURES = nodePath.join(REPO, "tests", "fixtures", "jobtypes");
 const verbose = process.argv.includes("-v");
 
 // ---------------------------------------------------------------------------------------
-// The environment (§4.4-4.6)
+// The environment
 
 // Go's path.Clean.
 function goClean(p) {
@@ -75,7 +74,7 @@ const pathModule = {
     },
 };
 
-// Sorted unique frames of a range string, or throws (§4.6 steps 1-3).
+// Sorted unique frames of a range string, or throws.
 function parseFrames(range) {
     const trimmed = String(range).trim();
     if (trimmed === "") throw new Error(`invalid range "${trimmed}": empty range`);
@@ -186,7 +185,7 @@ const author = {
     Command: (name, parameters, totalStepCount = 0) => ({ name, parameters, totalStepCount }),
 };
 
-// A job as the script sees it; addTask stores a snapshot (§4.5).
+// A job as the script sees it; addTask stores a snapshot.
 function makeJob(submitted) {
     const stored = [];
     const job = {
@@ -288,7 +287,7 @@ function diff(want, got, where = "$") {
 }
 
 // ---------------------------------------------------------------------------------------
-// Etag (§4.2): SHA-1 of Go's compact JSON of the job type, fixed key order
+// Etag: SHA-1 of Go's compact JSON of the job type, fixed key order
 
 const SETTING_KEYS = ["choices", "default", "description", "editable", "eval", "evalInfo", "key",
                       "label", "propargs", "required", "subtype", "type", "visible"];
@@ -320,7 +319,7 @@ function etagInput(name, jt) {
 const etagOf = (name, jt) => crypto.createHash("sha1").update(etagInput(name, jt), "utf8").digest("hex");
 
 // ---------------------------------------------------------------------------------------
-// The built-in job types' interface (§4.8), descriptions and labels left out
+// The built-in job types' interface, descriptions and labels left out
 
 const BUILTIN = {
     "echo-sleep-test": {
@@ -420,7 +419,7 @@ for (const type of types) {
         continue;
     }
     const { jobType } = loadScript(file);
-    report(`${type}: JOB_TYPE matches facts 4.8`, checkJobType(type, jobType));
+    report(`${type}: JOB_TYPE matches Flamenco's built-in`, checkJobType(type, jobType));
     console.log(`etag ${type} ${etagOf(type, jobType)}`);
     if (verbose) console.log(`     over ${etagInput(type, jobType)}`);
 
