@@ -6,6 +6,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "xmalloc.h"
@@ -275,7 +276,7 @@ START_TEST(test_configuration_file)
 {
 	struct test_response r;
 	char *path = xasprintf("%s/flamenco-manager.conf", ts.dir);
-	char *before, *after, *text;
+	char *before, *after, *text, *bak;
 	json_t *j;
 
 	test_http(&ts, "GET", "/api/v3/configuration/file", NULL, 0, NULL, &r);
@@ -307,6 +308,10 @@ START_TEST(test_configuration_file)
 	ck_assert_str_eq(before, after);
 	free(after);
 
+	/* No backup is made for what is not written. */
+	bak = xasprintf("%s.bak", path);
+	ck_assert_int_eq(access(bak, F_OK), -1);
+
 	/* A good one is written, and reads back as it was sent. */
 	json_object_set_new(j, "manager_name", json_string("Render Farm"));
 	text = json_dumps(j, 0);
@@ -318,10 +323,64 @@ START_TEST(test_configuration_file)
 	ck_assert_ptr_nonnull(
 	    strstr(after, "variables.storage.is_twoway = true"));
 	free(after);
+	/* The file it replaced is kept beside it. */
+	after = test_read_file(bak, NULL);
+	ck_assert_ptr_nonnull(after);
+	ck_assert_str_eq(after, before);
+	free(after);
 	free(before);
 	free(text);
 	free(path);
+	free(bak);
 	json_decref(j);
+}
+END_TEST
+
+/* The finding this guards against: {} used to reset the whole file. */
+START_TEST(test_configuration_file_reset_refused)
+{
+	static const char *const bodies[] = {
+		"{}",
+		"{\"_meta\": {\"version\": 3}}",
+		"{\"manager_name\": \"x\"}",
+	};
+	char *path = xasprintf("%s/flamenco-manager.conf", ts.dir);
+	char *before = test_read_file(path, NULL), *after;
+	struct test_response r;
+
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		test_http(&ts, "PUT", "/api/v3/configuration/file", bodies[i],
+		    -1, NULL, &r);
+		test_assert_error(&r, 400,
+		    "listen, database, local_manager_storage_path, "
+		    "shared_storage_path, variables.blender, "
+		    "variables.blenderArgs, variables.storage");
+		test_response_free(&r);
+	}
+	/* Emptying one is as bad as leaving it out. */
+	test_http(&ts, "GET", "/api/v3/configuration/file", NULL, 0, NULL, &r);
+	{
+		json_t *j = test_json(&r);
+		char *text;
+
+		test_response_free(&r);
+		json_object_set_new(j, "database", json_string(""));
+		text = json_dumps(j, 0);
+		test_http(&ts, "PUT", "/api/v3/configuration/file", text, -1,
+		    NULL, &r);
+		test_assert_error(&r, 400, "on: database.");
+		test_response_free(&r);
+		free(text);
+		json_decref(j);
+	}
+	after = test_read_file(path, NULL);
+	ck_assert_str_eq(before, after);
+	free(after);
+	after = xasprintf("%s.bak", path);
+	ck_assert_int_eq(access(after, F_OK), -1);
+	free(after);
+	free(before);
+	free(path);
 }
 END_TEST
 
@@ -346,7 +405,9 @@ api_meta_suite(void)
 	tcase_add_test(tc, test_metrics);
 	tcase_add_test(tc, test_check_shared_storage);
 	tcase_add_test(tc, test_configuration_file);
+	tcase_add_test(tc, test_configuration_file_reset_refused);
 	suite_add_tcase(s, tc);
+
 	return s;
 }
 
