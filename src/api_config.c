@@ -238,7 +238,7 @@ static const struct route routes[] = {
 	    .method = "PUT",
 	    .pattern = "/api/v3/configuration/file",
 	    .fn = put_configuration_file,
-	    .flags = ROUTE_JSON_BODY,
+	    .flags = ROUTE_JSON_BODY | ROUTE_ADMIN,
 	},
 };
 

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <crypt.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,11 +30,14 @@ enum opt_type {
 	OPT_SIZE,
 	OPT_BOOL,
 	OPT_LOGLEVEL,
+	OPT_PASSWORD, /* a string; one starting with "$" is a crypt(3) hash */
 };
 
 enum opt_flags {
 	/* Stored data depends on it: a PUT may change it, not drop it. */
 	OPTF_PROTECTED = 1 << 0,
+	/* Written to the file, never shown in JSON. */
+	OPTF_SECRET = 1 << 1,
 };
 
 struct option {
@@ -110,6 +114,12 @@ static const struct option option_table[] = {
 	    1 << 20, 1LL << 36, "Memory cap of each JavaScript heap.", 0 },
 	{ "db_connections", OPT_INT, OFF(db_connections), "0", 0, 64,
 	    "SQLite connections in the pool; 0 = http_threads + 2.", 0 },
+	{ "admin_password", OPT_PASSWORD, OFF(admin_password), "", 0, 0,
+	    "Password required for farm-admin changes and configuration "
+	    "writes (HTTP Basic, any user name: curl -u admin:PASSWORD); "
+	    "empty = none, as in Flamenco. A crypt(3) hash, as \"openssl "
+	    "passwd -6\" prints, is accepted too. Keep this file mode 0600.",
+	    OPTF_SECRET },
 };
 
 /* Variables every Manager has unless the config file names them. */
@@ -203,6 +213,22 @@ resolve_path(const char *base_dir, const char *value)
 	return path;
 }
 
+/*
+ * A value starting with "$" is a crypt(3) hash. It is usable when hashing
+ * with it as the setting gives a string of the same length and form, which
+ * rules out unknown methods (crypt answers "*0") and truncated copies.
+ */
+static bool
+password_hash_usable(const char *hash)
+{
+	struct crypt_data *cd = xcalloc(1, sizeof(*cd));
+	const char *out = crypt_r("", hash, cd);
+	bool ok = out != NULL && out[0] == '$' && strlen(out) == strlen(hash);
+
+	free(cd);
+	return ok;
+}
+
 /* Set one option from text; *why_out gets a static reason on failure. */
 static enum fm_err
 option_set(struct fm_config *cfg, const struct option *o, const char *value,
@@ -224,6 +250,17 @@ option_set(struct fm_config *cfg, const struct option *o, const char *value,
 	case OPT_LOGLEVEL:
 		if (log_level_parse(value) < 0) {
 			*why_out = "expected debug, info, warn or error";
+			return FM_ERR_INVALID;
+		}
+		free(*opt_str(cfg, o));
+		*opt_str(cfg, o) = xstrdup(value);
+		return FM_OK;
+	case OPT_PASSWORD:
+		if (value[0] == '$' && !password_hash_usable(value)) {
+			*why_out =
+			    "starts with \"$\" but is not a complete "
+			    "crypt(3) hash (make one with openssl passwd "
+			    "-6)";
 			return FM_ERR_INVALID;
 		}
 		free(*opt_str(cfg, o));
@@ -512,6 +549,7 @@ config_load(const char *path, bool allow_missing, struct fm_config **cfg_out,
 	struct fm_config *cfg = config_defaults();
 	char *base_dir = NULL, *dir, *slash;
 	enum fm_err rc = FM_OK;
+	struct stat st;
 	FILE *f = NULL;
 
 	*cfg_out = NULL;
@@ -543,6 +581,11 @@ config_load(const char *path, bool allow_missing, struct fm_config **cfg_out,
 		goto done;
 	}
 	rc = config_parse_file(cfg, f, path, base_dir, err_out);
+	if (rc == FM_OK && cfg->admin_password[0] != '\0' &&
+	    fstat(fileno(f), &st) == 0 && (st.st_mode & 044) != 0)
+		log_warn("%s holds admin_password and other users can read "
+		         "it; chmod 600 %s",
+		    path, path);
 	/*
 	 * Defaults the file left out resolve as if the file had them, so
 	 * writing the config out and reading it back changes nothing. Values
@@ -600,7 +643,7 @@ config_free(struct fm_config *cfg)
 		const struct option *o = &option_table[i];
 
 		if (o->type == OPT_STRING || o->type == OPT_PATH ||
-		    o->type == OPT_LOGLEVEL)
+		    o->type == OPT_LOGLEVEL || o->type == OPT_PASSWORD)
 			free(*opt_str(cfg, o));
 	}
 	for (size_t i = 0; i < cfg->nvariables; i++) {
@@ -620,6 +663,7 @@ option_format(
 	case OPT_STRING:
 	case OPT_PATH:
 	case OPT_LOGLEVEL:
+	case OPT_PASSWORD:
 		snprintf(buf, len, "%s", *opt_str(cfg, o));
 		break;
 	case OPT_BOOL:
@@ -730,8 +774,9 @@ config_shared_storage(const struct fm_config *cfg)
 	return cfg->shared_storage_path;
 }
 
-json_t *
-config_to_json(const struct fm_config *cfg)
+/* config_to_json, with the OPTF_SECRET options when secrets is set. */
+static json_t *
+config_json(const struct fm_config *cfg, bool secrets)
 {
 	struct fm_config *mut = (struct fm_config *)(uintptr_t)cfg;
 	json_t *out = json_pack("{s:{s:i}}", "_meta", "version", 3);
@@ -742,6 +787,8 @@ config_to_json(const struct fm_config *cfg)
 		const struct option *o = &option_table[i];
 		json_t *v = NULL;
 
+		if ((o->flags & OPTF_SECRET) && !secrets)
+			continue;
 		switch (o->type) {
 		case OPT_BOOL:
 			v = json_boolean(*opt_bool(mut, o));
@@ -753,6 +800,7 @@ config_to_json(const struct fm_config *cfg)
 		case OPT_STRING:
 		case OPT_PATH:
 		case OPT_LOGLEVEL:
+		case OPT_PASSWORD:
 		case OPT_DURATION:
 			option_format(mut, o, buf, sizeof(buf));
 			v = json_string(buf);
@@ -776,6 +824,12 @@ config_to_json(const struct fm_config *cfg)
 	}
 	json_object_set_new(out, "variables", vars);
 	return out;
+}
+
+json_t *
+config_to_json(const struct fm_config *cfg)
+{
+	return config_json(cfg, false);
 }
 
 /* One JSON option value as the text the parser takes. */
@@ -995,7 +1049,7 @@ config_update_json(const struct fm_config *running,
 	}
 
 	/* Keys j leaves out keep base's values; its variables replace all. */
-	merged = config_to_json(base);
+	merged = config_json(base, true);
 	json_object_foreach ((json_t *)(uintptr_t)j, key, v) {
 		if (strcmp(key, "variables") != 0 || !json_is_object(v)) {
 			json_object_set(merged, key, v);
@@ -1163,6 +1217,9 @@ config_save(const struct fm_config *cfg, const char *path, char **backup_out,
 		    FM_OK)
 			goto done;
 	}
+	/* A password is for the Manager's user only. */
+	if (cfg->admin_password != NULL && cfg->admin_password[0] != '\0')
+		mode &= (mode_t)~077;
 	f = open_memstream(&text, &text_len);
 	if (f == NULL) {
 		*err_out = xasprintf("%s: %s", path, strerror(errno));

@@ -39,6 +39,7 @@ struct fm_config {
 	char *shared_storage_path;
 	char *scripts_path;
 	char *log_level;
+	char *admin_password; /* "" = admin changes are open; or "$..." hash */
 	int64_t task_timeout_us;
 	int64_t timeout_check_interval_us;
 	int64_t worker_timeout_us;
@@ -113,7 +114,8 @@ FM_MUST_CHECK enum fm_err config_update_json(const struct fm_config *running,
  * disk, renamed over it. The file there before is first kept, the same
  * way and with its mode, as PATH.bak; *backup_out gets that name (new),
  * or NULL when there was no file. The new file keeps the old one's mode
- * (0644 when new). Nothing is replaced when the copy fails.
+ * (0644 when new), less group and other access if it holds an
+ * admin_password. Nothing is replaced when the copy fails.
  */
 FM_MUST_CHECK enum fm_err config_save(const struct fm_config *cfg,
     const char *path, char **backup_out, char **err_out);

@@ -41,6 +41,7 @@ static const char *const all_keys[] = {
 	"compile_timeout",
 	"compiler_heap_max",
 	"db_connections",
+	"admin_password",
 };
 
 static char *dir;  /* per-test temporary directory */
@@ -199,6 +200,7 @@ assert_same_config(const struct fm_config *a, const struct fm_config *b)
 	ck_assert_int_eq(a->task_fail_after_softfail_count,
 	    b->task_fail_after_softfail_count);
 	ck_assert_int_eq(a->autodiscoverable, b->autodiscoverable);
+	ck_assert_str_eq(a->admin_password, b->admin_password);
 	ck_assert_int_eq(a->http_threads, b->http_threads);
 	ck_assert_int_eq(a->max_body_bytes, b->max_body_bytes);
 	ck_assert_int_eq(a->compiler_heaps, b->compiler_heaps);
@@ -418,6 +420,10 @@ END_TEST
 
 /* ---- value checks ---- */
 
+#define BAD_HASH                                                           \
+	"starts with \"$\" but is not a complete crypt(3) hash (make one " \
+	"with openssl passwd -6)"
+
 static const struct {
 	const char *key, *value, *why;
 } bad_values[] = {
@@ -470,6 +476,9 @@ static const struct {
 	{ "compiler_heap_max", "1K", "value out of range" },
 	{ "log_level", "verbose", "expected debug, info, warn or error" },
 	{ "log_level", "", "expected debug, info, warn or error" },
+	{ "admin_password", "$6$abcdefgh$", BAD_HASH },
+	{ "admin_password", "$6$abcdefgh$4UPJf3qf71iDb8DDBG5r", BAD_HASH },
+	{ "admin_password", "$zz$salt$hash", BAD_HASH },
 };
 
 START_TEST(test_bad_value)
@@ -948,6 +957,37 @@ START_TEST(test_print_help)
 }
 END_TEST
 
+/* ---- admin password ---- */
+
+/* "Hello world!" hashed by openssl passwd -6 -salt abcdefgh. */
+#define HELLO_SHA512                                                          \
+	"$6$abcdefgh$4UPJf3qf71iDb8DDBG5r.Jxy3OKpyf7on.yGTrfW2z7BZBicRPXkes." \
+	"VuTPq3aS6gF63ohT6G9SJv9LejkZLu/"
+
+START_TEST(test_admin_password)
+{
+	struct fm_config *cfg = load_ok("admin_password = s3cret pass\n");
+	json_t *j = config_to_json(cfg);
+	char *text = write_to_string(cfg);
+
+	ck_assert_str_eq(cfg->admin_password, "s3cret pass");
+	/* Never shown in JSON (GET configuration/file is open to all)... */
+	ck_assert_ptr_null(json_object_get(j, "admin_password"));
+	/* ...but written to the file, or a PUT would lose it. */
+	ck_assert_ptr_nonnull(strstr(text, "\nadmin_password = s3cret pass\n"));
+	json_decref(j);
+	free(text);
+	config_free(cfg);
+
+	cfg = load_ok("admin_password = " HELLO_SHA512 "\n");
+	ck_assert_str_eq(cfg->admin_password, HELLO_SHA512);
+	config_free(cfg);
+	cfg = load_ok("\n");
+	ck_assert_str_eq(cfg->admin_password, "");
+	config_free(cfg);
+}
+END_TEST
+
 /* ---- configuration updates (PUT configuration/file) ---- */
 
 /* A farm with shared storage and a two-way variable, as running. */
@@ -956,6 +996,7 @@ farm_config(void)
 {
 	return load_ok("shared_storage_path = /mnt/farm\n"
 	               "task_timeout = 5m\n"
+	               "admin_password = pw\n"
 	               "variables.storage.is_twoway = true\n"
 	               "variables.storage.linux = /mnt/farm\n"
 	               "variables.storage.windows = S:\\farm\n");
@@ -1084,11 +1125,18 @@ START_TEST(test_update_merges)
 	cfg = update_ok(running, NULL, j);
 	ck_assert_int_eq(cfg->task_timeout_us, 5 * 60 * SEC);
 	ck_assert_str_eq(cfg->manager_name, "Render Farm");
+	ck_assert_str_eq(cfg->admin_password, "pw");
 	ck_assert_str_eq(cfg->shared_storage_path, "/mnt/farm");
 	want = xasprintf("%s/moved/fm.sqlite", base);
 	ck_assert_str_eq(cfg->database, want);
 	free(want);
 	assert_value(cfg, "storage", "windows", "all", "S:\\farm");
+	config_free(cfg);
+
+	/* The password is changed or cleared only by sending it. */
+	json_object_set_new(j, "admin_password", json_string(""));
+	cfg = update_ok(running, NULL, j);
+	ck_assert_str_eq(cfg->admin_password, "");
 	config_free(cfg);
 
 	/* Bad values are still refused, with the key named. */
@@ -1108,6 +1156,7 @@ START_TEST(test_update_on_disk)
 
 	on_disk = load_ok("shared_storage_path = /mnt/farm\n"
 	                  "task_timeout = 7m\n"
+	                  "admin_password = newer\n"
 	                  "variables.storage.linux = /mnt/farm\n"
 	                  "variables.extra.all = x\n");
 	err = update_refused(running, on_disk, j);
@@ -1119,6 +1168,7 @@ START_TEST(test_update_on_disk)
 	json_object_del(j, "task_timeout");
 	cfg = update_ok(running, on_disk, j);
 	ck_assert_int_eq(cfg->task_timeout_us, 7 * 60 * SEC);
+	ck_assert_str_eq(cfg->admin_password, "newer");
 	config_free(cfg);
 	config_free(on_disk);
 	json_decref(j);
@@ -1192,6 +1242,15 @@ START_TEST(test_save_keeps_backup)
 	text = test_read_file(path, NULL);
 	ck_assert_ptr_nonnull(strstr(text, "manager_name = two\n"));
 
+	/* A password makes the new file the owner's alone. */
+	free(cfg->admin_password);
+	cfg->admin_password = xstrdup("pw");
+	ck_assert_int_eq(config_save(cfg, path, &backup, &err), FM_OK);
+	free(backup);
+	ck_assert_int_eq(file_mode(path), 0600);
+	free(first);
+	first = test_read_file(bak, NULL);
+	ck_assert_str_eq(first, text);
 	free(text);
 	free(first);
 	ck_assert_int_eq(count_temporaries(), 0);
@@ -1291,6 +1350,7 @@ config_suite(void)
 
 	tc = tcase_create("update");
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_admin_password);
 	tcase_add_test(tc, test_update_empty_refused);
 	tcase_add_test(tc, test_update_emptied_refused);
 	tcase_add_test(tc, test_update_variables);
