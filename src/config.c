@@ -1098,7 +1098,10 @@ done:
 	return rc;
 }
 
-/* Read a whole file (new buffer); FM_ERR_NOTFOUND when it does not exist. */
+/*
+ * Read a whole file (new buffer) and its mode; FM_ERR_NOTFOUND when it
+ * does not exist, FM_ERR_IO with errno set on other failures.
+ */
 static enum fm_err
 read_whole(const char *path, char **buf_out, size_t *len_out, mode_t *mode_out)
 {
@@ -1106,16 +1109,14 @@ read_whole(const char *path, char **buf_out, size_t *len_out, mode_t *mode_out)
 	size_t len = 0, cap = 0;
 	struct stat st;
 	ssize_t n;
-	int fd;
+	int fd, saved;
 
 	*buf_out = NULL;
 	*len_out = 0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return errno == ENOENT ? FM_ERR_NOTFOUND : FM_ERR_IO;
-	if (fstat(fd, &st) != 0) {
-		close(fd);
-		return FM_ERR_IO;
-	}
+	if (fstat(fd, &st) != 0)
+		goto fail;
 	for (;;) {
 		if (cap - len < 4096) {
 			cap = cap * 2 + 4096;
@@ -1124,11 +1125,8 @@ read_whole(const char *path, char **buf_out, size_t *len_out, mode_t *mode_out)
 		n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			close(fd);
-			free(buf);
-			return FM_ERR_IO;
-		}
+		if (n < 0)
+			goto fail;
 		if (n == 0)
 			break;
 		len += (size_t)n;
@@ -1138,6 +1136,13 @@ read_whole(const char *path, char **buf_out, size_t *len_out, mode_t *mode_out)
 	*len_out = len;
 	*mode_out = st.st_mode & 07777;
 	return FM_OK;
+fail:
+	/* errno stays the failure's, for the caller's message. */
+	saved = errno;
+	close(fd);
+	free(buf);
+	errno = saved;
+	return FM_ERR_IO;
 }
 
 /*
