@@ -21,6 +21,7 @@ need_pkg libmicrohttpd libmicrohttpd-dev
 need_pkg jansson libjansson-dev
 need_pkg sqlite3 libsqlite3-dev
 need_pkg uuid uuid-dev
+need_pkg libcrypt libcrypt-dev
 need_pkg check check
 need_pkg libsubunit libsubunit-dev
 need_pkg libcurl libcurl4-openssl-dev

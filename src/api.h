@@ -26,6 +26,12 @@ extern const struct route_table api_tags_routes;
 enum fm_err api_worker_auth(
     struct req *req, const char *user, const char *pass);
 
+/*
+ * Admin credentials check for ROUTE_ADMIN routes (api_auth.c): passes
+ * everything when no admin_password is configured.
+ */
+enum fm_err api_admin_auth(struct req *req, const char *user, const char *pass);
+
 /* Every table, for the HTTP server and --dump-routes. */
 extern const struct route_table *const api_all_routes[];
 extern const size_t api_all_routes_count;

@@ -143,7 +143,9 @@ get_configuration_file(struct req *req)
 /*
  * Validate and write a new configuration file. The running Manager keeps
  * its configuration (every thread shares it immutably); the file takes
- * effect at the next start, which the log line says.
+ * effect at the next start, which the log line says. Keys the body
+ * leaves out keep what the file says now, so it is read first; settings
+ * stored data depends on must be in the body (config_update_json).
  */
 static enum fm_err
 put_configuration_file(struct req *req)
@@ -151,22 +153,44 @@ put_configuration_file(struct req *req)
 	const struct fm_config *cfg = ((struct fm_ctx *)req_app(req))->cfg;
 	const char *path = cfg->path ? cfg->path : "flamenco-manager.conf";
 	char *dir = xstrdup(path), *slash = strrchr(dir, '/'), *err = NULL;
-	struct fm_config *fresh = NULL;
+	struct fm_config *on_disk = NULL, *fresh = NULL;
+	char *backup = NULL;
 	enum fm_err rc;
 
 	if (slash != NULL)
 		*slash = '\0';
-	rc = config_from_json(req_json(req), slash ? dir : NULL, &fresh, &err);
+	if (config_load(path, true, &on_disk, &err) != FM_OK) {
+		/* Replacing a broken file is fine: the backup keeps it. */
+		log_warn("%s; settings the new configuration leaves out keep "
+		         "the running values",
+		    err);
+		free(err);
+		err = NULL;
+	} else if (!on_disk->file_exists) {
+		config_free(on_disk);
+		on_disk = NULL;
+	}
+	rc = config_update_json(
+	    cfg, on_disk, req_json(req), slash ? dir : NULL, &fresh, &err);
 	if (rc == FM_OK) {
-		rc = config_save(fresh, path, &err);
-		if (rc == FM_OK)
-			log_info("configuration written to %s; it takes effect "
-			         "when the Manager restarts",
+		rc = config_save(fresh, path, &backup, &err);
+		if (rc == FM_OK && backup != NULL)
+			log_info("configuration written to %s, the previous "
+			         "one kept as %s; it takes effect when the "
+			         "Manager restarts",
+			    path, backup);
+		else if (rc == FM_OK)
+			log_info("configuration written to %s; it takes "
+			         "effect when the Manager restarts",
 			    path);
 		else
 			log_error("cannot write the configuration: %s", err);
+	} else {
+		log_warn("configuration file not written: %s", err);
 	}
 	free(dir);
+	free(backup);
+	config_free(on_disk);
 	config_free(fresh);
 	if (rc == FM_ERR_INVALID) {
 		rc = http_reply_error(req, 400, "%s", err);
@@ -214,7 +238,7 @@ static const struct route routes[] = {
 	    .method = "PUT",
 	    .pattern = "/api/v3/configuration/file",
 	    .fn = put_configuration_file,
-	    .flags = ROUTE_JSON_BODY,
+	    .flags = ROUTE_JSON_BODY | ROUTE_ADMIN,
 	},
 };
 

@@ -228,7 +228,7 @@ static const struct route routes[] = {
 	    .method = "POST",
 	    .pattern = "/api/v3/worker-mgt/tags",
 	    .fn = create_tag,
-	    .flags = ROUTE_JSON_BODY,
+	    .flags = ROUTE_JSON_BODY | ROUTE_ADMIN,
 	},
 	{
 	    .method = "GET",
@@ -239,12 +239,13 @@ static const struct route routes[] = {
 	    .method = "PUT",
 	    .pattern = "/api/v3/worker-mgt/tag/{tag_id}",
 	    .fn = update_tag,
-	    .flags = ROUTE_JSON_BODY,
+	    .flags = ROUTE_JSON_BODY | ROUTE_ADMIN,
 	},
 	{
 	    .method = "DELETE",
 	    .pattern = "/api/v3/worker-mgt/tag/{tag_id}",
 	    .fn = delete_tag,
+	    .flags = ROUTE_ADMIN,
 	},
 };
 

@@ -223,7 +223,7 @@ static const struct route routes[] = {
 	    .method = "POST",
 	    .pattern = "/api/v3/tasks/{task_id}/setstatus",
 	    .fn = post_set_status,
-	    .flags = ROUTE_JSON_BODY,
+	    .flags = ROUTE_JSON_BODY | ROUTE_ADMIN,
 	},
 	{
 	    .method = "GET",

@@ -338,18 +338,19 @@ static const struct route routes[] = {
 	    .method = "DELETE",
 	    .pattern = "/api/v3/worker-mgt/workers/{worker_id}",
 	    .fn = delete_worker,
+	    .flags = ROUTE_ADMIN,
 	},
 	{
 	    .method = "POST",
 	    .pattern = "/api/v3/worker-mgt/workers/{worker_id}/setstatus",
 	    .fn = set_status,
-	    .flags = ROUTE_JSON_BODY,
+	    .flags = ROUTE_JSON_BODY | ROUTE_ADMIN,
 	},
 	{
 	    .method = "POST",
 	    .pattern = "/api/v3/worker-mgt/workers/{worker_id}/settags",
 	    .fn = set_tags,
-	    .flags = ROUTE_JSON_BODY,
+	    .flags = ROUTE_JSON_BODY | ROUTE_ADMIN,
 	},
 	{
 	    .method = "GET",
@@ -360,7 +361,7 @@ static const struct route routes[] = {
 	    .method = "POST",
 	    .pattern = "/api/v3/worker-mgt/workers/{worker_id}/sleep-schedule",
 	    .fn = set_sleep_schedule,
-	    .flags = ROUTE_JSON_BODY,
+	    .flags = ROUTE_JSON_BODY | ROUTE_ADMIN,
 	},
 };
 

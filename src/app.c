@@ -133,6 +133,7 @@ app_start(const struct fm_config *cfg, struct fm_app **app_out, char **err_out)
 		.ntables = api_all_routes_count,
 		.app = &app->ctx,
 		.auth = api_worker_auth,
+		.admin_auth = api_admin_auth,
 		.observe = metrics_observe_request,
 		.access_log = true,
 	};

@@ -7,12 +7,15 @@
  */
 #include "config.h"
 
+#include <crypt.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -27,6 +30,14 @@ enum opt_type {
 	OPT_SIZE,
 	OPT_BOOL,
 	OPT_LOGLEVEL,
+	OPT_PASSWORD, /* a string; one starting with "$" is a crypt(3) hash */
+};
+
+enum opt_flags {
+	/* Stored data depends on it: a PUT may change it, not drop it. */
+	OPTF_PROTECTED = 1 << 0,
+	/* Written to the file, never shown in JSON. */
+	OPTF_SECRET = 1 << 1,
 };
 
 struct option {
@@ -36,6 +47,7 @@ struct option {
 	const char *def;
 	int64_t min, max; /* for OPT_INT, OPT_SIZE, OPT_DURATION (in us) */
 	const char *help;
+	unsigned flags; /* enum opt_flags */
 };
 
 #define OFF(f) offsetof(struct fm_config, f)
@@ -43,58 +55,71 @@ struct option {
 
 static const struct option option_table[] = {
 	{ "manager_name", OPT_STRING, OFF(manager_name), "Flamenco", 0, 0,
-	    "Name shown to users and workers." },
+	    "Name shown to users and workers.", 0 },
 	{ "listen", OPT_STRING, OFF(listen), ":8080", 0, 0,
-	    "Address to listen on: \":PORT\", \"HOST:PORT\" or \"[V6]:PORT\"." },
+	    "Address to listen on: \":PORT\", \"HOST:PORT\" or \"[V6]:PORT\".",
+	    OPTF_PROTECTED },
 	{ "database", OPT_PATH, OFF(database), "flamenco-manager.sqlite", 0, 0,
-	    "SQLite database file." },
+	    "SQLite database file.", OPTF_PROTECTED },
 	{ "database_check_period", OPT_DURATION, OFF(database_check_period_us),
 	    "10m0s", 0, 366 * 24 * 3600 * SEC,
-	    "How often the database integrity is checked; 0 disables." },
+	    "How often the database integrity is checked; 0 disables.", 0 },
 	{ "local_manager_storage_path", OPT_PATH,
 	    OFF(local_manager_storage_path), "./flamenco-manager-storage", 0, 0,
-	    "Where task logs and last-rendered images are kept." },
+	    "Where task logs and last-rendered images are kept.",
+	    OPTF_PROTECTED },
 	{ "shared_storage_path", OPT_PATH, OFF(shared_storage_path), "", 0, 0,
 	    "Storage shared by Manager, workers and artists; empty = not set "
-	    "up yet (first run)." },
+	    "up yet (first run).",
+	    OPTF_PROTECTED },
 	{ "task_timeout", OPT_DURATION, OFF(task_timeout_us), "10m0s", 0,
 	    366 * 24 * 3600 * SEC,
-	    "Active tasks untouched this long fail; 0 disables timeouts." },
+	    "Active tasks untouched this long fail; 0 disables timeouts.", 0 },
 	{ "timeout_check_interval", OPT_DURATION,
 	    OFF(timeout_check_interval_us), "1m0s", 100000, 24 * 3600 * SEC,
-	    "How often task and worker timeouts are checked." },
+	    "How often task and worker timeouts are checked.", 0 },
 	{ "worker_timeout", OPT_DURATION, OFF(worker_timeout_us), "1m0s", 0,
 	    366 * 24 * 3600 * SEC,
-	    "Workers unseen this long go to status \"error\"." },
+	    "Workers unseen this long go to status \"error\".", 0 },
 	{ "blocklist_threshold", OPT_INT, OFF(blocklist_threshold), "3", 1,
 	    1000,
 	    "Failures of one task type by one worker in a job before "
-	    "the worker is blocked from that type in that job." },
+	    "the worker is blocked from that type in that job.",
+	    0 },
 	{ "task_fail_after_softfail_count", OPT_INT,
 	    OFF(task_fail_after_softfail_count), "3", 1, 1000,
-	    "Number of workers that may fail a task before it fails hard." },
+	    "Number of workers that may fail a task before it fails hard.", 0 },
 	{ "autodiscoverable", OPT_BOOL, OFF(autodiscoverable), "true", 0, 0,
-	    "Accepted for compatibility; UPnP discovery is not offered." },
+	    "Accepted for compatibility; UPnP discovery is not offered.", 0 },
 	{ "scripts_path", OPT_PATH, OFF(scripts_path), "", 0, 0,
 	    "Directory of extra job-type scripts (*.js); a script there "
-	    "overrides a built-in one of the same type name." },
+	    "overrides a built-in one of the same type name.",
+	    OPTF_PROTECTED },
 	{ "log_level", OPT_LOGLEVEL, OFF(log_level), "info", 0, 0,
-	    "One of debug, info, warn, error." },
+	    "One of debug, info, warn, error.", 0 },
 	{ "http_threads", OPT_INT, OFF(http_threads), "4", 1, 256,
-	    "Threads serving HTTP requests." },
+	    "Threads serving HTTP requests.", 0 },
 	{ "max_body_size", OPT_SIZE, OFF(max_body_bytes), "64MiB", 1024,
 	    1LL << 34,
 	    "Largest request body accepted (image uploads have their own "
-	    "25 MiB limit)." },
+	    "25 MiB limit).",
+	    0 },
 	{ "compiler_heaps", OPT_INT, OFF(compiler_heaps), "0", 0, 64,
-	    "JavaScript heaps compiling jobs in parallel; 0 = number of CPUs." },
+	    "JavaScript heaps compiling jobs in parallel; 0 = number of CPUs.",
+	    0 },
 	{ "compile_timeout", OPT_DURATION, OFF(compile_timeout_us), "10s",
-	    10000, 3600 * SEC,
-	    "Longest a job-type script may run for one job." },
+	    10000, 3600 * SEC, "Longest a job-type script may run for one job.",
+	    0 },
 	{ "compiler_heap_max", OPT_SIZE, OFF(compiler_heap_max_bytes), "512MiB",
-	    1 << 20, 1LL << 36, "Memory cap of each JavaScript heap." },
+	    1 << 20, 1LL << 36, "Memory cap of each JavaScript heap.", 0 },
 	{ "db_connections", OPT_INT, OFF(db_connections), "0", 0, 64,
-	    "SQLite connections in the pool; 0 = http_threads + 2." },
+	    "SQLite connections in the pool; 0 = http_threads + 2.", 0 },
+	{ "admin_password", OPT_PASSWORD, OFF(admin_password), "", 0, 0,
+	    "Password required for farm-admin changes and configuration "
+	    "writes (HTTP Basic, any user name: curl -u admin:PASSWORD); "
+	    "empty = none, as in Flamenco. A crypt(3) hash, as \"openssl "
+	    "passwd -6\" prints, is accepted too. Keep this file mode 0600.",
+	    OPTF_SECRET },
 };
 
 /* Variables every Manager has unless the config file names them. */
@@ -188,6 +213,22 @@ resolve_path(const char *base_dir, const char *value)
 	return path;
 }
 
+/*
+ * A value starting with "$" is a crypt(3) hash. It is usable when hashing
+ * with it as the setting gives a string of the same length and form, which
+ * rules out unknown methods (crypt answers "*0") and truncated copies.
+ */
+static bool
+password_hash_usable(const char *hash)
+{
+	struct crypt_data *cd = xcalloc(1, sizeof(*cd));
+	const char *out = crypt_r("", hash, cd);
+	bool ok = out != NULL && out[0] == '$' && strlen(out) == strlen(hash);
+
+	free(cd);
+	return ok;
+}
+
 /* Set one option from text; *why_out gets a static reason on failure. */
 static enum fm_err
 option_set(struct fm_config *cfg, const struct option *o, const char *value,
@@ -209,6 +250,17 @@ option_set(struct fm_config *cfg, const struct option *o, const char *value,
 	case OPT_LOGLEVEL:
 		if (log_level_parse(value) < 0) {
 			*why_out = "expected debug, info, warn or error";
+			return FM_ERR_INVALID;
+		}
+		free(*opt_str(cfg, o));
+		*opt_str(cfg, o) = xstrdup(value);
+		return FM_OK;
+	case OPT_PASSWORD:
+		if (value[0] == '$' && !password_hash_usable(value)) {
+			*why_out =
+			    "starts with \"$\" but is not a complete "
+			    "crypt(3) hash (make one with openssl passwd "
+			    "-6)";
 			return FM_ERR_INVALID;
 		}
 		free(*opt_str(cfg, o));
@@ -497,6 +549,7 @@ config_load(const char *path, bool allow_missing, struct fm_config **cfg_out,
 	struct fm_config *cfg = config_defaults();
 	char *base_dir = NULL, *dir, *slash;
 	enum fm_err rc = FM_OK;
+	struct stat st;
 	FILE *f = NULL;
 
 	*cfg_out = NULL;
@@ -528,6 +581,11 @@ config_load(const char *path, bool allow_missing, struct fm_config **cfg_out,
 		goto done;
 	}
 	rc = config_parse_file(cfg, f, path, base_dir, err_out);
+	if (rc == FM_OK && cfg->admin_password[0] != '\0' &&
+	    fstat(fileno(f), &st) == 0 && (st.st_mode & 044) != 0)
+		log_warn("%s holds admin_password and other users can read "
+		         "it; chmod 600 %s",
+		    path, path);
 	/*
 	 * Defaults the file left out resolve as if the file had them, so
 	 * writing the config out and reading it back changes nothing. Values
@@ -585,7 +643,7 @@ config_free(struct fm_config *cfg)
 		const struct option *o = &option_table[i];
 
 		if (o->type == OPT_STRING || o->type == OPT_PATH ||
-		    o->type == OPT_LOGLEVEL)
+		    o->type == OPT_LOGLEVEL || o->type == OPT_PASSWORD)
 			free(*opt_str(cfg, o));
 	}
 	for (size_t i = 0; i < cfg->nvariables; i++) {
@@ -605,6 +663,7 @@ option_format(
 	case OPT_STRING:
 	case OPT_PATH:
 	case OPT_LOGLEVEL:
+	case OPT_PASSWORD:
 		snprintf(buf, len, "%s", *opt_str(cfg, o));
 		break;
 	case OPT_BOOL:
@@ -715,8 +774,9 @@ config_shared_storage(const struct fm_config *cfg)
 	return cfg->shared_storage_path;
 }
 
-json_t *
-config_to_json(const struct fm_config *cfg)
+/* config_to_json, with the OPTF_SECRET options when secrets is set. */
+static json_t *
+config_json(const struct fm_config *cfg, bool secrets)
 {
 	struct fm_config *mut = (struct fm_config *)(uintptr_t)cfg;
 	json_t *out = json_pack("{s:{s:i}}", "_meta", "version", 3);
@@ -727,6 +787,8 @@ config_to_json(const struct fm_config *cfg)
 		const struct option *o = &option_table[i];
 		json_t *v = NULL;
 
+		if ((o->flags & OPTF_SECRET) && !secrets)
+			continue;
 		switch (o->type) {
 		case OPT_BOOL:
 			v = json_boolean(*opt_bool(mut, o));
@@ -738,6 +800,7 @@ config_to_json(const struct fm_config *cfg)
 		case OPT_STRING:
 		case OPT_PATH:
 		case OPT_LOGLEVEL:
+		case OPT_PASSWORD:
 		case OPT_DURATION:
 			option_format(mut, o, buf, sizeof(buf));
 			v = json_string(buf);
@@ -761,6 +824,12 @@ config_to_json(const struct fm_config *cfg)
 	}
 	json_object_set_new(out, "variables", vars);
 	return out;
+}
+
+json_t *
+config_to_json(const struct fm_config *cfg)
+{
+	return config_json(cfg, false);
 }
 
 /* One JSON option value as the text the parser takes. */
@@ -897,35 +966,280 @@ done:
 	return FM_OK;
 }
 
-enum fm_err
-config_save(const struct fm_config *cfg, const char *path, char **err_out)
-{
-	char *tmp = xasprintf("%s~", path);
-	enum fm_err rc = FM_OK;
-	FILE *f = fopen(tmp, "w");
+/* A name list for one error message: each name once, in order found. */
+struct names {
+	char **v;
+	size_t n;
+};
 
+static void
+names_add(struct names *ns, char *name /* steals */)
+{
+	for (size_t i = 0; i < ns->n; i++) {
+		if (strcmp(ns->v[i], name) == 0) {
+			free(name);
+			return;
+		}
+	}
+	ns->v = xrealloc(ns->v, (ns->n + 1) * sizeof(*ns->v));
+	ns->v[ns->n++] = name;
+}
+
+/* Absent, null or "": what leaving a setting out or emptying it sends. */
+static bool
+json_empty(const json_t *v)
+{
+	return v == NULL || json_is_null(v) ||
+	    (json_is_string(v) && json_string_length(v) == 0);
+}
+
+/*
+ * Add to ns every setting of cfg that the document j would drop: an
+ * OPTF_PROTECTED option cfg has a value for that j leaves out or empties,
+ * and a variable of cfg with values that j's "variables" leaves out or
+ * sends with no values. A variable sent as null is removed on purpose.
+ */
+static void
+find_dropped(const struct fm_config *cfg, const json_t *j, struct names *ns)
+{
+	struct fm_config *mut = (struct fm_config *)(uintptr_t)cfg;
+	const json_t *vars = json_object_get(j, "variables");
+
+	for (size_t i = 0; i < nitems(option_table); i++) {
+		const struct option *o = &option_table[i];
+
+		if (!(o->flags & OPTF_PROTECTED))
+			continue;
+		FM_ASSERT(o->type == OPT_STRING || o->type == OPT_PATH);
+		if ((*opt_str(mut, o))[0] != '\0' &&
+		    json_empty(json_object_get(j, o->name)))
+			names_add(ns, xstrdup(o->name));
+	}
+	for (size_t i = 0; i < cfg->nvariables; i++) {
+		const struct fm_variable *var = &cfg->variables[i];
+		const json_t *jv = json_object_get(vars, var->name);
+		const json_t *values = json_object_get(jv, "values");
+
+		if (var->nvalues == 0 || json_is_null(jv))
+			continue;
+		if (jv == NULL ||
+		    (json_is_array(values) && json_array_size(values) == 0))
+			names_add(ns, xasprintf("variables.%s", var->name));
+	}
+}
+
+enum fm_err
+config_update_json(const struct fm_config *running,
+    const struct fm_config *on_disk, const json_t *j, const char *base_dir,
+    struct fm_config **cfg_out, char **err_out)
+{
+	const struct fm_config *base = on_disk != NULL ? on_disk : running;
+	struct names dropped = { NULL, 0 };
+	struct fm_config *cfg = NULL;
+	json_t *merged = NULL, *v, *var, *vars;
+	const char *key, *name;
+	char *list = NULL;
+	enum fm_err rc;
+
+	*cfg_out = NULL;
 	*err_out = NULL;
-	if (f == NULL) {
+	if (!json_is_object(j)) {
+		*err_out = xstrdup("expected a JSON object");
+		return FM_ERR_INVALID;
+	}
+
+	/* Keys j leaves out keep base's values; its variables replace all. */
+	merged = config_json(base, true);
+	json_object_foreach ((json_t *)(uintptr_t)j, key, v) {
+		if (strcmp(key, "variables") != 0 || !json_is_object(v)) {
+			json_object_set(merged, key, v);
+			continue;
+		}
+		vars = json_object();
+		json_object_foreach (v, name, var)
+			if (!json_is_null(var))
+				json_object_set(vars, name, var);
+		json_object_set_new(merged, "variables", vars);
+	}
+	if ((rc = config_from_json(merged, base_dir, &cfg, err_out)) != FM_OK)
+		goto done;
+
+	find_dropped(running, j, &dropped);
+	if (on_disk != NULL)
+		find_dropped(on_disk, j, &dropped);
+	if (dropped.n > 0) {
+		list = xstrdup(dropped.v[0]);
+		for (size_t i = 1; i < dropped.n; i++) {
+			char *longer = xasprintf("%s, %s", list, dropped.v[i]);
+
+			free(list);
+			list = longer;
+		}
+		*err_out =
+		    xasprintf("refusing a configuration that leaves out "
+		              "or empties settings the farm's data "
+		              "depends on: %s. Send their current values "
+		              "(GET /api/v3/configuration/file) to keep "
+		              "them, new values to change them on "
+		              "purpose, a variable as null to remove it",
+		        list);
+		rc = FM_ERR_INVALID;
+		goto done;
+	}
+	*cfg_out = cfg;
+	cfg = NULL;
+done:
+	for (size_t i = 0; i < dropped.n; i++)
+		free(dropped.v[i]);
+	free(dropped.v);
+	free(list);
+	config_free(cfg);
+	json_decref(merged);
+	return rc;
+}
+
+/*
+ * Read a whole file (new buffer) and its mode; FM_ERR_NOTFOUND when it
+ * does not exist, FM_ERR_IO with errno set on other failures.
+ */
+static enum fm_err
+read_whole(const char *path, char **buf_out, size_t *len_out, mode_t *mode_out)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	struct stat st;
+	ssize_t n;
+	int fd, saved;
+
+	*buf_out = NULL;
+	*len_out = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? FM_ERR_NOTFOUND : FM_ERR_IO;
+	if (fstat(fd, &st) != 0)
+		goto fail;
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap * 2 + 4096;
+			buf = xrealloc(buf, cap);
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	*buf_out = buf;
+	*len_out = len;
+	*mode_out = st.st_mode & 07777;
+	return FM_OK;
+fail:
+	/* errno stays the failure's, for the caller's message. */
+	saved = errno;
+	close(fd);
+	free(buf);
+	errno = saved;
+	return FM_ERR_IO;
+}
+
+/*
+ * Make path hold exactly data, with the given mode, atomically: a unique
+ * temporary file beside it, flushed to disk, renamed over it.
+ */
+static enum fm_err
+write_atomic(
+    const char *path, const char *data, size_t len, mode_t mode, char **err_out)
+{
+	char *tmp = xasprintf("%s~XXXXXX", path);
+	enum fm_err rc = FM_ERR_IO;
+	const char *failed = tmp;
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = mkstemp(tmp)) < 0) {
 		*err_out = xasprintf("%s: %s", tmp, strerror(errno));
 		free(tmp);
 		return FM_ERR_IO;
 	}
-	config_write(cfg, f);
-	/* Flush to disk before the rename makes it the real file. */
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
-		*err_out = xasprintf("%s: %s", tmp, strerror(errno));
-		rc = FM_ERR_IO;
+	if (fchmod(fd, mode) != 0)
+		goto done;
+	while (off < len) {
+		n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto done;
+		off += (size_t)n;
 	}
-	if (fclose(f) != 0 && rc == FM_OK) {
-		*err_out = xasprintf("%s: %s", tmp, strerror(errno));
-		rc = FM_ERR_IO;
+	/* On disk before the rename makes it the real file. */
+	if (fsync(fd) != 0)
+		goto done;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto done;
 	}
-	if (rc == FM_OK && rename(tmp, path) != 0) {
+	fd = -1;
+	failed = path;
+	if (rename(tmp, path) != 0)
+		goto done;
+	rc = FM_OK;
+done:
+	if (rc != FM_OK) {
+		*err_out = xasprintf("%s: %s", failed, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
+enum fm_err
+config_save(const struct fm_config *cfg, const char *path, char **backup_out,
+    char **err_out)
+{
+	char *old = NULL, *text = NULL, *bak = NULL;
+	size_t old_len = 0, text_len = 0;
+	mode_t mode = 0644;
+	enum fm_err rc;
+	FILE *f;
+
+	*backup_out = NULL;
+	*err_out = NULL;
+	rc = read_whole(path, &old, &old_len, &mode);
+	if (rc == FM_ERR_IO) {
+		*err_out = xasprintf("%s: %s", path, strerror(errno));
+		goto done;
+	}
+	if (rc == FM_OK) {
+		/* The old file first: never replace it without a copy. */
+		bak = xasprintf("%s.bak", path);
+		if ((rc = write_atomic(bak, old, old_len, mode, err_out)) !=
+		    FM_OK)
+			goto done;
+	}
+	/* A password is for the Manager's user only. */
+	if (cfg->admin_password != NULL && cfg->admin_password[0] != '\0')
+		mode &= (mode_t)~077;
+	f = open_memstream(&text, &text_len);
+	if (f == NULL) {
 		*err_out = xasprintf("%s: %s", path, strerror(errno));
 		rc = FM_ERR_IO;
+		goto done;
 	}
-	if (rc != FM_OK)
-		unlink(tmp);
-	free(tmp);
+	config_write(cfg, f);
+	fclose(f);
+	if ((rc = write_atomic(path, text, text_len, mode, err_out)) != FM_OK)
+		goto done;
+	*backup_out = bak;
+	bak = NULL;
+done:
+	free(old);
+	free(text);
+	free(bak);
 	return rc;
 }

@@ -39,6 +39,7 @@ struct fm_config {
 	char *shared_storage_path;
 	char *scripts_path;
 	char *log_level;
+	char *admin_password; /* "" = admin changes are open; or "$..." hash */
 	int64_t task_timeout_us;
 	int64_t timeout_check_interval_us;
 	int64_t worker_timeout_us;
@@ -94,9 +95,30 @@ json_t *config_to_json(const struct fm_config *cfg);
 FM_MUST_CHECK enum fm_err config_from_json(const json_t *j,
     const char *base_dir, struct fm_config **cfg_out, char **err_out);
 
-/* Write cfg to path atomically (a temporary file renamed over it). */
-FM_MUST_CHECK enum fm_err config_save(
-    const struct fm_config *cfg, const char *path, char **err_out);
+/*
+ * The configuration a PUT of the document j asks for (new, in *cfg_out).
+ * Keys j leaves out keep their values in on_disk (the file as it is now;
+ * NULL: none), else in running; "variables", when sent, is the whole set
+ * (a variable sent as null is removed). Refused with FM_ERR_INVALID, and
+ * *err_out naming every such key, when j leaves out or empties a setting
+ * that running or on_disk has and stored data depends on: database,
+ * listen, local_manager_storage_path, shared_storage_path, scripts_path,
+ * and each variable with values. Other errors as config_from_json.
+ */
+FM_MUST_CHECK enum fm_err config_update_json(const struct fm_config *running,
+    const struct fm_config *on_disk, const json_t *j, const char *base_dir,
+    struct fm_config **cfg_out, char **err_out);
+
+/*
+ * Write cfg to path atomically: a temporary file beside it, flushed to
+ * disk, renamed over it. The file there before is first kept, the same
+ * way and with its mode, as PATH.bak; *backup_out gets that name (new),
+ * or NULL when there was no file. The new file keeps the old one's mode
+ * (0644 when new), less group and other access if it holds an
+ * admin_password. Nothing is replaced when the copy fails.
+ */
+FM_MUST_CHECK enum fm_err config_save(const struct fm_config *cfg,
+    const char *path, char **backup_out, char **err_out);
 
 /* Find a variable by name; NULL when not configured. Borrowed. */
 const struct fm_variable *config_variable(

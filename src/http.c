@@ -327,6 +327,26 @@ run_handler(struct req *req)
 	const struct route *route = req->match.route;
 	enum fm_err rc;
 
+	if ((route->flags & ROUTE_ADMIN) && req->srv->cfg.admin_auth != NULL) {
+		const char *pass = NULL;
+		char *user = basic_auth_decode(
+		    req_header(req, MHD_HTTP_HEADER_AUTHORIZATION), &pass);
+		bool given = user != NULL;
+
+		rc = req->srv->cfg.admin_auth(req, user, pass);
+		free(user);
+		if (rc != FM_OK) {
+			if (req->status != 0)
+				return FM_OK;
+			req_add_header(req, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+			    "Basic realm=\"Flamenco Manager\"");
+			return http_reply_error(req, 401,
+			    "%s: this operation needs the Manager's admin "
+			    "password (HTTP Basic, e.g. curl -u admin:PASSWORD)",
+			    given ? "wrong admin password"
+			          : "no admin credentials");
+		}
+	}
 	if (route->flags & ROUTE_WORKER_AUTH) {
 		const char *pass = NULL;
 		char *user = basic_auth_decode(

@@ -1,9 +1,9 @@
 /*
  * The HTTP layer over libmicrohttpd: starts and stops the server, runs
  * the access-handler protocol (body collection with caps, route lookup,
- * 404/405/413, JSON body parsing, worker authentication), and offers the
- * http_reply_* functions handlers answer with. Every error reply is JSON
- * {"code": N, "message": "..."}.
+ * 404/405/413, JSON body parsing, worker and admin authentication), and
+ * offers the http_reply_* functions handlers answer with. Every error
+ * reply is JSON {"code": N, "message": "..."}.
  */
 #ifndef FM_HTTP_H
 #define FM_HTTP_H
@@ -20,9 +20,11 @@ struct req;
 struct http_server;
 
 /*
- * Checks worker credentials for ROUTE_WORKER_AUTH routes. user and pass
- * come from HTTP Basic (NULL when absent). On success it must call
- * req_set_auth(); any error answers 403.
+ * Checks credentials. user and pass come from HTTP Basic (NULL when
+ * absent or malformed). For ROUTE_WORKER_AUTH routes (http_config.auth)
+ * success must call req_set_auth() and any error answers 403. For
+ * ROUTE_ADMIN routes (http_config.admin_auth) any error answers 401 with
+ * a WWW-Authenticate challenge, so a browser asks for the password.
  */
 typedef enum fm_err (*http_auth_fn)(
     struct req *req, const char *user, const char *pass);
@@ -39,6 +41,7 @@ struct http_config {
 	size_t ntables;
 	void *app;               /* handed to handlers via req_app() */
 	http_auth_fn auth;       /* may be NULL if no route needs it */
+	http_auth_fn admin_auth; /* ROUTE_ADMIN; NULL: those routes are open */
 	http_observe_fn observe; /* may be NULL */
 	bool access_log;         /* one info line per request */
 };

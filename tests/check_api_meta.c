@@ -6,7 +6,10 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "api.h"
+#include "router.h"
 #include "testutil.h"
 #include "xmalloc.h"
 
@@ -275,7 +278,7 @@ START_TEST(test_configuration_file)
 {
 	struct test_response r;
 	char *path = xasprintf("%s/flamenco-manager.conf", ts.dir);
-	char *before, *after, *text;
+	char *before, *after, *text, *bak;
 	json_t *j;
 
 	test_http(&ts, "GET", "/api/v3/configuration/file", NULL, 0, NULL, &r);
@@ -307,6 +310,10 @@ START_TEST(test_configuration_file)
 	ck_assert_str_eq(before, after);
 	free(after);
 
+	/* No backup is made for what is not written. */
+	bak = xasprintf("%s.bak", path);
+	ck_assert_int_eq(access(bak, F_OK), -1);
+
 	/* A good one is written, and reads back as it was sent. */
 	json_object_set_new(j, "manager_name", json_string("Render Farm"));
 	text = json_dumps(j, 0);
@@ -318,10 +325,331 @@ START_TEST(test_configuration_file)
 	ck_assert_ptr_nonnull(
 	    strstr(after, "variables.storage.is_twoway = true"));
 	free(after);
+	/* The file it replaced is kept beside it. */
+	after = test_read_file(bak, NULL);
+	ck_assert_ptr_nonnull(after);
+	ck_assert_str_eq(after, before);
+	free(after);
 	free(before);
 	free(text);
 	free(path);
+	free(bak);
 	json_decref(j);
+}
+END_TEST
+
+/* The finding this guards against: {} used to reset the whole file. */
+START_TEST(test_configuration_file_reset_refused)
+{
+	static const char *const bodies[] = {
+		"{}",
+		"{\"_meta\": {\"version\": 3}}",
+		"{\"manager_name\": \"x\"}",
+	};
+	char *path = xasprintf("%s/flamenco-manager.conf", ts.dir);
+	char *before = test_read_file(path, NULL), *after;
+	struct test_response r;
+
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		test_http(&ts, "PUT", "/api/v3/configuration/file", bodies[i],
+		    -1, NULL, &r);
+		test_assert_error(&r, 400,
+		    "listen, database, local_manager_storage_path, "
+		    "shared_storage_path, variables.blender, "
+		    "variables.blenderArgs, variables.storage");
+		test_response_free(&r);
+	}
+	/* Emptying one is as bad as leaving it out. */
+	test_http(&ts, "GET", "/api/v3/configuration/file", NULL, 0, NULL, &r);
+	{
+		json_t *j = test_json(&r);
+		char *text;
+
+		test_response_free(&r);
+		json_object_set_new(j, "database", json_string(""));
+		text = json_dumps(j, 0);
+		test_http(&ts, "PUT", "/api/v3/configuration/file", text, -1,
+		    NULL, &r);
+		test_assert_error(&r, 400, "on: database.");
+		test_response_free(&r);
+		free(text);
+		json_decref(j);
+	}
+	after = test_read_file(path, NULL);
+	ck_assert_str_eq(before, after);
+	free(after);
+	after = xasprintf("%s.bak", path);
+	ck_assert_int_eq(access(after, F_OK), -1);
+	free(after);
+	free(before);
+	free(path);
+}
+END_TEST
+
+/*
+ * Every route that changes farm state is ROUTE_ADMIN, except what the
+ * Blender add-on submits with and what workers use, so a new route
+ * cannot forget it.
+ */
+START_TEST(test_admin_route_flags)
+{
+	static const char *const open_writes[] = {
+		"POST /api/v3/jobs",
+		"POST /api/v3/jobs/check",
+		"POST /api/v3/jobs/explain",
+		"POST /api/v3/configuration/check/shared-storage",
+		"POST /api/v3/worker/register-worker",
+	};
+	size_t nadmin = 0;
+
+	for (size_t t = 0; t < api_all_routes_count; t++) {
+		const struct route_table *tbl = api_all_routes[t];
+
+		for (size_t i = 0; i < tbl->nroutes; i++) {
+			const struct route *rt = &tbl->routes[i];
+			char *name =
+			    xasprintf("%s %s", rt->method, rt->pattern);
+			bool open = strcmp(rt->method, "GET") == 0 ||
+			    (rt->flags & ROUTE_WORKER_AUTH);
+
+			for (size_t k = 0;
+			     k < sizeof(open_writes) / sizeof(open_writes[0]);
+			     k++)
+				if (strcmp(name, open_writes[k]) == 0)
+					open = true;
+			ck_assert_msg(open != !!(rt->flags & ROUTE_ADMIN),
+			    "%s: ROUTE_ADMIN is %s", name,
+			    open ? "set" : "missing");
+			nadmin += !open;
+			free(name);
+		}
+	}
+	ck_assert_uint_eq(nadmin, 15);
+}
+END_TEST
+
+/* Without admin_password, admin changes need no credentials (Flamenco). */
+START_TEST(test_admin_open_without_password)
+{
+	struct test_response r;
+
+	test_http(&ts, "POST", "/api/v3/worker-mgt/tags", "{\"name\": \"gpu\"}",
+	    -1, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	ck_assert_ptr_null(strstr(r.headers, "WWW-Authenticate"));
+	test_response_free(&r);
+}
+END_TEST
+
+/* ---- with admin_password set ---- */
+
+#define ADMIN_PASSWORD "s3cret pass:word"
+
+static void
+setup_admin(void)
+{
+	test_server_start(&ts, "admin_password = " ADMIN_PASSWORD "\n");
+}
+
+/* "Authorization: Basic ..." for user:pass (the worker helper's code). */
+static char *
+basic_header(const char *user, const char *pass)
+{
+	struct test_worker w;
+
+	memset(&w, 0, sizeof(w));
+	snprintf(w.uuid, sizeof(w.uuid), "%s", user);
+	snprintf(w.secret, sizeof(w.secret), "%s", pass);
+	test_worker_auth(&w);
+	return xstrdup(w.auth);
+}
+
+/* One admin call: no credentials, wrong ones, right ones. */
+static void
+assert_admin_only(
+    const char *method, const char *path, const char *body, long want_status)
+{
+	char *wrong = basic_header("admin", "guess");
+	char *right = basic_header("admin", ADMIN_PASSWORD);
+	struct test_response r;
+
+	test_http(&ts, method, path, body, -1, NULL, &r);
+	test_assert_error(&r, 401, "no admin credentials");
+	ck_assert_msg(strstr(r.headers,
+	                  "WWW-Authenticate: Basic realm=\"Flamenco "
+	                  "Manager\"\r\n") != NULL,
+	    "%s", r.headers);
+	test_response_free(&r);
+	test_http(&ts, method, path, body, -1, wrong, &r);
+	test_assert_error(&r, 401, "wrong admin password");
+	ck_assert_ptr_nonnull(strstr(r.headers, "WWW-Authenticate: Basic"));
+	test_response_free(&r);
+	test_http(&ts, method, path, body, -1, right, &r);
+	ck_assert_msg(r.status == want_status, "%s %s: %ld %s", method, path,
+	    r.status, r.body);
+	test_response_free(&r);
+	free(wrong);
+	free(right);
+}
+
+START_TEST(test_admin_password_required)
+{
+	char *path = xasprintf("%s/flamenco-manager.conf", ts.dir);
+	char *before = test_read_file(path, NULL), *after, *text, *any;
+	struct test_response r;
+	json_t *j;
+
+	/* A tag: created, renamed, deleted, each only with the password. */
+	assert_admin_only(
+	    "POST", "/api/v3/worker-mgt/tags", "{\"name\": \"gpu\"}", 200);
+	test_http(&ts, "GET", "/api/v3/worker-mgt/tags", NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	j = test_json(&r);
+	test_response_free(&r);
+	text = xasprintf("/api/v3/worker-mgt/tag/%s",
+	    json_string_value(json_object_get(
+	        json_array_get(json_object_get(j, "tags"), 0), "id")));
+	json_decref(j);
+	assert_admin_only("PUT", text, "{\"name\": \"gpu2\"}", 204);
+	assert_admin_only("DELETE", text, NULL, 204);
+	free(text);
+
+	/* The user name is not checked; a malformed header is no header. */
+	any = basic_header("someone", ADMIN_PASSWORD);
+	test_http(&ts, "POST", "/api/v3/worker-mgt/tags", "{\"name\": \"cpu\"}",
+	    -1, any, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	test_response_free(&r);
+	free(any);
+	test_http(&ts, "POST", "/api/v3/worker-mgt/tags",
+	    "{\"name\": \"cpu2\"}", -1, "Authorization: Basic !!!", &r);
+	test_assert_error(&r, 401, "no admin credentials");
+	test_response_free(&r);
+
+	/* The configuration: the password is not readable, and the file
+	 * is only written with it. */
+	test_http(&ts, "GET", "/api/v3/configuration/file", NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_null(strstr(r.body, "admin_password"));
+	ck_assert_ptr_null(strstr(r.body, ADMIN_PASSWORD));
+	j = test_json(&r);
+	test_response_free(&r);
+	json_object_set_new(j, "manager_name", json_string("Locked"));
+	text = json_dumps(j, 0);
+	test_http(&ts, "PUT", "/api/v3/configuration/file", text, -1, NULL, &r);
+	test_assert_error(&r, 401, NULL);
+	test_response_free(&r);
+	after = test_read_file(path, NULL);
+	ck_assert_str_eq(after, before);
+	free(after);
+	assert_admin_only("PUT", "/api/v3/configuration/file", text, 204);
+	/* Left out of the PUT, the password stays in the file. */
+	after = test_read_file(path, NULL);
+	ck_assert_ptr_nonnull(strstr(after, "manager_name = Locked\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(after, "\nadmin_password = " ADMIN_PASSWORD "\n"));
+	free(after);
+	free(text);
+	json_decref(j);
+	free(before);
+	free(path);
+}
+END_TEST
+
+/* The Blender add-on and the workers never send the admin password. */
+START_TEST(test_admin_password_spares_addon_and_workers)
+{
+	static const char *const reads[] = {
+		"/api/v3/version",
+		"/api/v3/configuration",
+		"/api/v3/configuration/shared-storage/users/linux",
+		"/api/v3/configuration/variables/workers/linux",
+		"/api/v3/jobs/types",
+		"/api/v3/worker-mgt/tags",
+		"/api/v3/worker-mgt/workers",
+		"/api/v3/jobs",
+		"/api/v3/status",
+	};
+	static const char job[] =
+	    "{\"name\": \"j\", \"type\": \"echo-sleep-test\", "
+	    "\"priority\": 50, \"submitter_platform\": \"linux\", "
+	    "\"settings\": {\"message\": \"hi\", "
+	    "\"sleep_duration_seconds\": 1, \"sleep_repeats\": 1}}";
+	struct test_worker w;
+	struct test_response r;
+	char *url;
+	json_t *j;
+
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		test_http(&ts, "GET", reads[i], NULL, 0, NULL, &r);
+		ck_assert_msg(r.status == 200, "%s: %ld", reads[i], r.status);
+		test_response_free(&r);
+	}
+	test_http(&ts, "POST", "/api/v3/jobs/check", job, -1, NULL, &r);
+	ck_assert_msg(r.status == 204, "check: %ld %s", r.status, r.body);
+	test_response_free(&r);
+	test_http(&ts, "POST", "/api/v3/jobs", job, -1, NULL, &r);
+	ck_assert_msg(r.status == 200, "submit: %ld %s", r.status, r.body);
+	test_response_free(&r);
+
+	/* A worker registers, signs on, gets the task and updates it. */
+	test_worker_register(&ts, &w, "w1", "linux", "\"misc\"");
+	test_http(&ts, "POST", "/api/v3/worker/sign-on",
+	    "{\"name\": \"w1\", \"supported_task_types\": [\"misc\"], "
+	    "\"software_version\": \"3.9\"}",
+	    -1, w.auth, &r);
+	ck_assert_msg(r.status == 200, "sign-on: %ld %s", r.status, r.body);
+	test_response_free(&r);
+	test_http(&ts, "POST", "/api/v3/worker/state-changed",
+	    "{\"status\": \"awake\"}", -1, w.auth, &r);
+	ck_assert_int_eq(r.status, 204);
+	test_response_free(&r);
+	test_http(&ts, "POST", "/api/v3/worker/task", NULL, 0, w.auth, &r);
+	ck_assert_msg(r.status == 200, "task: %ld %s", r.status, r.body);
+	j = test_json(&r);
+	test_response_free(&r);
+	url = xasprintf("/api/v3/worker/task/%s",
+	    json_string_value(json_object_get(j, "uuid")));
+	json_decref(j);
+	test_http(
+	    &ts, "POST", url, "{\"activity\": \"Running\"}", -1, w.auth, &r);
+	ck_assert_msg(r.status == 204, "update: %ld %s", r.status, r.body);
+	test_response_free(&r);
+	free(url);
+
+	/* But the worker's own credentials are no admin credentials. */
+	url = xasprintf("/api/v3/worker-mgt/workers/%s/setstatus", w.uuid);
+	test_http(&ts, "POST", url,
+	    "{\"status\": \"asleep\", \"is_lazy\": true}", -1, w.auth, &r);
+	test_assert_error(&r, 401, "wrong admin password");
+	test_response_free(&r);
+	free(url);
+}
+END_TEST
+
+/* A crypt(3) hash works as well, and only for its password. */
+START_TEST(test_admin_password_hash)
+{
+	struct test_server hs;
+	char *right = basic_header("admin", "Hello world!");
+	char *wrong = basic_header("admin", "Hello world");
+	struct test_response r;
+
+	test_server_start(&hs,
+	    "admin_password = "
+	    "$6$abcdefgh$4UPJf3qf71iDb8DDBG5r.Jxy3OKpyf7on.yGTrfW2z7BZBicRPXkes."
+	    "VuTPq3aS6gF63ohT6G9SJv9LejkZLu/\n");
+	test_http(&hs, "POST", "/api/v3/worker-mgt/tags", "{\"name\": \"gpu\"}",
+	    -1, wrong, &r);
+	test_assert_error(&r, 401, "wrong admin password");
+	test_response_free(&r);
+	test_http(&hs, "POST", "/api/v3/worker-mgt/tags", "{\"name\": \"gpu\"}",
+	    -1, right, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	test_response_free(&r);
+	test_server_stop(&hs);
+	free(right);
+	free(wrong);
 }
 END_TEST
 
@@ -346,6 +674,21 @@ api_meta_suite(void)
 	tcase_add_test(tc, test_metrics);
 	tcase_add_test(tc, test_check_shared_storage);
 	tcase_add_test(tc, test_configuration_file);
+	tcase_add_test(tc, test_configuration_file_reset_refused);
+	tcase_add_test(tc, test_admin_route_flags);
+	tcase_add_test(tc, test_admin_open_without_password);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("admin_password");
+	tcase_add_checked_fixture(tc, setup_admin, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_admin_password_required);
+	tcase_add_test(tc, test_admin_password_spares_addon_and_workers);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("admin_password_hash");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_admin_password_hash);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ static const char *const all_keys[] = {
 	"compile_timeout",
 	"compiler_heap_max",
 	"db_connections",
+	"admin_password",
 };
 
 static char *dir;  /* per-test temporary directory */
@@ -198,6 +200,7 @@ assert_same_config(const struct fm_config *a, const struct fm_config *b)
 	ck_assert_int_eq(a->task_fail_after_softfail_count,
 	    b->task_fail_after_softfail_count);
 	ck_assert_int_eq(a->autodiscoverable, b->autodiscoverable);
+	ck_assert_str_eq(a->admin_password, b->admin_password);
 	ck_assert_int_eq(a->http_threads, b->http_threads);
 	ck_assert_int_eq(a->max_body_bytes, b->max_body_bytes);
 	ck_assert_int_eq(a->compiler_heaps, b->compiler_heaps);
@@ -417,6 +420,10 @@ END_TEST
 
 /* ---- value checks ---- */
 
+#define BAD_HASH                                                           \
+	"starts with \"$\" but is not a complete crypt(3) hash (make one " \
+	"with openssl passwd -6)"
+
 static const struct {
 	const char *key, *value, *why;
 } bad_values[] = {
@@ -469,6 +476,9 @@ static const struct {
 	{ "compiler_heap_max", "1K", "value out of range" },
 	{ "log_level", "verbose", "expected debug, info, warn or error" },
 	{ "log_level", "", "expected debug, info, warn or error" },
+	{ "admin_password", "$6$abcdefgh$", BAD_HASH },
+	{ "admin_password", "$6$abcdefgh$4UPJf3qf71iDb8DDBG5r", BAD_HASH },
+	{ "admin_password", "$zz$salt$hash", BAD_HASH },
 };
 
 START_TEST(test_bad_value)
@@ -947,6 +957,333 @@ START_TEST(test_print_help)
 }
 END_TEST
 
+/* ---- admin password ---- */
+
+/* "Hello world!" hashed by openssl passwd -6 -salt abcdefgh. */
+#define HELLO_SHA512                                                          \
+	"$6$abcdefgh$4UPJf3qf71iDb8DDBG5r.Jxy3OKpyf7on.yGTrfW2z7BZBicRPXkes." \
+	"VuTPq3aS6gF63ohT6G9SJv9LejkZLu/"
+
+START_TEST(test_admin_password)
+{
+	struct fm_config *cfg = load_ok("admin_password = s3cret pass\n");
+	json_t *j = config_to_json(cfg);
+	char *text = write_to_string(cfg);
+
+	ck_assert_str_eq(cfg->admin_password, "s3cret pass");
+	/* Never shown in JSON (GET configuration/file is open to all)... */
+	ck_assert_ptr_null(json_object_get(j, "admin_password"));
+	/* ...but written to the file, or a PUT would lose it. */
+	ck_assert_ptr_nonnull(strstr(text, "\nadmin_password = s3cret pass\n"));
+	json_decref(j);
+	free(text);
+	config_free(cfg);
+
+	cfg = load_ok("admin_password = " HELLO_SHA512 "\n");
+	ck_assert_str_eq(cfg->admin_password, HELLO_SHA512);
+	config_free(cfg);
+	cfg = load_ok("\n");
+	ck_assert_str_eq(cfg->admin_password, "");
+	config_free(cfg);
+}
+END_TEST
+
+/* ---- configuration updates (PUT configuration/file) ---- */
+
+/* A farm with shared storage and a two-way variable, as running. */
+static struct fm_config *
+farm_config(void)
+{
+	return load_ok("shared_storage_path = /mnt/farm\n"
+	               "task_timeout = 5m\n"
+	               "admin_password = pw\n"
+	               "variables.storage.is_twoway = true\n"
+	               "variables.storage.linux = /mnt/farm\n"
+	               "variables.storage.windows = S:\\farm\n");
+}
+
+/* config_update_json that must succeed. */
+static struct fm_config *
+update_ok(const struct fm_config *running, const struct fm_config *on_disk,
+    const json_t *j)
+{
+	struct fm_config *cfg = NULL;
+	char *err = NULL;
+
+	if (config_update_json(running, on_disk, j, base, &cfg, &err) != FM_OK)
+		ck_abort_msg("update refused: %s", err);
+	ck_assert_ptr_null(err);
+	return cfg;
+}
+
+/* config_update_json that must be refused; returns the message (new). */
+static char *
+update_refused(const struct fm_config *running, const struct fm_config *on_disk,
+    const json_t *j)
+{
+	struct fm_config *cfg = (struct fm_config *)(void *)&cfg;
+	char *err = NULL;
+
+	ck_assert_int_eq(
+	    config_update_json(running, on_disk, j, base, &cfg, &err),
+	    FM_ERR_INVALID);
+	ck_assert_ptr_null(cfg);
+	ck_assert_ptr_nonnull(err);
+	return err;
+}
+
+START_TEST(test_update_empty_refused)
+{
+	struct fm_config *running = farm_config();
+	json_t *j = json_object();
+	char *err = update_refused(running, NULL, j);
+
+	ck_assert_msg(strstr(err,
+	                  "listen, database, local_manager_storage_path, "
+	                  "shared_storage_path, variables.blender, "
+	                  "variables.blenderArgs, variables.storage.") != NULL,
+	    "%s", err);
+	/* Not set, so nothing to lose. */
+	ck_assert_msg(strstr(err, "scripts_path") == NULL, "%s", err);
+	free(err);
+	json_decref(j);
+	config_free(running);
+}
+END_TEST
+
+START_TEST(test_update_emptied_refused)
+{
+	static const char *const emptied[][2] = {
+		{ "database", "\"\"" },
+		{ "listen", "null" },
+		{ "shared_storage_path", "\"\"" },
+		{ "local_manager_storage_path", "\"\"" },
+	};
+	struct fm_config *running = farm_config();
+
+	for (size_t i = 0; i < nitems(emptied); i++) {
+		json_t *j = config_to_json(running);
+		json_t *v = json_loads(emptied[i][1], JSON_DECODE_ANY, NULL);
+		char *err;
+
+		json_object_set_new(j, emptied[i][0], v);
+		err = update_refused(running, NULL, j);
+		ck_assert_msg(strstr(err, emptied[i][0]) != NULL, "%s", err);
+		free(err);
+		json_decref(j);
+	}
+	config_free(running);
+}
+END_TEST
+
+START_TEST(test_update_variables)
+{
+	struct fm_config *running = farm_config(), *cfg;
+	json_t *j = config_to_json(running);
+	json_t *vars = json_object_get(j, "variables");
+	char *err;
+
+	/* A variable left out is refused, one with no values too. */
+	json_object_del(vars, "storage");
+	err = update_refused(running, NULL, j);
+	ck_assert_msg(strstr(err, "variables.storage") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "variables.blender") == NULL, "%s", err);
+	free(err);
+	json_object_set_new(vars, "storage",
+	    json_pack("{s:b, s:[]}", "is_twoway", 1, "values"));
+	err = update_refused(running, NULL, j);
+	ck_assert_msg(strstr(err, "variables.storage") != NULL, "%s", err);
+	free(err);
+
+	/* null removes it on purpose; new variables are welcome. */
+	json_object_set_new(vars, "storage", json_null());
+	json_object_set_new(vars, "ffmpeg",
+	    json_pack("{s:b, s:[{s:s, s:s, s:s}]}", "is_twoway", 0, "values",
+	        "platform", "all", "audience", "all", "value", "ffmpeg"));
+	cfg = update_ok(running, NULL, j);
+	ck_assert_ptr_null(config_variable(cfg, "storage"));
+	assert_value(cfg, "ffmpeg", "all", "all", "ffmpeg");
+	assert_value(cfg, "blender", "windows", "all", "blender.exe");
+	config_free(cfg);
+	json_decref(j);
+	config_free(running);
+}
+END_TEST
+
+START_TEST(test_update_merges)
+{
+	struct fm_config *running = farm_config(), *cfg;
+	json_t *j = config_to_json(running);
+	char *want;
+
+	/* Left out: keeps the running value, not the default. */
+	json_object_del(j, "task_timeout");
+	json_object_del(j, "scripts_path");
+	json_object_set_new(j, "manager_name", json_string("Render Farm"));
+	/* Changed explicitly, relative to the file's directory. */
+	json_object_set_new(j, "database", json_string("moved/fm.sqlite"));
+	cfg = update_ok(running, NULL, j);
+	ck_assert_int_eq(cfg->task_timeout_us, 5 * 60 * SEC);
+	ck_assert_str_eq(cfg->manager_name, "Render Farm");
+	ck_assert_str_eq(cfg->admin_password, "pw");
+	ck_assert_str_eq(cfg->shared_storage_path, "/mnt/farm");
+	want = xasprintf("%s/moved/fm.sqlite", base);
+	ck_assert_str_eq(cfg->database, want);
+	free(want);
+	assert_value(cfg, "storage", "windows", "all", "S:\\farm");
+	config_free(cfg);
+
+	/* The password is changed or cleared only by sending it. */
+	json_object_set_new(j, "admin_password", json_string(""));
+	cfg = update_ok(running, NULL, j);
+	ck_assert_str_eq(cfg->admin_password, "");
+	config_free(cfg);
+
+	/* Bad values are still refused, with the key named. */
+	json_object_set_new(j, "task_timeout", json_string("soon"));
+	free(update_refused(running, NULL, j));
+	json_decref(j);
+	config_free(running);
+}
+END_TEST
+
+/* What the file says now (an earlier PUT) counts as much as what runs. */
+START_TEST(test_update_on_disk)
+{
+	struct fm_config *running = farm_config(), *on_disk, *cfg;
+	json_t *j = config_to_json(running);
+	char *err;
+
+	on_disk = load_ok("shared_storage_path = /mnt/farm\n"
+	                  "task_timeout = 7m\n"
+	                  "admin_password = newer\n"
+	                  "variables.storage.linux = /mnt/farm\n"
+	                  "variables.extra.all = x\n");
+	err = update_refused(running, on_disk, j);
+	ck_assert_msg(strstr(err, ": variables.extra.") != NULL, "%s", err);
+	free(err);
+
+	json_object_set_new(
+	    json_object_get(j, "variables"), "extra", json_null());
+	json_object_del(j, "task_timeout");
+	cfg = update_ok(running, on_disk, j);
+	ck_assert_int_eq(cfg->task_timeout_us, 7 * 60 * SEC);
+	ck_assert_str_eq(cfg->admin_password, "newer");
+	config_free(cfg);
+	config_free(on_disk);
+	json_decref(j);
+	config_free(running);
+}
+END_TEST
+
+START_TEST(test_update_not_object)
+{
+	struct fm_config *running = farm_config();
+	json_t *j = json_array();
+
+	free(update_refused(running, NULL, j));
+	json_decref(j);
+	config_free(running);
+}
+END_TEST
+
+static mode_t
+file_mode(const char *path)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+/* Files in dir whose name contains "~": temporaries left behind. */
+static int
+count_temporaries(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (strchr(e->d_name, '~') != NULL)
+			n++;
+	closedir(d);
+	return n;
+}
+
+START_TEST(test_save_keeps_backup)
+{
+	struct fm_config *cfg = load_ok("manager_name = one\n");
+	char *path = xasprintf("%s/saved.conf", dir);
+	char *bak = xasprintf("%s.bak", path);
+	char *err = NULL, *backup = NULL, *first, *text;
+
+	/* No file yet: nothing to keep. */
+	ck_assert_int_eq(config_save(cfg, path, &backup, &err), FM_OK);
+	ck_assert_ptr_null(backup);
+	ck_assert_ptr_null(err);
+	ck_assert_int_eq(file_mode(path), 0644);
+	ck_assert_int_eq(access(bak, F_OK), -1);
+	first = test_read_file(path, NULL);
+
+	/* The old file is kept as .bak, with its mode. */
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	free(cfg->manager_name);
+	cfg->manager_name = xstrdup("two");
+	ck_assert_int_eq(config_save(cfg, path, &backup, &err), FM_OK);
+	ck_assert_str_eq(backup, bak);
+	free(backup);
+	text = test_read_file(bak, NULL);
+	ck_assert_str_eq(text, first);
+	free(text);
+	ck_assert_int_eq(file_mode(bak), 0640);
+	ck_assert_int_eq(file_mode(path), 0640);
+	text = test_read_file(path, NULL);
+	ck_assert_ptr_nonnull(strstr(text, "manager_name = two\n"));
+
+	/* A password makes the new file the owner's alone. */
+	free(cfg->admin_password);
+	cfg->admin_password = xstrdup("pw");
+	ck_assert_int_eq(config_save(cfg, path, &backup, &err), FM_OK);
+	free(backup);
+	ck_assert_int_eq(file_mode(path), 0600);
+	free(first);
+	first = test_read_file(bak, NULL);
+	ck_assert_str_eq(first, text);
+	free(text);
+	free(first);
+	ck_assert_int_eq(count_temporaries(), 0);
+	free(path);
+	free(bak);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_save_refuses_without_backup)
+{
+	struct fm_config *cfg = load_ok("\n");
+	char *path = test_write_file(dir, "kept.conf", "manager_name = keep\n");
+	char *bak = xasprintf("%s.bak", path);
+	char *err = NULL, *backup = NULL, *text;
+
+	/* A non-empty directory where the backup goes: it cannot be made. */
+	ck_assert_int_eq(mkdir(bak, 0755), 0);
+	free(test_write_file(bak, "x", "x"));
+	ck_assert_int_eq(config_save(cfg, path, &backup, &err), FM_ERR_IO);
+	ck_assert_ptr_null(backup);
+	ck_assert_msg(strstr(err, "kept.conf.bak") != NULL, "%s", err);
+	text = test_read_file(path, NULL);
+	ck_assert_str_eq(text, "manager_name = keep\n");
+	ck_assert_int_eq(count_temporaries(), 0);
+	free(text);
+	free(err);
+	free(bak);
+	free(path);
+	config_free(cfg);
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -1007,6 +1344,19 @@ config_suite(void)
 	tcase_add_test(tc, test_write_roundtrip_defaults);
 	tcase_add_test(tc, test_write_lists_every_key);
 	tcase_add_test(tc, test_print_help);
+	tcase_add_test(tc, test_save_keeps_backup);
+	tcase_add_test(tc, test_save_refuses_without_backup);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("update");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_admin_password);
+	tcase_add_test(tc, test_update_empty_refused);
+	tcase_add_test(tc, test_update_emptied_refused);
+	tcase_add_test(tc, test_update_variables);
+	tcase_add_test(tc, test_update_merges);
+	tcase_add_test(tc, test_update_on_disk);
+	tcase_add_test(tc, test_update_not_object);
 	suite_add_tcase(s, tc);
 
 	return s;

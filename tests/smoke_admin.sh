@@ -1,7 +1,8 @@
 #!/bin/sh
 # The admin's tools against the real binary: every line of the README's
 # recipe block, and contrib/fmctl's commands, on a farm with a worker, a
-# job, a failed task and a running one.
+# job, a failed task and a running one, and an admin_password (which the
+# worker and the job submission do without).
 set -u
 bin=$(realpath "$1")
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,9 +20,12 @@ listen = 127.0.0.1:$port
 database = db.sqlite
 local_manager_storage_path = storage
 shared_storage_path = $dir/shared
-log_level = warn
+log_level = info
 task_fail_after_softfail_count = 1
+admin_password = smoke pass
 CONF
+chmod 600 "$dir/fm.conf"
+PASSWORD="smoke pass"
 "$bin" -c "$dir/fm.conf" 2> "$dir/log" &
 pid=$!
 for _ in $(seq 1 200); do
@@ -39,7 +43,7 @@ JOB=$(json "$FM/api/v3/jobs" -d '{"name":"admin job","type":"echo-sleep-test","p
 # The echo task fails (hard, with task_fail_after_softfail_count = 1).
 TASK=$(json -u "$auth" -X POST "$FM/api/v3/worker/task" | jq -r .uuid)
 json -u "$auth" "$FM/api/v3/worker/task/$TASK" -d '{"log":"it broke","taskStatus":"failed"}' > /dev/null
-export FM JOB TASK WORKER
+export FM JOB TASK WORKER PASSWORD
 [ ${#JOB} -eq 36 ] && [ ${#TASK} -eq 36 ] && ok "farm set up (job $JOB)" || fail "set-up: job=$JOB task=$TASK"
 
 # 1. Every recipe line of the README runs and succeeds.
@@ -48,7 +52,7 @@ sed -n '/<!-- recipes -->/,/<!-- \/recipes -->/p' "$here/README.md" |
 n=0
 while IFS= read -r line; do
 	n=$((n + 1))
-	if sh -c "set -e; $line" > "$dir/out" 2>&1; then
+	if sh -c "set -e; $line" > "$dir/out" 2>&1 && ! grep -q '"code": *401' "$dir/out"; then
 		ok "recipe $n"
 	else
 		fail "recipe $n: $line: $(head -c 300 "$dir/out")"
@@ -57,7 +61,9 @@ done < "$dir/recipes"
 [ $n -ge 10 ] || fail "only $n recipes found in README.md"
 
 # 2. fmctl.
-fmctl() { sh "$here/contrib/fmctl" -m "$FM" "$@"; }
+fmctl() { FM_ADMIN_PASSWORD=$PASSWORD sh "$here/contrib/fmctl" -m "$FM" "$@"; }
+if FM_ADMIN_PASSWORD= sh "$here/contrib/fmctl" -m "$FM" drain "$WORKER" > "$dir/out" 2>&1; then fail "fmctl drain without the admin password succeeded"; else grep -q "HTTP 401: no admin credentials" "$dir/out" && ok "fmctl needs the admin password" || fail "fmctl without password: $(cat "$dir/out")"; fi
+if FM_ADMIN_PASSWORD=wrong sh "$here/contrib/fmctl" -m "$FM" drain "$WORKER" > "$dir/out" 2>&1; then fail "fmctl drain with a wrong admin password succeeded"; else grep -q "HTTP 401: wrong admin password" "$dir/out" && ok "fmctl refused a wrong password" || fail "fmctl wrong password: $(cat "$dir/out")"; fi
 fmctl jobs > "$dir/out" 2>&1 && grep -q "admin job" "$dir/out" && ok "fmctl jobs" || fail "fmctl jobs: $(cat "$dir/out")"
 fmctl job "$(echo "$JOB" | cut -c1-8)" > "$dir/out" 2>&1 && grep -q "^status:" "$dir/out" && ok "fmctl job PREFIX" || fail "fmctl job: $(cat "$dir/out")"
 fmctl tasks "$JOB" > "$dir/out" 2>&1 && grep -q "echo" "$dir/out" && ok "fmctl tasks" || fail "fmctl tasks: $(cat "$dir/out")"
@@ -71,6 +77,17 @@ fmctl cancel "$JOB" > "$dir/out" 2>&1 && ok "fmctl cancel" || fail "fmctl cancel
 fmctl status > "$dir/out" 2>&1 && grep -q "^farm:" "$dir/out" && ok "fmctl status" || fail "fmctl status: $(cat "$dir/out")"
 if fmctl job 00000000 > "$dir/out" 2>&1; then fail "fmctl job with an unknown ID succeeded"; else grep -q "0 jobs match" "$dir/out" && ok "fmctl refuses an unknown ID" || fail "unknown ID: $(cat "$dir/out")"; fi
 fmctl delete "$JOB" > "$dir/out" 2>&1 && ok "fmctl delete" || fail "fmctl delete: $(cat "$dir/out")"
+
+# 3. The configuration file: {} is refused, GET-edit-PUT is written with a backup.
+cp "$dir/fm.conf" "$dir/before"
+code=$(curl -s -o "$dir/out" -w '%{http_code}' -u "admin:$PASSWORD" -X PUT "$FM/api/v3/configuration/file" -H 'Content-Type: application/json' -d '{}')
+[ "$code" = 400 ] && grep -q "database" "$dir/out" && cmp -s "$dir/fm.conf" "$dir/before" && ok "PUT {} refused, file untouched" || fail "PUT {}: $code $(cat "$dir/out")"
+curl -sf "$FM/api/v3/configuration/file" | jq '.manager_name = "Smoke Farm"' > "$dir/conf.json"
+code=$(curl -s -o "$dir/out" -w '%{http_code}' -u "admin:$PASSWORD" -X PUT "$FM/api/v3/configuration/file" -H 'Content-Type: application/json' -d @"$dir/conf.json")
+[ "$code" = 204 ] && grep -q "^manager_name = Smoke Farm$" "$dir/fm.conf" && grep -q "^admin_password = smoke pass$" "$dir/fm.conf" && cmp -s "$dir/fm.conf.bak" "$dir/before" && ok "GET-edit-PUT written, previous file kept as .bak" || fail "GET-edit-PUT: $code $(cat "$dir/out")"
+[ "$(stat -c %a "$dir/fm.conf")" = 600 ] && ok "the written file is mode 600" || fail "mode $(stat -c %a "$dir/fm.conf")"
+for _ in $(seq 1 40); do grep -q "previous one kept as $dir/fm.conf.bak" "$dir/log" && break; sleep 0.05; done
+grep -q "previous one kept as $dir/fm.conf.bak" "$dir/log" && ok "the log names the backup" || fail "no backup in the log: $(tail -3 "$dir/log")"
 
 kill -TERM $pid; wait $pid; pid=""
 [ $fails -eq 0 ]
