@@ -1,9 +1,10 @@
 /*
- * libmicrohttpd glue. Per request: the first call finds the route and
- * checks Content-Length against the route's cap, middle calls collect the
- * body, the final call authenticates, parses JSON and runs the handler.
- * Requests that need no handler (404, 405, 413) still drain their body so
- * the connection stays usable.
+ * libmicrohttpd glue. Per request: the first call finds the route, refuses
+ * a path or query that is not UTF-8 and a declared Content-Length above
+ * the route's cap, middle calls collect the body, the final call
+ * authenticates, parses JSON and runs the handler. Requests that need no
+ * handler (404, 405, 413) still drain their body so the connection stays
+ * usable.
  */
 #include "http.h"
 
@@ -24,10 +25,26 @@
 
 #include "log.h"
 #include "timeutil.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define MAX_EXTRA_HEADERS 4
 #define DRAIN_SECONDS     10
+/* MHD's own idle timeout: a response nobody reads is dropped after it. */
+#define IDLE_TIMEOUT_S 120
+
+/* Bytes of a request path shown in a log line. */
+#define LOG_PATH_MAX 256
+
+/* The reply of last resort, when even an error reply cannot be built. */
+static const char fallback_body[] =
+    "{\"code\":500,\"message\":\"internal error: the reply could not be "
+    "built\"}";
+
+/* Per connection (MHD's socket context), from accept to close. */
+struct conn {
+	bool url_nul; /* the request line decoded a %00 (unescape()) */
+};
 
 struct http_server {
 	struct MHD_Daemon *daemon;
@@ -35,11 +52,13 @@ struct http_server {
 	int listen_fd;
 	int port;
 	atomic_int inflight;
+	struct MHD_Response *fallback; /* fallback_body, queued as 500 */
 };
 
 struct req {
 	struct http_server *srv;
 	struct MHD_Connection *conn;
+	struct conn *cs; /* the connection's state; NULL if unknown */
 	struct route_match match;
 	char *params[ROUTE_MAX_PARAMS]; /* NUL-terminated copies */
 	const char *method;
@@ -50,7 +69,8 @@ struct req {
 	json_t *json;
 	int64_t start_us;
 	int64_t content_length;
-	int status; /* 0 until a reply is queued */
+	int status;  /* 0 until a reply is queued */
+	bool queued; /* MHD has the reply */
 	void *auth;
 	void (*auth_free)(void *);
 	char client_ip[INET6_ADDRSTRLEN];
@@ -194,17 +214,23 @@ queue(struct req *req, int status, struct MHD_Response *resp,
 		    resp, req->headers[i].name, req->headers[i].value);
 	ok = MHD_queue_response(req->conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);
+	if (ok != MHD_YES)
+		return FM_ERR_IO;
 	req->status = status;
-	return ok == MHD_YES ? FM_OK : FM_ERR_IO;
+	req->queued = true;
+	return FM_OK;
 }
 
 enum fm_err
 http_reply_buffer(struct req *req, int status, const char *content_type,
     char *buf, size_t len)
 {
-	return queue(req, status,
-	    MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE),
-	    content_type);
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+
+	if (resp == NULL)
+		free(buf); /* stolen either way */
+	return queue(req, status, resp, content_type);
 }
 
 enum fm_err
@@ -240,12 +266,19 @@ http_reply_empty(struct req *req, int status)
 enum fm_err
 http_reply_error(struct req *req, int status, const char *fmt, ...)
 {
-	char message[1024];
+	char raw[1024], message[3 * sizeof(raw)];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/*
+	 * Messages quote paths, query values and parser errors, any of
+	 * which may hold bytes that are not UTF-8 (or a character the
+	 * 1024-byte cut split): jansson refuses such a string, and no
+	 * reply at all would be sent.
+	 */
+	utf8_scrub(raw, strlen(raw), message, sizeof(message));
 	return http_reply_json(req, status,
 	    json_pack("{s:i, s:s}", "code", status, "message", message));
 }
@@ -254,11 +287,14 @@ enum fm_err
 http_reply_fd(struct req *req, int status, const char *content_type, int fd,
     uint64_t size)
 {
-	return queue(
-	    req, status, MHD_create_response_from_fd64(size, fd), content_type);
+	struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+
+	if (resp == NULL)
+		close(fd); /* it was ours to close either way */
+	return queue(req, status, resp, content_type);
 }
 
-/* --- the access-handler protocol ---------------------------------- */
+/* --- authentication and body parsing ----------------------------- */
 
 static int
 b64_value(int c)
@@ -399,6 +435,16 @@ dispatch(struct req *req)
 	http_reply_error(req, fm_err_http_status(rc), "%s", fm_strerror(rc));
 }
 
+/* This connection's struct conn, or NULL. */
+static struct conn *
+conn_state(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
 static struct req *
 req_new(struct http_server *srv, struct MHD_Connection *conn,
     const char *method, const char *url)
@@ -408,6 +454,7 @@ req_new(struct http_server *srv, struct MHD_Connection *conn,
 
 	req->srv = srv;
 	req->conn = conn;
+	req->cs = conn_state(conn);
 	req->method = method;
 	req->path = url;
 	req->start_us = time_mono_us();
@@ -432,6 +479,17 @@ req_new(struct http_server *srv, struct MHD_Connection *conn,
 	return req;
 }
 
+/* The body and its parse, once the handler no longer needs them. */
+static void
+req_release_body(struct req *req)
+{
+	json_decref(req->json);
+	req->json = NULL;
+	free(req->body);
+	req->body = NULL;
+	req->body_len = 0;
+}
+
 static void
 req_free(struct req *req)
 {
@@ -443,8 +501,7 @@ req_free(struct req *req)
 	}
 	if (req->auth_free != NULL)
 		req->auth_free(req->auth);
-	json_decref(req->json);
-	free(req->body);
+	req_release_body(req);
 	free(req);
 }
 
@@ -470,6 +527,111 @@ body_append(struct req *req, const char *data, size_t len)
 	req->body[req->body_len] = '\0';
 }
 
+/* --- request line checks ------------------------------------------ */
+
+/*
+ * MHD's percent-decoding, noting a decoded NUL: the path reaches us as a
+ * C string, where a NUL would silently cut it short.
+ */
+static size_t
+unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	size_t len = MHD_http_unescape(s);
+	struct conn *cs;
+
+	(void)cls;
+	if (memchr(s, '\0', len) != NULL && (cs = conn_state(conn)) != NULL)
+		cs->url_nul = true;
+	return len;
+}
+
+static enum MHD_Result
+query_arg_valid(void *cls, enum MHD_ValueKind kind, const char *key,
+    size_t key_size, const char *value, size_t value_size)
+{
+	bool *ok = cls;
+
+	(void)kind;
+	if (!utf8_valid(key, key_size) || strlen(key) != key_size ||
+	    (value != NULL &&
+	        (!utf8_valid(value, value_size) ||
+	            strlen(value) != value_size))) {
+		*ok = false;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/*
+ * Refuse a request whose path or query is not UTF-8 text: handlers echo
+ * them into JSON, which cannot carry such bytes. Returns the reason, or
+ * NULL when the request line is fine.
+ */
+static const char *
+request_line_problem(struct req *req)
+{
+	bool query_ok = true;
+	bool nul = req->cs != NULL && req->cs->url_nul;
+
+	if (req->cs != NULL)
+		req->cs->url_nul = false; /* the next request starts afresh */
+	if (nul)
+		return "request URL contains an encoded NUL byte (%00); "
+		       "paths and query values must be UTF-8 text";
+	if (!utf8_valid(req->path, strlen(req->path)))
+		return "request path is not valid UTF-8 (after "
+		       "percent-decoding)";
+	MHD_get_connection_values_n(
+	    req->conn, MHD_GET_ARGUMENT_KIND, query_arg_valid, &query_ok);
+	if (!query_ok)
+		return "a query parameter is not valid UTF-8 (after "
+		       "percent-decoding)";
+	return NULL;
+}
+
+/* --- the access-handler protocol ---------------------------------- */
+
+/* The first call: headers are in. Answers at once when it can. */
+static void
+first_call(struct req *req)
+{
+	const char *problem = request_line_problem(req);
+
+	if (problem != NULL) {
+		http_reply_error(req, 400, "%s", problem);
+	} else if (req->content_length > 0 &&
+	    (uint64_t)req->content_length > req->max_body) {
+		/* Refuse a declared oversized body before reading it. */
+		req->too_large = true;
+		dispatch(req);
+	}
+}
+
+/*
+ * The final call: the whole request is in. Whatever happens, MHD gets a
+ * reply before this returns MHD_YES: without one it calls again at once,
+ * for ever, spinning the thread.
+ */
+static enum MHD_Result
+final_call(struct req *req)
+{
+	struct http_server *srv = req->srv;
+
+	if (req->queued)
+		return MHD_YES;
+	if (req->status == 0)
+		dispatch(req);
+	if (req->queued)
+		return MHD_YES;
+	log_error("%s %s: no reply could be queued; answering 500", req->method,
+	    req->path);
+	if (MHD_queue_response(req->conn, 500, srv->fallback) != MHD_YES)
+		return MHD_NO; /* MHD closes the connection */
+	req->status = 500;
+	req->queued = true;
+	return MHD_YES;
+}
+
 static enum MHD_Result
 access_handler(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -483,12 +645,7 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		req = req_new(srv, conn, method, url);
 		*req_cls = req;
 		atomic_fetch_add(&srv->inflight, 1);
-		/* Refuse a declared oversized body before reading it. */
-		if (req->content_length > 0 &&
-		    (uint64_t)req->content_length > req->max_body) {
-			req->too_large = true;
-			dispatch(req);
-		}
+		first_call(req);
 		return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
@@ -497,9 +654,7 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (req->status == 0)
-		dispatch(req);
-	return MHD_YES;
+	return final_call(req);
 }
 
 static void
@@ -515,15 +670,34 @@ request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (req == NULL)
 		return;
 	us = time_mono_us() - req->start_us;
-	if (srv->cfg.access_log && log_enabled(LOG_LEVEL_INFO))
-		log_info("%s %s %d %" PRId64 "us", req->method, req->path,
+	if (srv->cfg.access_log && log_enabled(LOG_LEVEL_INFO)) {
+		char path[LOG_PATH_MAX];
+
+		utf8_escape_log(req->path, path, sizeof(path));
+		log_info("%s %s %d %" PRId64 "us", req->method, path,
 		    req->status, us);
+	}
 	if (srv->cfg.observe != NULL)
 		srv->cfg.observe(
 		    srv->cfg.app, req->match.route, req->status, us);
 	req_free(req);
 	*req_cls = NULL;
 	atomic_fetch_sub(&srv->inflight, 1);
+}
+
+/* Per-connection state comes and goes with the socket. */
+static void
+connection_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	(void)cls;
+	(void)conn;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_context = xcalloc(1, sizeof(struct conn));
+		return;
+	}
+	free(*socket_context);
+	*socket_context = NULL;
 }
 
 /* --- listening ---------------------------------------------------- */
@@ -604,6 +778,14 @@ bound_port(int fd)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
+static void
+server_free(struct http_server *srv)
+{
+	if (srv->fallback != NULL)
+		MHD_destroy_response(srv->fallback);
+	free(srv);
+}
+
 enum fm_err
 http_start(
     const struct http_config *cfg, struct http_server **srv_out, char **err_out)
@@ -622,20 +804,30 @@ http_start(
 		return FM_ERR_IO;
 	}
 	srv->port = bound_port(srv->listen_fd);
+	srv->fallback =
+	    MHD_create_response_from_buffer(sizeof(fallback_body) - 1,
+	        (void *)(uintptr_t)fallback_body, MHD_RESPMEM_PERSISTENT);
+	if (srv->fallback == NULL ||
+	    MHD_add_response_header(srv->fallback, MHD_HTTP_HEADER_CONTENT_TYPE,
+	        "application/json") != MHD_YES)
+		goto fail;
 	srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler,
 	    srv, MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
 	    MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
-	if (srv->daemon == NULL) {
-		*err_out =
-		    xasprintf("cannot start HTTP server on %s", cfg->listen);
-		close(srv->listen_fd);
-		free(srv);
-		return FM_ERR_IO;
-	}
+	    MHD_OPTION_NOTIFY_CONNECTION, connection_notify, srv,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
+	    MHD_OPTION_END);
+	if (srv->daemon == NULL)
+		goto fail;
 	*srv_out = srv;
 	return FM_OK;
+fail:
+	*err_out = xasprintf("cannot start HTTP server on %s", cfg->listen);
+	close(srv->listen_fd);
+	server_free(srv);
+	return FM_ERR_IO;
 }
 
 int
@@ -660,5 +852,5 @@ http_stop(struct http_server *srv)
 		usleep(10000);
 	}
 	MHD_stop_daemon(srv->daemon);
-	free(srv);
+	server_free(srv);
 }

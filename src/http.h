@@ -3,7 +3,7 @@
  * the access-handler protocol (body collection with caps, route lookup,
  * 404/405/413, JSON body parsing, worker authentication), and offers the
  * http_reply_* functions handlers answer with. Every error reply is JSON
- * {"code": N, "message": "..."}.
+ * {"code": N, "message": "..."}, and every request gets a reply.
  */
 #ifndef FM_HTTP_H
 #define FM_HTTP_H

@@ -26,7 +26,198 @@
 #include "utf8.h"
 #include "xmalloc.h"
 
-/* --- UTF-8 and JSON measurement ------------------------------------ */
+#define VERSION_REQUEST "GET /api/v3/version HTTP/1.1\r\nHost: x\r\n\r\n"
+
+static struct test_server ts;
+
+/* --- raw-socket helpers ------------------------------------------- */
+
+/*
+ * A blocking TCP connection to the test server from source address src
+ * (NULL: any), with a receive buffer of rcvbuf bytes (0: the default).
+ */
+static int
+tcp_connect_buf(const char *src, int rcvbuf)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	/* Before connecting: the window is agreed on in the handshake. */
+	if (rcvbuf > 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (src != NULL) {
+		ck_assert_int_eq(inet_pton(AF_INET, src, &sa.sin_addr), 1);
+		ck_assert_msg(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
+		    "bind %s: %s", src, strerror(errno));
+	}
+	sa.sin_port = htons((uint16_t)ts.port);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
+	    "connect: %s", strerror(errno));
+	return fd;
+}
+
+static int
+tcp_connect_from(const char *src)
+{
+	return tcp_connect_buf(src, 0);
+}
+
+static void
+send_str(int fd, const char *data)
+{
+	size_t len = strlen(data);
+
+	while (len > 0) {
+		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+
+		ck_assert_msg(n > 0, "send: %s", strerror(errno));
+		data += n;
+		len -= (size_t)n;
+	}
+}
+
+/*
+ * Read one response from fd within timeout_ms into buf (NUL-terminated,
+ * headers and body). Returns the status, or -1 on a closed connection or
+ * timeout.
+ */
+static int
+read_response(int fd, char *buf, size_t cap, int timeout_ms)
+{
+	int64_t t0 = time_mono_us();
+	size_t len = 0, need = 0;
+	int status = -1;
+
+	buf[0] = '\0';
+	for (;;) {
+		int left = timeout_ms - (int)((time_mono_us() - t0) / 1000);
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		char *end;
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, left) == 0)
+			return -1;
+		n = recv(fd, buf + len, cap - 1 - len, 0);
+		if (n <= 0)
+			return -1;
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (need == 0 && (end = strstr(buf, "\r\n\r\n")) != NULL) {
+			const char *cl = strcasestr(buf, "Content-Length:");
+
+			sscanf(buf, "HTTP/1.%*d %d", &status);
+			need = (size_t)(end + 4 - buf) +
+			    (cl != NULL ? strtoul(cl + 15, NULL, 10) : 0);
+		}
+		if (need != 0 && len >= need)
+			return status;
+		ck_assert_uint_lt(len, cap - 1);
+	}
+}
+
+/* One request on a new connection; the response goes to buf. */
+static int
+raw_request(const char *request, char *buf, size_t cap, int timeout_ms)
+{
+	int fd = tcp_connect_from(NULL), status;
+
+	send_str(fd, request);
+	status = read_response(fd, buf, cap, timeout_ms);
+	close(fd);
+	return status;
+}
+
+/* The JSON body of a raw response: code and message must be right. */
+static void
+assert_raw_error(const char *response, int status, const char *needle)
+{
+	const char *body = strstr(response, "\r\n\r\n");
+	json_error_t err;
+	json_t *j;
+	const char *msg;
+
+	ck_assert_ptr_nonnull(body);
+	j = json_loads(body + 4, 0, &err);
+	ck_assert_msg(j != NULL, "not JSON (%s): %s", err.text, response);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(j, "code")), status);
+	msg = json_string_value(json_object_get(j, "message"));
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_msg(strstr(msg, needle) != NULL,
+	    "message \"%s\" lacks \"%s\"", msg, needle);
+	json_decref(j);
+}
+
+static void
+teardown(void)
+{
+	test_server_stop(&ts);
+}
+
+/* --- UTF-8 and the reply of last resort --------------------------- */
+
+static void
+setup_default(void)
+{
+	test_server_start(&ts, NULL);
+}
+
+/* Each of these once got no answer (a spinning thread) or a 500. */
+START_TEST(test_path_not_utf8)
+{
+	static const char *const paths[] = {
+		"/api/v3/x/%ff",
+		"/api/v3/configuration/variables/users/%ff",
+		"/api/v3/configuration/shared-storage/users/%c3%28",
+		"/api/v3/jobs/%ed%a0%80", /* a UTF-16 surrogate */
+		"/api/v3/version%00/x",
+		"/api/v3/jobs?name=%ff",
+		"/api/v3/jobs?status=active&type=%fe%ff",
+		"/api/v3/jobs?%ff=1",
+		"/api/v3/jobs?name=a%00b",
+	};
+	char buf[8192];
+
+	for (size_t i = 0; i < nitems(paths); i++) {
+		char *request =
+		    xasprintf("GET %s HTTP/1.1\r\nHost: x\r\n\r\n", paths[i]);
+		int status = raw_request(request, buf, sizeof(buf), 5000);
+
+		ck_assert_msg(
+		    status == 400, "%s: status %d: %s", paths[i], status, buf);
+		assert_raw_error(buf, 400, "UTF-8");
+		free(request);
+	}
+}
+END_TEST
+
+/*
+ * The 1024-byte cut of an error message used to split a character, and
+ * jansson then refused the whole message.
+ */
+START_TEST(test_message_cut_mid_character)
+{
+	char path[4200] = "/api/v3/nothing/", buf[8192];
+	char *request;
+	size_t len = strlen(path);
+	int status;
+
+	/* "é" (c3 a9) from an odd offset, so the cut lands inside one. */
+	path[len++] = 'x';
+	while (len + 6 < sizeof(path) - 1) {
+		memcpy(path + len, "%c3%a9", 6);
+		len += 6;
+	}
+	path[len] = '\0';
+	request = xasprintf("GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+	status = raw_request(request, buf, sizeof(buf), 5000);
+	ck_assert_msg(status == 404, "status %d: %s", status, buf);
+	assert_raw_error(buf, 404, "Not Found");
+	free(request);
+}
+END_TEST
 
 START_TEST(test_scrub_and_escape)
 {
@@ -81,6 +272,13 @@ http_hostile_suite(void)
 	tc = tcase_create("units");
 	tcase_add_test(tc, test_scrub_and_escape);
 	tcase_add_test(tc, test_jsonscan);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("requests");
+	tcase_add_checked_fixture(tc, setup_default, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_path_not_utf8);
+	tcase_add_test(tc, test_message_cut_mid_character);
 	suite_add_tcase(s, tc);
 	return s;
 }
