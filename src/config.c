@@ -82,10 +82,11 @@ static const struct option option_table[] = {
 	    "One of debug, info, warn, error." },
 	{ "http_threads", OPT_INT, OFF(http_threads), "4", 1, 256,
 	    "Threads serving HTTP requests." },
-	{ "max_body_size", OPT_SIZE, OFF(max_body_bytes), "64MiB", 1024,
+	{ "max_body_size", OPT_SIZE, OFF(max_body_bytes), "1MiB", 1024,
 	    1LL << 34,
-	    "Largest request body accepted (image uploads have their own "
-	    "25 MiB limit)." },
+	    "Largest request body accepted; a job submission from Blender "
+	    "is a few KiB. Task updates with logs (2 MiB) and image uploads "
+	    "(25 MiB) have their own limits." },
 	{ "compiler_heaps", OPT_INT, OFF(compiler_heaps), "0", 0, 64,
 	    "JavaScript heaps compiling jobs in parallel; 0 = number of CPUs." },
 	{ "compile_timeout", OPT_DURATION, OFF(compile_timeout_us), "10s",

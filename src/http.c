@@ -4,13 +4,15 @@
  * the route's cap, middle calls collect the body, the final call
  * authenticates, parses JSON and runs the handler. Requests that need no
  * handler (404, 405, 413) still drain their body so the connection stays
- * usable.
+ * usable. What one body may cost is bounded: its size, and the JSON values it
+ * may make.
  */
 #include "http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -23,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "jsonscan.h"
 #include "log.h"
 #include "timeutil.h"
 #include "utf8.h"
@@ -32,6 +35,18 @@
 #define DRAIN_SECONDS     10
 /* MHD's own idle timeout: a response nobody reads is dropped after it. */
 #define IDLE_TIMEOUT_S 120
+
+/*
+ * A body parses into far more memory than its size: "{}," is 3 bytes of
+ * text and a few hundred of jansson objects. Real clients send a few
+ * hundred values (a job submission, a task update), so these limits are
+ * never near them and cap what one body can cost at some tens of MB.
+ */
+#define JSON_MAX_VALUES 100000
+#define JSON_MAX_DEPTH  64
+
+/* After a request whose body was this big, free heap goes back to the OS. */
+#define TRIM_BODY_BYTES (256 * 1024)
 
 /* Bytes of a request path shown in a log line. */
 #define LOG_PATH_MAX 256
@@ -53,6 +68,7 @@ struct http_server {
 	int port;
 	atomic_int inflight;
 	struct MHD_Response *fallback; /* fallback_body, queued as 500 */
+	atomic_flag trimming;          /* a malloc_trim() is running */
 };
 
 struct req {
@@ -357,6 +373,45 @@ basic_auth_decode(const char *header, const char **pass_out)
 	return out;
 }
 
+/*
+ * Parse the body of a ROUTE_JSON_BODY route into req->json. A body that
+ * would cost too much memory to parse is refused before parsing. Bad
+ * bodies are answered here (400, 413); a code comes back only for a
+ * failure left unanswered.
+ */
+static enum fm_err
+parse_json_body(struct req *req)
+{
+	struct jsonscan scan;
+	json_error_t jerr;
+
+	if (req->body_len == 0) {
+		if (req->match.route->flags & ROUTE_OPTIONAL_BODY)
+			return FM_OK;
+		return http_reply_error(
+		    req, 400, "request body is empty; expected JSON");
+	}
+	if (!jsonscan_measure(req->body, req->body_len, JSON_MAX_VALUES,
+	        JSON_MAX_DEPTH, &scan)) {
+		if (scan.depth > JSON_MAX_DEPTH)
+			return http_reply_error(req, 400,
+			    "JSON in request body is nested deeper than %d "
+			    "levels",
+			    JSON_MAX_DEPTH);
+		return http_reply_error(req, 413,
+		    "JSON in request body has more than %d values",
+		    JSON_MAX_VALUES);
+	}
+	/* "\u0000" is fine: Flamenco takes it in a worker's log text. */
+	req->json = json_loadb(req->body, req->body_len,
+	    JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+	if (req->json == NULL)
+		return http_reply_error(req, 400,
+		    "invalid JSON in request body: %s (line %d, column %d)",
+		    jerr.text, jerr.line, jerr.column);
+	return FM_OK;
+}
+
 static enum fm_err
 run_handler(struct req *req)
 {
@@ -384,21 +439,8 @@ run_handler(struct req *req)
 		}
 	}
 	if (route->flags & ROUTE_JSON_BODY) {
-		json_error_t jerr;
-
-		if (req->body_len == 0) {
-			if (!(route->flags & ROUTE_OPTIONAL_BODY))
-				return http_reply_error(req, 400,
-				    "request body is empty; expected JSON");
-		} else {
-			req->json = json_loadb(req->body, req->body_len,
-			    JSON_REJECT_DUPLICATES, &jerr);
-			if (req->json == NULL)
-				return http_reply_error(req, 400,
-				    "invalid JSON in request body: %s "
-				    "(line %d, column %d)",
-				    jerr.text, jerr.line, jerr.column);
-		}
+		if ((rc = parse_json_body(req)) != FM_OK || req->status != 0)
+			return rc;
 	}
 	return route->fn(req);
 }
@@ -503,6 +545,21 @@ req_free(struct req *req)
 		req->auth_free(req->auth);
 	req_release_body(req);
 	free(req);
+}
+
+/*
+ * Give the heap back to the system after a big request: its body and
+ * the values parsed from it are freed, but glibc keeps the pages of the
+ * thread's arena. One trim at a time; others skip (the running one
+ * covers every arena).
+ */
+static void
+trim_memory(struct http_server *srv)
+{
+	if (atomic_flag_test_and_set(&srv->trimming))
+		return;
+	malloc_trim(0);
+	atomic_flag_clear(&srv->trimming);
 }
 
 static void
@@ -664,6 +721,7 @@ request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct http_server *srv = cls;
 	struct req *req = *req_cls;
 	int64_t us;
+	bool big;
 
 	(void)conn;
 	(void)toe;
@@ -680,8 +738,11 @@ request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (srv->cfg.observe != NULL)
 		srv->cfg.observe(
 		    srv->cfg.app, req->match.route, req->status, us);
+	big = req->body_cap >= TRIM_BODY_BYTES;
 	req_free(req);
 	*req_cls = NULL;
+	if (big)
+		trim_memory(srv);
 	atomic_fetch_sub(&srv->inflight, 1);
 }
 
@@ -798,6 +859,7 @@ http_start(
 	*err_out = NULL;
 	srv = xcalloc(1, sizeof(*srv));
 	srv->cfg = *cfg;
+	atomic_flag_clear(&srv->trimming);
 	srv->listen_fd = listen_socket(cfg->listen, err_out);
 	if (srv->listen_fd < 0) {
 		free(srv);

@@ -171,7 +171,7 @@ assert_default_values(const struct fm_config *cfg)
 	ck_assert_int_eq(cfg->task_fail_after_softfail_count, 3);
 	ck_assert(cfg->autodiscoverable);
 	ck_assert_int_eq(cfg->http_threads, 4);
-	ck_assert_int_eq(cfg->max_body_bytes, 64LL << 20);
+	ck_assert_int_eq(cfg->max_body_bytes, 1LL << 20);
 	ck_assert_int_eq(cfg->compiler_heaps, 0);
 	ck_assert_int_eq(cfg->compile_timeout_us, 10 * SEC);
 	ck_assert_int_eq(cfg->compiler_heap_max_bytes, 512LL << 20);
