@@ -113,8 +113,9 @@ app_start(const struct fm_config *cfg, struct fm_app **app_out, char **err_out)
 		rc = FM_ERR_IO;
 		goto fail;
 	}
-	nconns = cfg->db_connections > 0 ? (int)cfg->db_connections
-	                                 : (int)cfg->http_threads + 2;
+	nconns = cfg->db_connections > 0
+	    ? (int)cfg->db_connections
+	    : (int)(cfg->http_threads + cfg->http_slow_threads) + 2;
 	rc = store_open(cfg->database, nconns, &app->ctx.store, err_out);
 	if (rc != FM_OK)
 		goto fail;
@@ -129,6 +130,7 @@ app_start(const struct fm_config *cfg, struct fm_app **app_out, char **err_out)
 		.listen = cfg->listen,
 		.threads = (int)cfg->http_threads,
 		.max_body = (size_t)cfg->max_body_bytes,
+		.slow_threads = (int)cfg->http_slow_threads,
 		.tables = api_all_routes,
 		.ntables = api_all_routes_count,
 		.app = &app->ctx,

@@ -87,6 +87,10 @@ static const struct option option_table[] = {
 	    "Largest request body accepted; a job submission from Blender "
 	    "is a few KiB. Task updates with logs (2 MiB) and image uploads "
 	    "(25 MiB) have their own limits." },
+	{ "http_slow_threads", OPT_INT, OFF(http_slow_threads), "4", 1, 64,
+	    "Threads running slow requests (job submission, check and "
+	    "explain, job deletion), so they never hold up the "
+	    "http_threads." },
 	{ "compiler_heaps", OPT_INT, OFF(compiler_heaps), "0", 0, 64,
 	    "JavaScript heaps compiling jobs in parallel; 0 = number of CPUs." },
 	{ "compile_timeout", OPT_DURATION, OFF(compile_timeout_us), "10s",
@@ -95,7 +99,8 @@ static const struct option option_table[] = {
 	{ "compiler_heap_max", OPT_SIZE, OFF(compiler_heap_max_bytes), "512MiB",
 	    1 << 20, 1LL << 36, "Memory cap of each JavaScript heap." },
 	{ "db_connections", OPT_INT, OFF(db_connections), "0", 0, 64,
-	    "SQLite connections in the pool; 0 = http_threads + 2." },
+	    "SQLite connections in the pool; 0 = http_threads + "
+	    "http_slow_threads + 2." },
 };
 
 /* Variables every Manager has unless the config file names them. */

@@ -2,10 +2,11 @@
  * libmicrohttpd glue. Per request: the first call finds the route, refuses
  * a path or query that is not UTF-8 and a declared Content-Length above
  * the route's cap, middle calls collect the body, the final call
- * authenticates, parses JSON and runs the handler. Requests that need no
- * handler (404, 405, 413) still drain their body so the connection stays
- * usable. What one body may cost is bounded: its size, and the JSON values it
- * may make.
+ * authenticates, parses JSON and runs the handler, either on the MHD
+ * thread or, for ROUTE_SLOW routes, on a slow-lane thread while the
+ * connection is suspended. Requests that need no handler (404, 405, 413)
+ * still drain their body so the connection stays usable. What one body
+ * may cost is bounded: its size, and the JSON values it may make.
  */
 #include "http.h"
 
@@ -25,6 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http_lane.h"
 #include "jsonscan.h"
 #include "log.h"
 #include "timeutil.h"
@@ -48,6 +50,9 @@
 /* After a request whose body was this big, free heap goes back to the OS. */
 #define TRIM_BODY_BYTES (256 * 1024)
 
+/* Requests waiting for a slow-lane thread; more are answered 503. */
+#define LANE_MAX_QUEUED 1024
+
 /* Bytes of a request path shown in a log line. */
 #define LOG_PATH_MAX 256
 
@@ -67,6 +72,7 @@ struct http_server {
 	int listen_fd;
 	int port;
 	atomic_int inflight;
+	struct http_lane *lane;        /* NULL: slow routes run inline */
 	struct MHD_Response *fallback; /* fallback_body, queued as 500 */
 	atomic_flag trimming;          /* a malloc_trim() is running */
 };
@@ -85,8 +91,11 @@ struct req {
 	json_t *json;
 	int64_t start_us;
 	int64_t content_length;
-	int status;  /* 0 until a reply is queued */
-	bool queued; /* MHD has the reply */
+	int status;     /* 0 until a reply is queued (or stashed) */
+	bool queued;    /* MHD has the reply */
+	bool in_lane;   /* on a slow-lane thread: replies are stashed */
+	bool lane_done; /* back from the lane, stash to queue */
+	struct MHD_Response *stash; /* the reply made in the lane */
 	void *auth;
 	void (*auth_free)(void *);
 	char client_ip[INET6_ADDRSTRLEN];
@@ -228,6 +237,15 @@ queue(struct req *req, int status, struct MHD_Response *resp,
 	for (int i = 0; i < req->nheaders; i++)
 		MHD_add_response_header(
 		    resp, req->headers[i].name, req->headers[i].value);
+	if (req->in_lane) {
+		/*
+		 * Not the connection's thread: the access handler queues it
+		 * when MHD resumes the connection (lane_finish()).
+		 */
+		req->stash = resp;
+		req->status = status;
+		return FM_OK;
+	}
 	ok = MHD_queue_response(req->conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	if (ok != MHD_YES)
@@ -543,6 +561,8 @@ req_free(struct req *req)
 	}
 	if (req->auth_free != NULL)
 		req->auth_free(req->auth);
+	if (req->stash != NULL)
+		MHD_destroy_response(req->stash);
 	req_release_body(req);
 	free(req);
 }
@@ -646,6 +666,65 @@ request_line_problem(struct req *req)
 	return NULL;
 }
 
+/* --- the slow lane ------------------------------------------------ */
+
+/*
+ * Hand the request back to MHD. From MHD_resume_connection() on the
+ * request belongs to the connection's thread again, which may complete
+ * and free it at once: nothing here touches it after that call.
+ */
+static void
+lane_finish(struct req *req)
+{
+	struct MHD_Connection *conn = req->conn;
+
+	req->in_lane = false;
+	req->lane_done = true;
+	MHD_resume_connection(conn);
+}
+
+static void
+lane_run(void *arg)
+{
+	struct req *req = arg;
+	bool big = req->body_cap >= TRIM_BODY_BYTES;
+
+	dispatch(req);
+	/* Here, not on the MHD thread: freeing a big parse takes time. */
+	req_release_body(req);
+	if (big)
+		trim_memory(req->srv);
+	lane_finish(req);
+}
+
+/* The lane is full or stopping: answer 503 without running the handler. */
+static void
+lane_refuse(void *arg)
+{
+	struct req *req = arg;
+
+	req_add_header(req, "Retry-After", "1");
+	http_reply_error(req, 503,
+	    "the server is busy or shutting down; "
+	    "try again later");
+	lane_finish(req);
+}
+
+/*
+ * Run the handler on a slow-lane thread. The connection is suspended
+ * first, so the lane's resume can never come before the suspend.
+ */
+static void
+lane_dispatch(struct req *req)
+{
+	req->in_lane = true;
+	MHD_suspend_connection(req->conn);
+	if (http_lane_submit(req->srv->lane, lane_run, lane_refuse, req) ==
+	    FM_OK)
+		return;
+	lane_refuse(req);
+}
+
 /* --- the access-handler protocol ---------------------------------- */
 
 /* The first call: headers are in. Answers at once when it can. */
@@ -676,8 +755,25 @@ final_call(struct req *req)
 
 	if (req->queued)
 		return MHD_YES;
-	if (req->status == 0)
+	if (req->lane_done) {
+		struct MHD_Response *resp = req->stash;
+
+		req->lane_done = false;
+		req->stash = NULL;
+		if (resp != NULL) {
+			if (MHD_queue_response(req->conn, (unsigned)req->status,
+			        resp) == MHD_YES)
+				req->queued = true;
+			MHD_destroy_response(resp);
+		}
+	} else if (req->status == 0 && req->match.route != NULL &&
+	    (req->match.route->flags & ROUTE_SLOW) && !req->too_large &&
+	    srv->lane != NULL) {
+		lane_dispatch(req);
+		return MHD_YES; /* suspended: called again when resumed */
+	} else if (req->status == 0) {
 		dispatch(req);
+	}
 	if (req->queued)
 		return MHD_YES;
 	log_error("%s %s: no reply could be queued; answering 500", req->method,
@@ -842,6 +938,7 @@ bound_port(int fd)
 static void
 server_free(struct http_server *srv)
 {
+	http_lane_stop(srv->lane);
 	if (srv->fallback != NULL)
 		MHD_destroy_response(srv->fallback);
 	free(srv);
@@ -853,7 +950,7 @@ http_start(
 {
 	struct http_server *srv;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
-	    MHD_USE_TURBO | MHD_USE_EPOLL;
+	    MHD_USE_TURBO | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
 
 	*srv_out = NULL;
 	*err_out = NULL;
@@ -866,6 +963,8 @@ http_start(
 		return FM_ERR_IO;
 	}
 	srv->port = bound_port(srv->listen_fd);
+	if (cfg->slow_threads > 0)
+		srv->lane = http_lane_start(cfg->slow_threads, LANE_MAX_QUEUED);
 	srv->fallback =
 	    MHD_create_response_from_buffer(sizeof(fallback_body) - 1,
 	        (void *)(uintptr_t)fallback_body, MHD_RESPMEM_PERSISTENT);
@@ -913,6 +1012,13 @@ http_stop(struct http_server *srv)
 			break;
 		usleep(10000);
 	}
+	/*
+	 * Slow-lane requests still queued are answered 503 and running ones
+	 * finish, so every suspended connection is resumed before MHD stops
+	 * (MHD must not stop with one suspended).
+	 */
+	http_lane_stop(srv->lane);
+	srv->lane = NULL;
 	MHD_stop_daemon(srv->daemon);
 	server_free(srv);
 }

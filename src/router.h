@@ -21,6 +21,7 @@ enum route_flags {
 	ROUTE_WORKER_AUTH = 1 << 1,   /* HTTP Basic worker credentials */
 	ROUTE_RAW_BODY = 1 << 2,      /* keep the body as bytes */
 	ROUTE_OPTIONAL_BODY = 1 << 3, /* with JSON_BODY: empty body is ok */
+	ROUTE_SLOW = 1 << 4, /* may take seconds: run off the HTTP threads */
 };
 
 struct route {

@@ -36,6 +36,7 @@ static const char *const all_keys[] = {
 	"log_level",
 	"http_threads",
 	"max_body_size",
+	"http_slow_threads",
 	"compiler_heaps",
 	"compile_timeout",
 	"compiler_heap_max",
@@ -172,6 +173,7 @@ assert_default_values(const struct fm_config *cfg)
 	ck_assert(cfg->autodiscoverable);
 	ck_assert_int_eq(cfg->http_threads, 4);
 	ck_assert_int_eq(cfg->max_body_bytes, 1LL << 20);
+	ck_assert_int_eq(cfg->http_slow_threads, 4);
 	ck_assert_int_eq(cfg->compiler_heaps, 0);
 	ck_assert_int_eq(cfg->compile_timeout_us, 10 * SEC);
 	ck_assert_int_eq(cfg->compiler_heap_max_bytes, 512LL << 20);

@@ -364,6 +364,122 @@ START_TEST(test_amplification_bounded)
 }
 END_TEST
 
+/* --- the slow lane ------------------------------------------------ */
+
+static char *scripts_dir;
+
+static void
+setup_slow(void)
+{
+	char *conf;
+
+	scripts_dir = test_tmpdir();
+	free(test_write_file(scripts_dir, "spin.js",
+	    "const JOB_TYPE = { label: 'Spin', settings: [] };\n"
+	    "function compileJob(job) { for (;;) {} }\n"));
+	conf = xasprintf("http_threads = 1\nscripts_path = %s\n"
+	                 "compile_timeout = 3s\ncompiler_heaps = 1\n",
+	    scripts_dir);
+	test_server_start(&ts, conf);
+	free(conf);
+}
+
+static void
+teardown_slow(void)
+{
+	test_server_stop(&ts);
+	test_rmtree(scripts_dir);
+	free(scripts_dir);
+}
+
+struct slow_call {
+	pthread_t thread;
+	atomic_bool done;
+	long status;
+};
+
+static void *
+slow_call_main(void *arg)
+{
+	struct slow_call *c = arg;
+	struct test_response r;
+
+	test_http(&ts, "POST", "/api/v3/jobs/check",
+	    "{\"name\": \"spin\", \"type\": \"spin\", \"priority\": 50, "
+	    "\"submitter_platform\": \"linux\", \"settings\": {}}",
+	    -1, NULL, &r);
+	c->status = r.status;
+	test_response_free(&r);
+	atomic_store(&c->done, true);
+	return NULL;
+}
+
+/* Wait until the job types are loaded, so the slow call is the compile. */
+static void
+wait_types_loaded(void)
+{
+	struct test_response r;
+
+	test_http(&ts, "GET", "/api/v3/jobs/type/spin", NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	test_response_free(&r);
+}
+
+/*
+ * One HTTP thread, a compile that takes 3 s: /version on another
+ * connection is answered at once (it took the whole 3 s before).
+ */
+START_TEST(test_slow_route_does_not_block)
+{
+	struct slow_call call = { .done = false };
+	int64_t worst = 0;
+
+	wait_types_loaded();
+	pthread_create(&call.thread, NULL, slow_call_main, &call);
+	usleep(300 * 1000);
+	for (int i = 0; i < 5; i++) {
+		struct test_response r;
+		int64_t t0 = time_mono_us(), us;
+
+		test_http(&ts, "GET", "/api/v3/version", NULL, 0, NULL, &r);
+		us = time_mono_us() - t0;
+		ck_assert_int_eq(r.status, 200);
+		test_response_free(&r);
+		if (us > worst)
+			worst = us;
+		ck_assert_msg(
+		    us < 500000, "/version took %lld ms", (long long)us / 1000);
+		usleep(100 * 1000);
+	}
+	ck_assert_msg(!atomic_load(&call.done),
+	    "the slow request ended before the measurement");
+	fprintf(stderr, "/version while a 3 s compile runs: worst %lld ms\n",
+	    (long long)worst / 1000);
+	pthread_join(call.thread, NULL);
+	/* The compile timed out: an error reply, not a dropped request. */
+	ck_assert_int_ge(call.status, 400);
+}
+END_TEST
+
+/* Stopping while a slow request runs drains it; ASan checks for leaks. */
+START_TEST(test_stop_during_slow_route)
+{
+	struct slow_call call[2];
+
+	wait_types_loaded();
+	for (int i = 0; i < 2; i++) {
+		call[i].done = false;
+		pthread_create(&call[i].thread, NULL, slow_call_main, &call[i]);
+	}
+	usleep(500 * 1000);
+	test_server_stop(&ts);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(call[i].thread, NULL);
+		ck_assert(atomic_load(&call[i].done));
+	}
+}
+END_TEST
+
 static Suite *
 http_hostile_suite(void)
 {
@@ -388,6 +504,13 @@ http_hostile_suite(void)
 	tcase_add_checked_fixture(tc, setup_big_bodies, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_amplification_bounded);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("slow_lane");
+	tcase_add_checked_fixture(tc, setup_slow, teardown_slow);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_slow_route_does_not_block);
+	tcase_add_test(tc, test_stop_during_slow_route);
 	suite_add_tcase(s, tc);
 	return s;
 }
