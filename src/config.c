@@ -87,6 +87,24 @@ static const struct option option_table[] = {
 	    "Largest request body accepted; a job submission from Blender "
 	    "is a few KiB. Task updates with logs (2 MiB) and image uploads "
 	    "(25 MiB) have their own limits." },
+	{ "http_max_connections", OPT_INT, OFF(http_max_connections), "0", 0,
+	    1 << 20,
+	    "Open HTTP connections at most; 0 = sized from the open-file "
+	    "limit (raised to its maximum at start), up to 16384." },
+	{ "http_max_connections_per_client", OPT_INT,
+	    OFF(http_max_connections_per_client), "256", 0, 1 << 20,
+	    "Open HTTP connections per client IP address; 0 = no limit. "
+	    "Raise it when clients reach the Manager through a proxy." },
+	{ "http_header_timeout", OPT_DURATION, OFF(http_header_timeout_us),
+	    "10s", 100000, 3600 * SEC,
+	    "A request's headers must arrive within this of the connection "
+	    "opening or of its previous request ending (so it also closes "
+	    "idle keep-alive connections); a body then gets as long again, "
+	    "plus the time http_min_body_rate allows for its size." },
+	{ "http_min_body_rate", OPT_SIZE, OFF(http_min_body_rate), "4KiB", 0,
+	    1LL << 30,
+	    "Bytes per second a request body must keep up once its grace "
+	    "is over; slower uploads are cut off. 0 = no check." },
 	{ "http_slow_threads", OPT_INT, OFF(http_slow_threads), "4", 1, 64,
 	    "Threads running slow requests (job submission, check and "
 	    "explain, job deletion), so they never hold up the "

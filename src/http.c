@@ -5,8 +5,10 @@
  * authenticates, parses JSON and runs the handler, either on the MHD
  * thread or, for ROUTE_SLOW routes, on a slow-lane thread while the
  * connection is suspended. Requests that need no handler (404, 405, 413)
- * still drain their body so the connection stays usable. What one body
- * may cost is bounded: its size, and the JSON values it may make.
+ * still drain their body so the connection stays usable. What one client
+ * may cost is bounded: connections in all and per address, the time to
+ * send a request (http_guard.c), the body size, and the JSON values a
+ * body may make.
  */
 #include "http.h"
 
@@ -26,7 +28,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http_guard.h"
 #include "http_lane.h"
+#include "http_listen.h"
 #include "jsonscan.h"
 #include "log.h"
 #include "timeutil.h"
@@ -37,6 +41,8 @@
 #define DRAIN_SECONDS     10
 /* MHD's own idle timeout: a response nobody reads is dropped after it. */
 #define IDLE_TIMEOUT_S 120
+/* When http_config leaves it 0. */
+#define DEFAULT_HEADER_TIMEOUT_US (10 * 1000000LL)
 
 /*
  * A body parses into far more memory than its size: "{}," is 3 bytes of
@@ -63,6 +69,7 @@ static const char fallback_body[] =
 
 /* Per connection (MHD's socket context), from accept to close. */
 struct conn {
+	struct http_guard_conn guard;
 	bool url_nul; /* the request line decoded a %00 (unescape()) */
 };
 
@@ -72,6 +79,7 @@ struct http_server {
 	int listen_fd;
 	int port;
 	atomic_int inflight;
+	struct http_guard *guard;
 	struct http_lane *lane;        /* NULL: slow routes run inline */
 	struct MHD_Response *fallback; /* fallback_body, queued as 500 */
 	atomic_flag trimming;          /* a malloc_trim() is running */
@@ -733,6 +741,8 @@ first_call(struct req *req)
 {
 	const char *problem = request_line_problem(req);
 
+	if (req->cs != NULL)
+		http_guard_headers_done(req->srv->guard, &req->cs->guard);
 	if (problem != NULL) {
 		http_reply_error(req, 400, "%s", problem);
 	} else if (req->content_length > 0 &&
@@ -741,6 +751,8 @@ first_call(struct req *req)
 		req->too_large = true;
 		dispatch(req);
 	}
+	if (req->status != 0 && req->cs != NULL)
+		http_guard_busy(&req->cs->guard);
 }
 
 /*
@@ -753,6 +765,8 @@ final_call(struct req *req)
 {
 	struct http_server *srv = req->srv;
 
+	if (req->cs != NULL)
+		http_guard_busy(&req->cs->guard);
 	if (req->queued)
 		return MHD_YES;
 	if (req->lane_done) {
@@ -802,9 +816,18 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
-		if (req->status == 0)
-			body_append(req, upload_data, *upload_data_size);
+		size_t n = *upload_data_size;
+
 		*upload_data_size = 0;
+		if (req->cs != NULL &&
+		    !http_guard_body(srv->guard, &req->cs->guard, n)) {
+			log_info("%s %s: request body arrives too slowly; "
+			         "closing the connection",
+			    req->method, req->path);
+			return MHD_NO;
+		}
+		if (req->status == 0)
+			body_append(req, upload_data, n);
 		return MHD_YES;
 	}
 	return final_call(req);
@@ -834,6 +857,8 @@ request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (srv->cfg.observe != NULL)
 		srv->cfg.observe(
 		    srv->cfg.app, req->match.route, req->status, us);
+	if (req->cs != NULL)
+		http_guard_idle(srv->guard, &req->cs->guard);
 	big = req->body_cap >= TRIM_BODY_BYTES;
 	req_free(req);
 	*req_cls = NULL;
@@ -842,103 +867,38 @@ request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	atomic_fetch_sub(&srv->inflight, 1);
 }
 
-/* Per-connection state comes and goes with the socket. */
+/* Connections come and go: track them for the receive deadlines. */
 static void
 connection_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
     enum MHD_ConnectionNotificationCode code)
 {
-	(void)cls;
-	(void)conn;
+	struct http_server *srv = cls;
+	struct conn *cs = *socket_context;
+
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		*socket_context = xcalloc(1, sizeof(struct conn));
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		    conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		if (ci == NULL)
+			return;
+		cs = xcalloc(1, sizeof(*cs));
+		http_guard_add(srv->guard, &cs->guard, ci->connect_fd);
+		*socket_context = cs;
 		return;
 	}
-	free(*socket_context);
+	/* MHD_CONNECTION_NOTIFY_CLOSED, before the socket is closed. */
+	if (cs == NULL)
+		return;
+	http_guard_remove(srv->guard, &cs->guard);
+	free(cs);
 	*socket_context = NULL;
-}
-
-/* --- listening ---------------------------------------------------- */
-
-static int
-listen_socket(const char *listen_addr, char **err_out)
-{
-	struct addrinfo hints, *res = NULL, *ai;
-	char host[256] = "", port[16] = "";
-	const char *colon;
-	int fd = -1, err = 0, one = 1;
-
-	colon = strrchr(listen_addr, ':');
-	if (colon == NULL || colon[1] == '\0' ||
-	    strlen(colon + 1) >= sizeof(port) ||
-	    (size_t)(colon - listen_addr) >= sizeof(host)) {
-		*err_out = xasprintf(
-		    "listen %s: expected HOST:PORT or :PORT", listen_addr);
-		return -1;
-	}
-	memcpy(host, listen_addr, (size_t)(colon - listen_addr));
-	snprintf(port, sizeof(port), "%s", colon + 1);
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		memmove(host, host + 1, strlen(host));
-		host[strlen(host) - 1] = '\0';
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	hints.ai_family = host[0] ? AF_UNSPEC : AF_INET6;
-	err = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
-	if (err != 0 && host[0] == '\0') {
-		hints.ai_family = AF_INET;
-		err = getaddrinfo(NULL, port, &hints, &res);
-	}
-	if (err != 0) {
-		*err_out =
-		    xasprintf("listen %s: %s", listen_addr, gai_strerror(err));
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		int zero = 0;
-
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-		if (fd < 0) {
-			err = errno;
-			continue;
-		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (ai->ai_family == AF_INET6 && host[0] == '\0')
-			setsockopt(
-			    fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(fd, 1024) == 0)
-			break;
-		err = errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0)
-		*err_out = xasprintf(
-		    "cannot listen on %s: %s", listen_addr, strerror(err));
-	return fd;
-}
-
-static int
-bound_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-		return -1;
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
 static void
 server_free(struct http_server *srv)
 {
 	http_lane_stop(srv->lane);
+	http_guard_stop(srv->guard);
 	if (srv->fallback != NULL)
 		MHD_destroy_response(srv->fallback);
 	free(srv);
@@ -951,18 +911,25 @@ http_start(
 	struct http_server *srv;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
 	    MHD_USE_TURBO | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+	unsigned limit;
 
 	*srv_out = NULL;
 	*err_out = NULL;
 	srv = xcalloc(1, sizeof(*srv));
 	srv->cfg = *cfg;
 	atomic_flag_clear(&srv->trimming);
-	srv->listen_fd = listen_socket(cfg->listen, err_out);
+	srv->listen_fd = http_listen_socket(cfg->listen, err_out);
 	if (srv->listen_fd < 0) {
 		free(srv);
 		return FM_ERR_IO;
 	}
-	srv->port = bound_port(srv->listen_fd);
+	srv->port = http_listen_port(srv->listen_fd);
+	limit =
+	    http_listen_connection_limit(cfg->max_connections, cfg->threads);
+	srv->guard = http_guard_start(cfg->header_timeout_us > 0
+	        ? cfg->header_timeout_us
+	        : DEFAULT_HEADER_TIMEOUT_US,
+	    cfg->min_body_rate);
 	if (cfg->slow_threads > 0)
 		srv->lane = http_lane_start(cfg->slow_threads, LANE_MAX_QUEUED);
 	srv->fallback =
@@ -978,10 +945,14 @@ http_start(
 	    MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv,
 	    MHD_OPTION_NOTIFY_CONNECTION, connection_notify, srv,
 	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv,
+	    MHD_OPTION_CONNECTION_LIMIT, limit,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_client,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
 	    MHD_OPTION_END);
 	if (srv->daemon == NULL)
 		goto fail;
+	log_info("HTTP on %s: up to %u connections, %u per client address",
+	    cfg->listen, limit, cfg->max_per_client);
 	*srv_out = srv;
 	return FM_OK;
 fail:
@@ -1020,5 +991,6 @@ http_stop(struct http_server *srv)
 	http_lane_stop(srv->lane);
 	srv->lane = NULL;
 	MHD_stop_daemon(srv->daemon);
+	/* Every connection is closed now, so the guard's list is empty. */
 	server_free(srv);
 }

@@ -2,9 +2,10 @@
  * The HTTP layer over libmicrohttpd: starts and stops the server, runs
  * the access-handler protocol (body collection with caps, route lookup,
  * 404/405/413, JSON body parsing, worker authentication, slow routes on
- * their own threads), and offers the http_reply_* functions handlers
- * answer with. Every error reply is JSON {"code": N, "message": "..."},
- * and every request gets a reply.
+ * their own threads), bounds what one client may cost (connections,
+ * receive deadlines, JSON size), and offers the http_reply_* functions
+ * handlers answer with. Every error reply is JSON {"code": N, "message":
+ * "..."}, and every request gets a reply.
  */
 #ifndef FM_HTTP_H
 #define FM_HTTP_H
@@ -35,7 +36,11 @@ typedef void (*http_observe_fn)(
 struct http_config {
 	const char *listen; /* ":8080", "127.0.0.1:0", "[::1]:8080" */
 	int threads;
-	size_t max_body;  /* default cap for routes with max_body 0 */
+	size_t max_body;           /* default cap for routes with max_body 0 */
+	size_t max_connections;    /* 0: sized from the descriptor limit */
+	unsigned max_per_client;   /* per client address; 0: no limit */
+	int64_t header_timeout_us; /* request headers must arrive within */
+	uint64_t min_body_rate;    /* bytes/s a body keeps up; 0: no check */
 	int slow_threads; /* run ROUTE_SLOW handlers; 0: on HTTP threads */
 	const struct route_table *const *tables;
 	size_t ntables;

@@ -36,6 +36,10 @@ static const char *const all_keys[] = {
 	"log_level",
 	"http_threads",
 	"max_body_size",
+	"http_max_connections",
+	"http_max_connections_per_client",
+	"http_header_timeout",
+	"http_min_body_rate",
 	"http_slow_threads",
 	"compiler_heaps",
 	"compile_timeout",
@@ -173,6 +177,10 @@ assert_default_values(const struct fm_config *cfg)
 	ck_assert(cfg->autodiscoverable);
 	ck_assert_int_eq(cfg->http_threads, 4);
 	ck_assert_int_eq(cfg->max_body_bytes, 1LL << 20);
+	ck_assert_int_eq(cfg->http_max_connections, 0);
+	ck_assert_int_eq(cfg->http_max_connections_per_client, 256);
+	ck_assert_int_eq(cfg->http_header_timeout_us, 10 * SEC);
+	ck_assert_int_eq(cfg->http_min_body_rate, 4096);
 	ck_assert_int_eq(cfg->http_slow_threads, 4);
 	ck_assert_int_eq(cfg->compiler_heaps, 0);
 	ck_assert_int_eq(cfg->compile_timeout_us, 10 * SEC);

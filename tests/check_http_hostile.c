@@ -79,6 +79,38 @@ send_str(int fd, const char *data)
 }
 
 /*
+ * Milliseconds until the server ends the stream on fd (anything it sends
+ * first is read and dropped), or -1 when it is still open after
+ * timeout_ms.
+ */
+static int
+wait_closed(int fd, int timeout_ms)
+{
+	int64_t t0 = time_mono_us();
+	char buf[4096];
+
+	for (;;) {
+		int left = timeout_ms - (int)((time_mono_us() - t0) / 1000);
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (left <= 0 || poll(&p, 1, left) == 0)
+			return -1;
+		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0 &&
+		    errno != EAGAIN)
+			return (int)((time_mono_us() - t0) / 1000);
+	}
+}
+
+/* True when the server has not closed fd (nothing is waiting on it). */
+static bool
+still_open(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 0;
+}
+
+/*
  * Read one response from fd within timeout_ms into buf (NUL-terminated,
  * headers and body). Returns the status, or -1 on a closed connection or
  * timeout.
@@ -480,6 +512,205 @@ START_TEST(test_stop_during_slow_route)
 }
 END_TEST
 
+/* --- connections: deadlines and limits ---------------------------- */
+
+static void
+setup_deadlines(void)
+{
+	test_server_start(&ts,
+	    "http_header_timeout = 1s\n"
+	    "http_min_body_rate = 1KiB\n");
+}
+
+START_TEST(test_trickled_headers_closed)
+{
+	int idle = tcp_connect_from(NULL), fd = tcp_connect_from(NULL);
+	int64_t t0 = time_mono_us();
+	int ms;
+
+	send_str(fd, "GET /api/v3/version HTTP/1.1\r\nX-Slow: ");
+	/* One byte every 200 ms resets an idle timeout, not a deadline. */
+	while (still_open(fd) && time_mono_us() - t0 < 4000000) {
+		send(fd, "a", 1, MSG_NOSIGNAL);
+		usleep(200 * 1000);
+	}
+	ms = (int)((time_mono_us() - t0) / 1000);
+	ck_assert_msg(ms >= 900 && ms < 2500, "closed after %d ms", ms);
+	ck_assert_int_ge(wait_closed(fd, 1000), 0);
+	/* A connection that never sends a byte goes the same way. */
+	ms = wait_closed(idle, 3000);
+	ck_assert_msg(ms >= 0, "idle connection still open");
+	close(fd);
+	close(idle);
+}
+END_TEST
+
+START_TEST(test_trickled_body_closed)
+{
+	int fd = tcp_connect_from(NULL);
+	int64_t t0 = time_mono_us();
+	int ms;
+
+	send_str(fd,
+	    "POST /api/v3/jobs/check HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n");
+	/* 50 bytes/s, far below the 1 KiB/s minimum, after a 1 s grace. */
+	while (still_open(fd) && time_mono_us() - t0 < 5000000) {
+		send(fd, "          ", 10, MSG_NOSIGNAL);
+		usleep(200 * 1000);
+	}
+	ms = (int)((time_mono_us() - t0) / 1000);
+	ck_assert_msg(ms >= 900 && ms < 3000, "closed after %d ms", ms);
+	close(fd);
+}
+END_TEST
+
+/* Keep-alive: a request, a pause, another request, all within limits. */
+START_TEST(test_keepalive_and_timely_requests_served)
+{
+	int fd = tcp_connect_from(NULL);
+	char buf[4096];
+
+	for (int i = 0; i < 3; i++) {
+		send_str(fd, VERSION_REQUEST);
+		ck_assert_int_eq(
+		    read_response(fd, buf, sizeof(buf), 3000), 200);
+		usleep(500 * 1000);
+	}
+	/* Idle past the deadline since the last request: closed. */
+	ck_assert_int_ge(wait_closed(fd, 3000), 0);
+	close(fd);
+}
+END_TEST
+
+/*
+ * Sending a response has no deadline: a 16 MiB download read slowly over
+ * about 3 s (three times the header deadline) arrives whole.
+ */
+START_TEST(test_slow_download_unaffected)
+{
+	char *dir = xasprintf("%s/storage/job-abcd", ts.dir), *path;
+	size_t size = 16 << 20, got = 0, chunk = 1 << 20;
+	char *data = xcalloc(1, size), *buf = xmalloc(chunk);
+	int fd;
+	FILE *f;
+
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	path = xasprintf("%s/big.bin", dir);
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(data, 1, size, f), size);
+	fclose(f);
+
+	fd = tcp_connect_buf(NULL, 16384);
+	send_str(
+	    fd, "GET /job-files/job-abcd/big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+	while (got < size + 100) {
+		ssize_t n = recv(fd, buf, chunk, MSG_WAITALL);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		usleep(200 * 1000);
+	}
+	ck_assert_msg(got > size, "got %zu of %zu bytes", got, size);
+	close(fd);
+	free(buf);
+	free(data);
+	free(path);
+	free(dir);
+}
+END_TEST
+
+static void
+setup_per_client(void)
+{
+	test_server_start(&ts, "http_max_connections_per_client = 16\n");
+}
+
+START_TEST(test_per_client_limit)
+{
+	int fds[16], extra, ms;
+	struct test_response r;
+	char buf[4096];
+
+	for (int i = 0; i < 16; i++)
+		fds[i] = tcp_connect_from("127.0.0.2");
+	extra = tcp_connect_from("127.0.0.2");
+	ms = wait_closed(extra, 3000);
+	ck_assert_msg(ms >= 0, "the 17th connection was not refused");
+	close(extra);
+	/* Another address is unaffected, and the 16 are served. */
+	test_http(&ts, "GET", "/api/v3/version", NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	test_response_free(&r);
+	send_str(fds[15], VERSION_REQUEST);
+	ck_assert_int_eq(read_response(fds[15], buf, sizeof(buf), 3000), 200);
+	/* One closes, a new one from the same address gets in. */
+	close(fds[0]);
+	usleep(200 * 1000);
+	fds[0] = tcp_connect_from("127.0.0.2");
+	send_str(fds[0], VERSION_REQUEST);
+	ck_assert_int_eq(read_response(fds[0], buf, sizeof(buf), 3000), 200);
+	for (int i = 0; i < 16; i++)
+		close(fds[i]);
+}
+END_TEST
+
+/*
+ * About 1,500 connections from eight addresses, idle or half-way through
+ * a request line, as when the old limit of 1,020 shut everyone out: the
+ * server still answers others at once and serves the held ones too.
+ */
+START_TEST(test_many_slow_connections)
+{
+	struct rlimit rl;
+	int n = 1520, *fds, worst_ms = 0;
+	char buf[4096];
+
+	/* Client and server ends both live in this process. */
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if ((rlim_t)(2 * n + 300) > rl.rlim_cur)
+		n = ((int)rl.rlim_cur - 300) / 2;
+	ck_assert_int_gt(n, 500);
+	fds = xcalloc((size_t)n, sizeof(*fds));
+	for (int i = 0; i < n; i++) {
+		char src[16];
+
+		snprintf(src, sizeof(src), "127.0.0.%d", 2 + i % 8);
+		fds[i] = tcp_connect_from(src);
+		if (i % 2 == 1)
+			send_str(fds[i], "GET /api/v3/vers");
+	}
+	for (int i = 0; i < 20; i++) {
+		struct test_response r;
+		int64_t t0 = time_mono_us();
+		int ms;
+
+		test_http(&ts, "GET", "/api/v3/version", NULL, 0, NULL, &r);
+		ms = (int)((time_mono_us() - t0) / 1000);
+		ck_assert_int_eq(r.status, 200);
+		test_response_free(&r);
+		if (ms > worst_ms)
+			worst_ms = ms;
+	}
+	fprintf(stderr, "/version with %d slow connections open: worst %d ms\n",
+	    n, worst_ms);
+	ck_assert_msg(worst_ms < 1000, "worst %d ms", worst_ms);
+	/* The last ones opened were accepted, not left in the backlog. */
+	for (int i = n - 4; i < n; i++) {
+		send_str(fds[i],
+		    i % 2 == 1 ? "ion HTTP/1.1\r\nHost: x\r\n\r\n"
+		               : VERSION_REQUEST);
+		ck_assert_int_eq(
+		    read_response(fds[i], buf, sizeof(buf), 3000), 200);
+	}
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+}
+END_TEST
+
 static Suite *
 http_hostile_suite(void)
 {
@@ -511,6 +742,27 @@ http_hostile_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_slow_route_does_not_block);
 	tcase_add_test(tc, test_stop_during_slow_route);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("deadlines");
+	tcase_add_checked_fixture(tc, setup_deadlines, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_trickled_headers_closed);
+	tcase_add_test(tc, test_trickled_body_closed);
+	tcase_add_test(tc, test_keepalive_and_timely_requests_served);
+	tcase_add_test(tc, test_slow_download_unaffected);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("limits");
+	tcase_add_checked_fixture(tc, setup_per_client, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_per_client_limit);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("many");
+	tcase_add_checked_fixture(tc, setup_default, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_many_slow_connections);
 	suite_add_tcase(s, tc);
 	return s;
 }
