@@ -59,8 +59,8 @@
 /* Requests waiting for a slow-lane thread; more are answered 503. */
 #define LANE_MAX_QUEUED 1024
 
-/* Bytes of a request path shown in a log line. */
-#define LOG_PATH_MAX 256
+/* Bytes of a request's method and path shown in a log line. */
+#define LOG_REQUEST_MAX 288
 
 /* The reply of last resort, when even an error reply cannot be built. */
 static const char fallback_body[] =
@@ -612,6 +612,22 @@ body_append(struct req *req, const char *data, size_t len)
 	req->body[req->body_len] = '\0';
 }
 
+/*
+ * "METHOD PATH" for a log line: escaped, since both are the client's
+ * text (a %0a in the path would start a forged line), and cut short.
+ */
+static void
+log_request(const struct req *req, char *out, size_t cap)
+{
+	char method[32];
+	size_t n;
+
+	utf8_escape_log(req->method, method, sizeof(method));
+	n = (size_t)snprintf(out, cap, "%s ", method);
+	if (n < cap)
+		utf8_escape_log(req->path, out + n, cap - n);
+}
+
 /* --- request line checks ------------------------------------------ */
 
 /*
@@ -712,9 +728,8 @@ lane_refuse(void *arg)
 	struct req *req = arg;
 
 	req_add_header(req, "Retry-After", "1");
-	http_reply_error(req, 503,
-	    "the server is busy or shutting down; "
-	    "try again later");
+	http_reply_error(
+	    req, 503, "the server is busy or shutting down; try again later");
 	lane_finish(req);
 }
 
@@ -764,6 +779,7 @@ static enum MHD_Result
 final_call(struct req *req)
 {
 	struct http_server *srv = req->srv;
+	char line[LOG_REQUEST_MAX];
 
 	if (req->cs != NULL)
 		http_guard_busy(&req->cs->guard);
@@ -790,8 +806,8 @@ final_call(struct req *req)
 	}
 	if (req->queued)
 		return MHD_YES;
-	log_error("%s %s: no reply could be queued; answering 500", req->method,
-	    req->path);
+	log_request(req, line, sizeof(line));
+	log_error("%s: no reply could be queued; answering 500", line);
 	if (MHD_queue_response(req->conn, 500, srv->fallback) != MHD_YES)
 		return MHD_NO; /* MHD closes the connection */
 	req->status = 500;
@@ -821,9 +837,12 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		if (req->cs != NULL &&
 		    !http_guard_body(srv->guard, &req->cs->guard, n)) {
-			log_info("%s %s: request body arrives too slowly; "
-			         "closing the connection",
-			    req->method, req->path);
+			char line[LOG_REQUEST_MAX];
+
+			log_request(req, line, sizeof(line));
+			log_info("%s: request body arrives too slowly; closing "
+			         "the connection",
+			    line);
 			return MHD_NO;
 		}
 		if (req->status == 0)
@@ -848,11 +867,10 @@ request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		return;
 	us = time_mono_us() - req->start_us;
 	if (srv->cfg.access_log && log_enabled(LOG_LEVEL_INFO)) {
-		char path[LOG_PATH_MAX];
+		char line[LOG_REQUEST_MAX];
 
-		utf8_escape_log(req->path, path, sizeof(path));
-		log_info("%s %s %d %" PRId64 "us", req->method, path,
-		    req->status, us);
+		log_request(req, line, sizeof(line));
+		log_info("%s %d %" PRId64 "us", line, req->status, us);
 	}
 	if (srv->cfg.observe != NULL)
 		srv->cfg.observe(
