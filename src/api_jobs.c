@@ -217,29 +217,31 @@ static const struct route routes[] = {
 	    .method = "GET",
 	    .pattern = "/api/v3/jobs/types",
 	    .fn = get_job_types,
+	    .flags = ROUTE_SLOW,
 	},
 	{
 	    .method = "GET",
 	    .pattern = "/api/v3/jobs/type/{typeName}",
 	    .fn = get_job_type,
+	    .flags = ROUTE_SLOW,
 	},
 	{
 	    .method = "POST",
 	    .pattern = "/api/v3/jobs/check",
 	    .fn = post_job_check,
-	    .flags = ROUTE_JSON_BODY,
+	    .flags = ROUTE_JSON_BODY | ROUTE_SLOW,
 	},
 	{
 	    .method = "POST",
 	    .pattern = "/api/v3/jobs/explain",
 	    .fn = post_job_explain,
-	    .flags = ROUTE_JSON_BODY,
+	    .flags = ROUTE_JSON_BODY | ROUTE_SLOW,
 	},
 	{
 	    .method = "POST",
 	    .pattern = "/api/v3/jobs",
 	    .fn = post_job,
-	    .flags = ROUTE_JSON_BODY,
+	    .flags = ROUTE_JSON_BODY | ROUTE_SLOW,
 	},
 	{
 	    .method = "GET",
@@ -250,6 +252,7 @@ static const struct route routes[] = {
 	    .method = "GET",
 	    .pattern = "/api/v3/jobs/{job_id}/tasks",
 	    .fn = get_job_tasks,
+	    .flags = ROUTE_SLOW,
 	},
 };
 

@@ -540,12 +540,13 @@ static const struct route routes[] = {
 	    .method = "GET",
 	    .pattern = "/api/v3/jobs",
 	    .fn = get_jobs,
+	    .flags = ROUTE_SLOW,
 	},
 	{
 	    .method = "POST",
 	    .pattern = "/api/v3/jobs/{job_id}/setstatus",
 	    .fn = post_set_status,
-	    .flags = ROUTE_JSON_BODY | ROUTE_ADMIN,
+	    .flags = ROUTE_JSON_BODY | ROUTE_ADMIN | ROUTE_SLOW,
 	},
 	{
 	    .method = "POST",
@@ -580,12 +581,13 @@ static const struct route routes[] = {
 	    .method = "DELETE",
 	    .pattern = "/api/v3/jobs/mass-delete",
 	    .fn = delete_mass,
-	    .flags = ROUTE_JSON_BODY | ROUTE_ADMIN,
+	    .flags = ROUTE_JSON_BODY | ROUTE_ADMIN | ROUTE_SLOW,
 	},
 	{
 	    .method = "GET",
 	    .pattern = "/api/v3/jobs/{job_id}/what-would-delete-do",
 	    .fn = get_what_would_delete_do,
+	    .flags = ROUTE_SLOW,
 	},
 	{
 	    .method = "GET",

@@ -113,8 +113,9 @@ app_start(const struct fm_config *cfg, struct fm_app **app_out, char **err_out)
 		rc = FM_ERR_IO;
 		goto fail;
 	}
-	nconns = cfg->db_connections > 0 ? (int)cfg->db_connections
-	                                 : (int)cfg->http_threads + 2;
+	nconns = cfg->db_connections > 0
+	    ? (int)cfg->db_connections
+	    : (int)(cfg->http_threads + cfg->http_slow_threads) + 2;
 	rc = store_open(cfg->database, nconns, &app->ctx.store, err_out);
 	if (rc != FM_OK)
 		goto fail;
@@ -129,6 +130,12 @@ app_start(const struct fm_config *cfg, struct fm_app **app_out, char **err_out)
 		.listen = cfg->listen,
 		.threads = (int)cfg->http_threads,
 		.max_body = (size_t)cfg->max_body_bytes,
+		.max_connections = (size_t)cfg->http_max_connections,
+		.max_per_client =
+		    (unsigned)cfg->http_max_connections_per_client,
+		.header_timeout_us = cfg->http_header_timeout_us,
+		.min_body_rate = (uint64_t)cfg->http_min_body_rate,
+		.slow_threads = (int)cfg->http_slow_threads,
 		.tables = api_all_routes,
 		.ntables = api_all_routes_count,
 		.app = &app->ctx,

@@ -99,10 +99,38 @@ static const struct option option_table[] = {
 	    "One of debug, info, warn, error.", 0 },
 	{ "http_threads", OPT_INT, OFF(http_threads), "4", 1, 256,
 	    "Threads serving HTTP requests.", 0 },
-	{ "max_body_size", OPT_SIZE, OFF(max_body_bytes), "64MiB", 1024,
+	{ "max_body_size", OPT_SIZE, OFF(max_body_bytes), "1MiB", 1024,
 	    1LL << 34,
-	    "Largest request body accepted (image uploads have their own "
-	    "25 MiB limit).",
+	    "Largest request body accepted; a job submission from Blender "
+	    "is a few KiB. Task updates with logs (2 MiB) and image uploads "
+	    "(25 MiB) have their own limits.",
+	    0 },
+	{ "http_max_connections", OPT_INT, OFF(http_max_connections), "0", 0,
+	    1 << 20,
+	    "Open HTTP connections at most; 0 = sized from the open-file "
+	    "limit (raised to its maximum at start), up to 16384.",
+	    0 },
+	{ "http_max_connections_per_client", OPT_INT,
+	    OFF(http_max_connections_per_client), "256", 0, 1 << 20,
+	    "Open HTTP connections per client IP address; 0 = no limit. "
+	    "Raise it when clients reach the Manager through a proxy.",
+	    0 },
+	{ "http_header_timeout", OPT_DURATION, OFF(http_header_timeout_us),
+	    "10s", 100000, 3600 * SEC,
+	    "A request's headers must arrive within this of the connection "
+	    "opening or of its previous request ending (so it also closes "
+	    "idle keep-alive connections); a body then gets as long again, "
+	    "plus the time http_min_body_rate allows for its size.",
+	    0 },
+	{ "http_min_body_rate", OPT_SIZE, OFF(http_min_body_rate), "4KiB", 0,
+	    1LL << 30,
+	    "Bytes per second a request body must keep up once its grace "
+	    "is over; slower uploads are cut off. 0 = no check.",
+	    0 },
+	{ "http_slow_threads", OPT_INT, OFF(http_slow_threads), "4", 1, 64,
+	    "Threads running slow requests (job submission, check and "
+	    "explain, job deletion), so they never hold up the "
+	    "http_threads.",
 	    0 },
 	{ "compiler_heaps", OPT_INT, OFF(compiler_heaps), "0", 0, 64,
 	    "JavaScript heaps compiling jobs in parallel; 0 = number of CPUs.",
@@ -113,7 +141,9 @@ static const struct option option_table[] = {
 	{ "compiler_heap_max", OPT_SIZE, OFF(compiler_heap_max_bytes), "512MiB",
 	    1 << 20, 1LL << 36, "Memory cap of each JavaScript heap.", 0 },
 	{ "db_connections", OPT_INT, OFF(db_connections), "0", 0, 64,
-	    "SQLite connections in the pool; 0 = http_threads + 2.", 0 },
+	    "SQLite connections in the pool; 0 = http_threads + "
+	    "http_slow_threads + 2.",
+	    0 },
 	{ "admin_password", OPT_PASSWORD, OFF(admin_password), "", 0, 0,
 	    "Password required for farm-admin changes and configuration "
 	    "writes (HTTP Basic, any user name: curl -u admin:PASSWORD); "

@@ -49,6 +49,11 @@ struct fm_config {
 	bool autodiscoverable;
 	int64_t http_threads;
 	int64_t max_body_bytes;
+	int64_t http_max_connections;
+	int64_t http_max_connections_per_client;
+	int64_t http_header_timeout_us;
+	int64_t http_min_body_rate;
+	int64_t http_slow_threads;
 	int64_t compiler_heaps;
 	int64_t compile_timeout_us;
 	int64_t compiler_heap_max_bytes;

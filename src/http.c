@@ -1,15 +1,21 @@
 /*
- * libmicrohttpd glue. Per request: the first call finds the route and
- * checks Content-Length against the route's cap, middle calls collect the
- * body, the final call authenticates, parses JSON and runs the handler.
- * Requests that need no handler (404, 405, 413) still drain their body so
- * the connection stays usable.
+ * libmicrohttpd glue. Per request: the first call finds the route, refuses
+ * a path or query that is not UTF-8 and a declared Content-Length above
+ * the route's cap, middle calls collect the body, the final call
+ * authenticates, parses JSON and runs the handler, either on the MHD
+ * thread or, for ROUTE_SLOW routes, on a slow-lane thread while the
+ * connection is suspended. Requests that need no handler (404, 405, 413)
+ * still drain their body so the connection stays usable. What one client
+ * may cost is bounded: connections in all and per address, the time to
+ * send a request (http_guard.c), the body size, and the JSON values a
+ * body may make.
  */
 #include "http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -22,12 +28,50 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http_guard.h"
+#include "http_lane.h"
+#include "http_listen.h"
+#include "jsonscan.h"
 #include "log.h"
 #include "timeutil.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define MAX_EXTRA_HEADERS 4
 #define DRAIN_SECONDS     10
+/* MHD's own idle timeout: a response nobody reads is dropped after it. */
+#define IDLE_TIMEOUT_S 120
+/* When http_config leaves it 0. */
+#define DEFAULT_HEADER_TIMEOUT_US (10 * 1000000LL)
+
+/*
+ * A body parses into far more memory than its size: "{}," is 3 bytes of
+ * text and a few hundred of jansson objects. Real clients send a few
+ * hundred values (a job submission, a task update), so these limits are
+ * never near them and cap what one body can cost at some tens of MB.
+ */
+#define JSON_MAX_VALUES 100000
+#define JSON_MAX_DEPTH  64
+
+/* After a request whose body was this big, free heap goes back to the OS. */
+#define TRIM_BODY_BYTES (256 * 1024)
+
+/* Requests waiting for a slow-lane thread; more are answered 503. */
+#define LANE_MAX_QUEUED 1024
+
+/* Bytes of a request's method and path shown in a log line. */
+#define LOG_REQUEST_MAX 288
+
+/* The reply of last resort, when even an error reply cannot be built. */
+static const char fallback_body[] =
+    "{\"code\":500,\"message\":\"internal error: the reply could not be "
+    "built\"}";
+
+/* Per connection (MHD's socket context), from accept to close. */
+struct conn {
+	struct http_guard_conn guard;
+	bool url_nul; /* the request line decoded a %00 (unescape()) */
+};
 
 struct http_server {
 	struct MHD_Daemon *daemon;
@@ -35,11 +79,16 @@ struct http_server {
 	int listen_fd;
 	int port;
 	atomic_int inflight;
+	struct http_guard *guard;
+	struct http_lane *lane;        /* NULL: slow routes run inline */
+	struct MHD_Response *fallback; /* fallback_body, queued as 500 */
+	atomic_flag trimming;          /* a malloc_trim() is running */
 };
 
 struct req {
 	struct http_server *srv;
 	struct MHD_Connection *conn;
+	struct conn *cs; /* the connection's state; NULL if unknown */
 	struct route_match match;
 	char *params[ROUTE_MAX_PARAMS]; /* NUL-terminated copies */
 	const char *method;
@@ -50,7 +99,11 @@ struct req {
 	json_t *json;
 	int64_t start_us;
 	int64_t content_length;
-	int status; /* 0 until a reply is queued */
+	int status;     /* 0 until a reply is queued (or stashed) */
+	bool queued;    /* MHD has the reply */
+	bool in_lane;   /* on a slow-lane thread: replies are stashed */
+	bool lane_done; /* back from the lane, stash to queue */
+	struct MHD_Response *stash; /* the reply made in the lane */
 	void *auth;
 	void (*auth_free)(void *);
 	char client_ip[INET6_ADDRSTRLEN];
@@ -192,19 +245,34 @@ queue(struct req *req, int status, struct MHD_Response *resp,
 	for (int i = 0; i < req->nheaders; i++)
 		MHD_add_response_header(
 		    resp, req->headers[i].name, req->headers[i].value);
+	if (req->in_lane) {
+		/*
+		 * Not the connection's thread: the access handler queues it
+		 * when MHD resumes the connection (lane_finish()).
+		 */
+		req->stash = resp;
+		req->status = status;
+		return FM_OK;
+	}
 	ok = MHD_queue_response(req->conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);
+	if (ok != MHD_YES)
+		return FM_ERR_IO;
 	req->status = status;
-	return ok == MHD_YES ? FM_OK : FM_ERR_IO;
+	req->queued = true;
+	return FM_OK;
 }
 
 enum fm_err
 http_reply_buffer(struct req *req, int status, const char *content_type,
     char *buf, size_t len)
 {
-	return queue(req, status,
-	    MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE),
-	    content_type);
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+
+	if (resp == NULL)
+		free(buf); /* stolen either way */
+	return queue(req, status, resp, content_type);
 }
 
 enum fm_err
@@ -240,12 +308,19 @@ http_reply_empty(struct req *req, int status)
 enum fm_err
 http_reply_error(struct req *req, int status, const char *fmt, ...)
 {
-	char message[1024];
+	char raw[1024], message[3 * sizeof(raw)];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/*
+	 * Messages quote paths, query values and parser errors, any of
+	 * which may hold bytes that are not UTF-8 (or a character the
+	 * 1024-byte cut split): jansson refuses such a string, and no
+	 * reply at all would be sent.
+	 */
+	utf8_scrub(raw, strlen(raw), message, sizeof(message));
 	return http_reply_json(req, status,
 	    json_pack("{s:i, s:s}", "code", status, "message", message));
 }
@@ -254,11 +329,14 @@ enum fm_err
 http_reply_fd(struct req *req, int status, const char *content_type, int fd,
     uint64_t size)
 {
-	return queue(
-	    req, status, MHD_create_response_from_fd64(size, fd), content_type);
+	struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+
+	if (resp == NULL)
+		close(fd); /* it was ours to close either way */
+	return queue(req, status, resp, content_type);
 }
 
-/* --- the access-handler protocol ---------------------------------- */
+/* --- authentication and body parsing ----------------------------- */
 
 static int
 b64_value(int c)
@@ -321,6 +399,45 @@ basic_auth_decode(const char *header, const char **pass_out)
 	return out;
 }
 
+/*
+ * Parse the body of a ROUTE_JSON_BODY route into req->json. A body that
+ * would cost too much memory to parse is refused before parsing. Bad
+ * bodies are answered here (400, 413); a code comes back only for a
+ * failure left unanswered.
+ */
+static enum fm_err
+parse_json_body(struct req *req)
+{
+	struct jsonscan scan;
+	json_error_t jerr;
+
+	if (req->body_len == 0) {
+		if (req->match.route->flags & ROUTE_OPTIONAL_BODY)
+			return FM_OK;
+		return http_reply_error(
+		    req, 400, "request body is empty; expected JSON");
+	}
+	if (!jsonscan_measure(req->body, req->body_len, JSON_MAX_VALUES,
+	        JSON_MAX_DEPTH, &scan)) {
+		if (scan.depth > JSON_MAX_DEPTH)
+			return http_reply_error(req, 400,
+			    "JSON in request body is nested deeper than %d "
+			    "levels",
+			    JSON_MAX_DEPTH);
+		return http_reply_error(req, 413,
+		    "JSON in request body has more than %d values",
+		    JSON_MAX_VALUES);
+	}
+	/* "\u0000" is fine: Flamenco takes it in a worker's log text. */
+	req->json = json_loadb(req->body, req->body_len,
+	    JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+	if (req->json == NULL)
+		return http_reply_error(req, 400,
+		    "invalid JSON in request body: %s (line %d, column %d)",
+		    jerr.text, jerr.line, jerr.column);
+	return FM_OK;
+}
+
 static enum fm_err
 run_handler(struct req *req)
 {
@@ -368,21 +485,8 @@ run_handler(struct req *req)
 		}
 	}
 	if (route->flags & ROUTE_JSON_BODY) {
-		json_error_t jerr;
-
-		if (req->body_len == 0) {
-			if (!(route->flags & ROUTE_OPTIONAL_BODY))
-				return http_reply_error(req, 400,
-				    "request body is empty; expected JSON");
-		} else {
-			req->json = json_loadb(req->body, req->body_len,
-			    JSON_REJECT_DUPLICATES, &jerr);
-			if (req->json == NULL)
-				return http_reply_error(req, 400,
-				    "invalid JSON in request body: %s "
-				    "(line %d, column %d)",
-				    jerr.text, jerr.line, jerr.column);
-		}
+		if ((rc = parse_json_body(req)) != FM_OK || req->status != 0)
+			return rc;
 	}
 	return route->fn(req);
 }
@@ -419,6 +523,16 @@ dispatch(struct req *req)
 	http_reply_error(req, fm_err_http_status(rc), "%s", fm_strerror(rc));
 }
 
+/* This connection's struct conn, or NULL. */
+static struct conn *
+conn_state(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
 static struct req *
 req_new(struct http_server *srv, struct MHD_Connection *conn,
     const char *method, const char *url)
@@ -428,6 +542,7 @@ req_new(struct http_server *srv, struct MHD_Connection *conn,
 
 	req->srv = srv;
 	req->conn = conn;
+	req->cs = conn_state(conn);
 	req->method = method;
 	req->path = url;
 	req->start_us = time_mono_us();
@@ -452,6 +567,17 @@ req_new(struct http_server *srv, struct MHD_Connection *conn,
 	return req;
 }
 
+/* The body and its parse, once the handler no longer needs them. */
+static void
+req_release_body(struct req *req)
+{
+	json_decref(req->json);
+	req->json = NULL;
+	free(req->body);
+	req->body = NULL;
+	req->body_len = 0;
+}
+
 static void
 req_free(struct req *req)
 {
@@ -463,9 +589,25 @@ req_free(struct req *req)
 	}
 	if (req->auth_free != NULL)
 		req->auth_free(req->auth);
-	json_decref(req->json);
-	free(req->body);
+	if (req->stash != NULL)
+		MHD_destroy_response(req->stash);
+	req_release_body(req);
 	free(req);
+}
+
+/*
+ * Give the heap back to the system after a big request: its body and
+ * the values parsed from it are freed, but glibc keeps the pages of the
+ * thread's arena. One trim at a time; others skip (the running one
+ * covers every arena).
+ */
+static void
+trim_memory(struct http_server *srv)
+{
+	if (atomic_flag_test_and_set(&srv->trimming))
+		return;
+	malloc_trim(0);
+	atomic_flag_clear(&srv->trimming);
 }
 
 static void
@@ -490,6 +632,209 @@ body_append(struct req *req, const char *data, size_t len)
 	req->body[req->body_len] = '\0';
 }
 
+/*
+ * "METHOD PATH" for a log line: escaped, since both are the client's
+ * text (a %0a in the path would start a forged line), and cut short.
+ */
+static void
+log_request(const struct req *req, char *out, size_t cap)
+{
+	char method[32];
+	size_t n;
+
+	utf8_escape_log(req->method, method, sizeof(method));
+	n = (size_t)snprintf(out, cap, "%s ", method);
+	if (n < cap)
+		utf8_escape_log(req->path, out + n, cap - n);
+}
+
+/* --- request line checks ------------------------------------------ */
+
+/*
+ * MHD's percent-decoding, noting a decoded NUL: the path reaches us as a
+ * C string, where a NUL would silently cut it short.
+ */
+static size_t
+unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	size_t len = MHD_http_unescape(s);
+	struct conn *cs;
+
+	(void)cls;
+	if (memchr(s, '\0', len) != NULL && (cs = conn_state(conn)) != NULL)
+		cs->url_nul = true;
+	return len;
+}
+
+static enum MHD_Result
+query_arg_valid(void *cls, enum MHD_ValueKind kind, const char *key,
+    size_t key_size, const char *value, size_t value_size)
+{
+	bool *ok = cls;
+
+	(void)kind;
+	if (!utf8_valid(key, key_size) || strlen(key) != key_size ||
+	    (value != NULL &&
+	        (!utf8_valid(value, value_size) ||
+	            strlen(value) != value_size))) {
+		*ok = false;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/*
+ * Refuse a request whose path or query is not UTF-8 text: handlers echo
+ * them into JSON, which cannot carry such bytes. Returns the reason, or
+ * NULL when the request line is fine.
+ */
+static const char *
+request_line_problem(struct req *req)
+{
+	bool query_ok = true;
+	bool nul = req->cs != NULL && req->cs->url_nul;
+
+	if (req->cs != NULL)
+		req->cs->url_nul = false; /* the next request starts afresh */
+	if (nul)
+		return "request URL contains an encoded NUL byte (%00); "
+		       "paths and query values must be UTF-8 text";
+	if (!utf8_valid(req->path, strlen(req->path)))
+		return "request path is not valid UTF-8 (after "
+		       "percent-decoding)";
+	MHD_get_connection_values_n(
+	    req->conn, MHD_GET_ARGUMENT_KIND, query_arg_valid, &query_ok);
+	if (!query_ok)
+		return "a query parameter is not valid UTF-8 (after "
+		       "percent-decoding)";
+	return NULL;
+}
+
+/* --- the slow lane ------------------------------------------------ */
+
+/*
+ * Hand the request back to MHD. From MHD_resume_connection() on the
+ * request belongs to the connection's thread again, which may complete
+ * and free it at once: nothing here touches it after that call.
+ */
+static void
+lane_finish(struct req *req)
+{
+	struct MHD_Connection *conn = req->conn;
+
+	req->in_lane = false;
+	req->lane_done = true;
+	MHD_resume_connection(conn);
+}
+
+static void
+lane_run(void *arg)
+{
+	struct req *req = arg;
+	bool big = req->body_cap >= TRIM_BODY_BYTES;
+
+	dispatch(req);
+	/* Here, not on the MHD thread: freeing a big parse takes time. */
+	req_release_body(req);
+	if (big)
+		trim_memory(req->srv);
+	lane_finish(req);
+}
+
+/* The lane is full or stopping: answer 503 without running the handler. */
+static void
+lane_refuse(void *arg)
+{
+	struct req *req = arg;
+
+	req_add_header(req, "Retry-After", "1");
+	http_reply_error(
+	    req, 503, "the server is busy or shutting down; try again later");
+	lane_finish(req);
+}
+
+/*
+ * Run the handler on a slow-lane thread. The connection is suspended
+ * first, so the lane's resume can never come before the suspend.
+ */
+static void
+lane_dispatch(struct req *req)
+{
+	req->in_lane = true;
+	MHD_suspend_connection(req->conn);
+	if (http_lane_submit(req->srv->lane, lane_run, lane_refuse, req) ==
+	    FM_OK)
+		return;
+	lane_refuse(req);
+}
+
+/* --- the access-handler protocol ---------------------------------- */
+
+/* The first call: headers are in. Answers at once when it can. */
+static void
+first_call(struct req *req)
+{
+	const char *problem = request_line_problem(req);
+
+	if (req->cs != NULL)
+		http_guard_headers_done(req->srv->guard, &req->cs->guard);
+	if (problem != NULL) {
+		http_reply_error(req, 400, "%s", problem);
+	} else if (req->content_length > 0 &&
+	    (uint64_t)req->content_length > req->max_body) {
+		/* Refuse a declared oversized body before reading it. */
+		req->too_large = true;
+		dispatch(req);
+	}
+	if (req->status != 0 && req->cs != NULL)
+		http_guard_busy(&req->cs->guard);
+}
+
+/*
+ * The final call: the whole request is in. Whatever happens, MHD gets a
+ * reply before this returns MHD_YES: without one it calls again at once,
+ * for ever, spinning the thread.
+ */
+static enum MHD_Result
+final_call(struct req *req)
+{
+	struct http_server *srv = req->srv;
+	char line[LOG_REQUEST_MAX];
+
+	if (req->cs != NULL)
+		http_guard_busy(&req->cs->guard);
+	if (req->queued)
+		return MHD_YES;
+	if (req->lane_done) {
+		struct MHD_Response *resp = req->stash;
+
+		req->lane_done = false;
+		req->stash = NULL;
+		if (resp != NULL) {
+			if (MHD_queue_response(req->conn, (unsigned)req->status,
+			        resp) == MHD_YES)
+				req->queued = true;
+			MHD_destroy_response(resp);
+		}
+	} else if (req->status == 0 && req->match.route != NULL &&
+	    (req->match.route->flags & ROUTE_SLOW) && !req->too_large &&
+	    srv->lane != NULL) {
+		lane_dispatch(req);
+		return MHD_YES; /* suspended: called again when resumed */
+	} else if (req->status == 0) {
+		dispatch(req);
+	}
+	if (req->queued)
+		return MHD_YES;
+	log_request(req, line, sizeof(line));
+	log_error("%s: no reply could be queued; answering 500", line);
+	if (MHD_queue_response(req->conn, 500, srv->fallback) != MHD_YES)
+		return MHD_NO; /* MHD closes the connection */
+	req->status = 500;
+	req->queued = true;
+	return MHD_YES;
+}
+
 static enum MHD_Result
 access_handler(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -503,23 +848,28 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		req = req_new(srv, conn, method, url);
 		*req_cls = req;
 		atomic_fetch_add(&srv->inflight, 1);
-		/* Refuse a declared oversized body before reading it. */
-		if (req->content_length > 0 &&
-		    (uint64_t)req->content_length > req->max_body) {
-			req->too_large = true;
-			dispatch(req);
-		}
+		first_call(req);
 		return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
-		if (req->status == 0)
-			body_append(req, upload_data, *upload_data_size);
+		size_t n = *upload_data_size;
+
 		*upload_data_size = 0;
+		if (req->cs != NULL &&
+		    !http_guard_body(srv->guard, &req->cs->guard, n)) {
+			char line[LOG_REQUEST_MAX];
+
+			log_request(req, line, sizeof(line));
+			log_info("%s: request body arrives too slowly; closing "
+			         "the connection",
+			    line);
+			return MHD_NO;
+		}
+		if (req->status == 0)
+			body_append(req, upload_data, n);
 		return MHD_YES;
 	}
-	if (req->status == 0)
-		dispatch(req);
-	return MHD_YES;
+	return final_call(req);
 }
 
 static void
@@ -529,99 +879,67 @@ request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct http_server *srv = cls;
 	struct req *req = *req_cls;
 	int64_t us;
+	bool big;
 
 	(void)conn;
 	(void)toe;
 	if (req == NULL)
 		return;
 	us = time_mono_us() - req->start_us;
-	if (srv->cfg.access_log && log_enabled(LOG_LEVEL_INFO))
-		log_info("%s %s %d %" PRId64 "us", req->method, req->path,
-		    req->status, us);
+	if (srv->cfg.access_log && log_enabled(LOG_LEVEL_INFO)) {
+		char line[LOG_REQUEST_MAX];
+
+		log_request(req, line, sizeof(line));
+		log_info("%s %d %" PRId64 "us", line, req->status, us);
+	}
 	if (srv->cfg.observe != NULL)
 		srv->cfg.observe(
 		    srv->cfg.app, req->match.route, req->status, us);
+	if (req->cs != NULL)
+		http_guard_idle(srv->guard, &req->cs->guard);
+	big = req->body_cap >= TRIM_BODY_BYTES;
 	req_free(req);
 	*req_cls = NULL;
+	if (big)
+		trim_memory(srv);
 	atomic_fetch_sub(&srv->inflight, 1);
 }
 
-/* --- listening ---------------------------------------------------- */
-
-static int
-listen_socket(const char *listen_addr, char **err_out)
+/* Connections come and go: track them for the receive deadlines. */
+static void
+connection_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	char host[256] = "", port[16] = "";
-	const char *colon;
-	int fd = -1, err = 0, one = 1;
+	struct http_server *srv = cls;
+	struct conn *cs = *socket_context;
 
-	colon = strrchr(listen_addr, ':');
-	if (colon == NULL || colon[1] == '\0' ||
-	    strlen(colon + 1) >= sizeof(port) ||
-	    (size_t)(colon - listen_addr) >= sizeof(host)) {
-		*err_out = xasprintf(
-		    "listen %s: expected HOST:PORT or :PORT", listen_addr);
-		return -1;
-	}
-	memcpy(host, listen_addr, (size_t)(colon - listen_addr));
-	snprintf(port, sizeof(port), "%s", colon + 1);
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		memmove(host, host + 1, strlen(host));
-		host[strlen(host) - 1] = '\0';
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	hints.ai_family = host[0] ? AF_UNSPEC : AF_INET6;
-	err = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
-	if (err != 0 && host[0] == '\0') {
-		hints.ai_family = AF_INET;
-		err = getaddrinfo(NULL, port, &hints, &res);
-	}
-	if (err != 0) {
-		*err_out =
-		    xasprintf("listen %s: %s", listen_addr, gai_strerror(err));
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		int zero = 0;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		    conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-		if (fd < 0) {
-			err = errno;
-			continue;
-		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (ai->ai_family == AF_INET6 && host[0] == '\0')
-			setsockopt(
-			    fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(fd, 1024) == 0)
-			break;
-		err = errno;
-		close(fd);
-		fd = -1;
+		if (ci == NULL)
+			return;
+		cs = xcalloc(1, sizeof(*cs));
+		http_guard_add(srv->guard, &cs->guard, ci->connect_fd);
+		*socket_context = cs;
+		return;
 	}
-	freeaddrinfo(res);
-	if (fd < 0)
-		*err_out = xasprintf(
-		    "cannot listen on %s: %s", listen_addr, strerror(err));
-	return fd;
+	/* MHD_CONNECTION_NOTIFY_CLOSED, before the socket is closed. */
+	if (cs == NULL)
+		return;
+	http_guard_remove(srv->guard, &cs->guard);
+	free(cs);
+	*socket_context = NULL;
 }
 
-static int
-bound_port(int fd)
+static void
+server_free(struct http_server *srv)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-		return -1;
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	http_lane_stop(srv->lane);
+	http_guard_stop(srv->guard);
+	if (srv->fallback != NULL)
+		MHD_destroy_response(srv->fallback);
+	free(srv);
 }
 
 enum fm_err
@@ -630,32 +948,56 @@ http_start(
 {
 	struct http_server *srv;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
-	    MHD_USE_TURBO | MHD_USE_EPOLL;
+	    MHD_USE_TURBO | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+	unsigned limit;
 
 	*srv_out = NULL;
 	*err_out = NULL;
 	srv = xcalloc(1, sizeof(*srv));
 	srv->cfg = *cfg;
-	srv->listen_fd = listen_socket(cfg->listen, err_out);
+	atomic_flag_clear(&srv->trimming);
+	srv->listen_fd = http_listen_socket(cfg->listen, err_out);
 	if (srv->listen_fd < 0) {
 		free(srv);
 		return FM_ERR_IO;
 	}
-	srv->port = bound_port(srv->listen_fd);
+	srv->port = http_listen_port(srv->listen_fd);
+	limit =
+	    http_listen_connection_limit(cfg->max_connections, cfg->threads);
+	srv->guard = http_guard_start(cfg->header_timeout_us > 0
+	        ? cfg->header_timeout_us
+	        : DEFAULT_HEADER_TIMEOUT_US,
+	    cfg->min_body_rate);
+	if (cfg->slow_threads > 0)
+		srv->lane = http_lane_start(cfg->slow_threads, LANE_MAX_QUEUED);
+	srv->fallback =
+	    MHD_create_response_from_buffer(sizeof(fallback_body) - 1,
+	        (void *)(uintptr_t)fallback_body, MHD_RESPMEM_PERSISTENT);
+	if (srv->fallback == NULL ||
+	    MHD_add_response_header(srv->fallback, MHD_HTTP_HEADER_CONTENT_TYPE,
+	        "application/json") != MHD_YES)
+		goto fail;
 	srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler,
 	    srv, MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
 	    MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
-	if (srv->daemon == NULL) {
-		*err_out =
-		    xasprintf("cannot start HTTP server on %s", cfg->listen);
-		close(srv->listen_fd);
-		free(srv);
-		return FM_ERR_IO;
-	}
+	    MHD_OPTION_NOTIFY_CONNECTION, connection_notify, srv,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv,
+	    MHD_OPTION_CONNECTION_LIMIT, limit,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_client,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
+	    MHD_OPTION_END);
+	if (srv->daemon == NULL)
+		goto fail;
+	log_info("HTTP on %s: up to %u connections, %u per client address",
+	    cfg->listen, limit, cfg->max_per_client);
 	*srv_out = srv;
 	return FM_OK;
+fail:
+	*err_out = xasprintf("cannot start HTTP server on %s", cfg->listen);
+	close(srv->listen_fd);
+	server_free(srv);
+	return FM_ERR_IO;
 }
 
 int
@@ -679,6 +1021,14 @@ http_stop(struct http_server *srv)
 			break;
 		usleep(10000);
 	}
+	/*
+	 * Slow-lane requests still queued are answered 503 and running ones
+	 * finish, so every suspended connection is resumed before MHD stops
+	 * (MHD must not stop with one suspended).
+	 */
+	http_lane_stop(srv->lane);
+	srv->lane = NULL;
 	MHD_stop_daemon(srv->daemon);
-	free(srv);
+	/* Every connection is closed now, so the guard's list is empty. */
+	server_free(srv);
 }

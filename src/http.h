@@ -1,9 +1,11 @@
 /*
  * The HTTP layer over libmicrohttpd: starts and stops the server, runs
  * the access-handler protocol (body collection with caps, route lookup,
- * 404/405/413, JSON body parsing, worker and admin authentication), and
- * offers the http_reply_* functions handlers answer with. Every error
- * reply is JSON {"code": N, "message": "..."}.
+ * 404/405/413, JSON body parsing, worker and admin authentication, slow
+ * routes on their own threads), bounds what one client may cost
+ * (connections, receive deadlines, JSON size), and offers the
+ * http_reply_* functions handlers answer with. Every error reply is JSON
+ * {"code": N, "message": "..."}, and every request gets a reply.
  */
 #ifndef FM_HTTP_H
 #define FM_HTTP_H
@@ -36,7 +38,12 @@ typedef void (*http_observe_fn)(
 struct http_config {
 	const char *listen; /* ":8080", "127.0.0.1:0", "[::1]:8080" */
 	int threads;
-	size_t max_body; /* default cap for routes with max_body 0 */
+	size_t max_body;           /* default cap for routes with max_body 0 */
+	size_t max_connections;    /* 0: sized from the descriptor limit */
+	unsigned max_per_client;   /* per client address; 0: no limit */
+	int64_t header_timeout_us; /* request headers must arrive within */
+	uint64_t min_body_rate;    /* bytes/s a body keeps up; 0: no check */
+	int slow_threads; /* run ROUTE_SLOW handlers; 0: on HTTP threads */
 	const struct route_table *const *tables;
 	size_t ntables;
 	void *app;               /* handed to handlers via req_app() */
@@ -87,7 +94,10 @@ void *req_auth(struct req *req);
 /* Add a header to the reply that will be sent (before replying). */
 void req_add_header(struct req *req, const char *name, const char *value);
 
-/* --- replies: a handler makes exactly one of these calls */
+/*
+ * --- replies: a handler makes exactly one of these calls. A handler of a
+ * ROUTE_SLOW route runs on a slow-lane thread; it answers the same way.
+ */
 
 /* Steals body. */
 enum fm_err http_reply_json(struct req *req, int status, json_t *body);

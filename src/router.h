@@ -22,6 +22,7 @@ enum route_flags {
 	ROUTE_RAW_BODY = 1 << 2,      /* keep the body as bytes */
 	ROUTE_OPTIONAL_BODY = 1 << 3, /* with JSON_BODY: empty body is ok */
 	ROUTE_ADMIN = 1 << 4, /* farm-admin change: admin password if set */
+	ROUTE_SLOW = 1 << 5,  /* may take seconds: run off the HTTP threads */
 };
 
 struct route {

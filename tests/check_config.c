@@ -37,6 +37,11 @@ static const char *const all_keys[] = {
 	"log_level",
 	"http_threads",
 	"max_body_size",
+	"http_max_connections",
+	"http_max_connections_per_client",
+	"http_header_timeout",
+	"http_min_body_rate",
+	"http_slow_threads",
 	"compiler_heaps",
 	"compile_timeout",
 	"compiler_heap_max",
@@ -173,7 +178,12 @@ assert_default_values(const struct fm_config *cfg)
 	ck_assert_int_eq(cfg->task_fail_after_softfail_count, 3);
 	ck_assert(cfg->autodiscoverable);
 	ck_assert_int_eq(cfg->http_threads, 4);
-	ck_assert_int_eq(cfg->max_body_bytes, 64LL << 20);
+	ck_assert_int_eq(cfg->max_body_bytes, 1LL << 20);
+	ck_assert_int_eq(cfg->http_max_connections, 0);
+	ck_assert_int_eq(cfg->http_max_connections_per_client, 256);
+	ck_assert_int_eq(cfg->http_header_timeout_us, 10 * SEC);
+	ck_assert_int_eq(cfg->http_min_body_rate, 4096);
+	ck_assert_int_eq(cfg->http_slow_threads, 4);
 	ck_assert_int_eq(cfg->compiler_heaps, 0);
 	ck_assert_int_eq(cfg->compile_timeout_us, 10 * SEC);
 	ck_assert_int_eq(cfg->compiler_heap_max_bytes, 512LL << 20);

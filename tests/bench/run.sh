@@ -12,13 +12,14 @@ DURATION=${BENCH_DURATION:-10}
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 
-start() {	# start LOG_LEVEL
+start() {	# start LOG_LEVEL [EXTRA_CONF_LINE]
 	cat > "$dir/fm.conf" <<CONF
 listen = 127.0.0.1:$port
 database = db.sqlite
 local_manager_storage_path = storage
 shared_storage_path = $dir/shared
 log_level = $1
+${2:-}
 CONF
 	t0=$(date +%s%N)
 	"$bin" -c "$dir/fm.conf" 2> "$dir/log" &
@@ -50,6 +51,31 @@ for lvl in warn info; do
 	awk '/Requests\/sec/ {rps = $2} / 99%/ {p99 = $2} END {printf "%s req/s, p99 %s\n", rps, p99}' "$dir/wrk"
 	stop
 done
+
+echo
+echo "== GET /api/v3/version while 2,000 slow connections are open (8 keep-alive clients, ${DURATION}s)"
+slowconn=build/release/bench/bench_slowconn
+if [ -x "$slowconn" ]; then
+	start warn
+	"$slowconn" "$port" 2000 "$DURATION" 8
+	echo "RSS with them open: $(rss_kb) KiB"
+	stop
+fi
+
+echo
+echo "== RSS after a 64 MiB [{},{},...] body to /api/v3/jobs/check (default, then max_body_size = 64MiB)"
+python3 -c 'import sys; n = (64 << 20) // 3 - 1; sys.stdout.write("[" + "{}," * (n - 1) + "{}]")' > "$dir/amp.json"
+for conf in "" "max_body_size = 64MiB"; do
+	start warn "$conf"
+	sleep 1
+	before=$(rss_kb)
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+	    --data-binary @"$dir/amp.json" "$base/api/v3/jobs/check")
+	sleep 1
+	echo "${conf:-defaults}: $code, RSS $before KiB before, $(rss_kb) KiB after"
+	stop
+done
+rm -f "$dir/amp.json"
 
 echo
 echo "== GET /api/v3/jobs/types (target < 1 ms)"
