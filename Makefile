@@ -192,7 +192,6 @@ bench: all
 # API fuzz: Schemathesis, pinned with hashes in tests/fuzz/requirements.txt
 # (regenerate it with pip-compile, see its header), in a virtualenv of its
 # own. tests/run.sh runs it last, so `make test` does too.
-
 $(FUZZ_VENV)/.installed: tests/fuzz/requirements.txt
 	@sh contrib/deps.sh fuzz
 	@rm -rf $(FUZZ_VENV)
