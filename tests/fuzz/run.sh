@@ -3,9 +3,10 @@
 # starts the Manager on a free loopback port with a temporary config,
 # database and storage, seeds a worker, a job with an active task, a task
 # log, a last-rendered image and a tag (their IDs feed the path parameters,
-# see schemathesis.toml), runs Schemathesis within a fixed budget, then
-# checks that the Manager still answers, stops cleanly on SIGTERM and (when
-# built with sanitizers) reported nothing. Prints one line, "fuzz: PASS" or
+# see schemathesis.toml), runs Schemathesis within a fixed budget and a few
+# requests it cannot make (invalid UTF-8 in the URL), then checks that the
+# Manager still answers, stops cleanly on SIGTERM and (when built with
+# sanitizers) reported nothing. Prints one line, "fuzz: PASS" or
 # "fuzz: FAIL: why", and exits non-zero on failure.
 #
 #   sh tests/fuzz/run.sh BINARY            (make fuzz builds what it needs)
@@ -158,6 +159,19 @@ cat "$out/schemathesis.txt" "$out/schemathesis-delete.txt" 2>/dev/null |
     sed -n '/^=* \(ERRORS\|FAILURES\) =*$/,/^=* SUMMARY =*$/p'
 grep -h '^=.* in [0-9.]*s =*$' "$out"/schemathesis*.txt
 
+# Requests Schemathesis never makes (it sends valid UTF-8 only): each must
+# be answered, without a 5xx, within 5 s.
+hung=""
+for req in "GET /api/v3/x/%ff" "PATCH /api/v3/x/%ff" "GET /api/v3/jobs/%ff%fe" \
+    "GET /job-files/%c0%af" "GET /api/v3/jobs?name=%ff"; do
+	code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' -X "${req% *}" "$FM${req#* }")
+	case $code in
+	[24]??) ;;
+	000) hung="$hung, $req: no answer" ;;
+	*) hung="$hung, $req: $code" ;;
+	esac
+done
+
 # --- verdict ----------------------------------------------------------
 alive=no
 curl -sf -m 5 "$FM/api/v3/version" > /dev/null 2>&1 && alive=yes
@@ -171,6 +185,7 @@ grep -q "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" "$out/ma
     result FAIL "sanitizer report in $out/manager.log: $(grep -m1 "Sanitizer\|runtime error:" "$out/manager.log")"
 [ $rc -eq 124 ] || [ $rc -eq 137 ] || [ $rc2 -eq 124 ] || [ $rc2 -eq 137 ] &&
     result FAIL "Schemathesis did not finish within ${budget}s (a request hung?)"
+[ -z "$hung" ] || result FAIL "invalid UTF-8 in the URL:${hung#,}"
 [ $alive = yes ] || result FAIL "the Manager stopped answering"
 [ "$stop_rc" -eq 0 ] && grep -q "shut down cleanly" "$out/manager.log" ||
     result FAIL "no clean shutdown on SIGTERM (exit $stop_rc): $(tail -2 "$out/manager.log")"
