@@ -3,6 +3,7 @@
 #   make run     build, then start the Manager with flamenco-manager.conf
 #   make test    build everything with ASan+UBSan and run every test
 #   make bench   run the benchmarks in tests/bench/
+#   make fuzz    fuzz the ASan-built Manager with Schemathesis (api/openapi.yaml)
 #
 # Every target that builds first makes sure the Debian packages it needs are
 # installed (contrib/deps.sh; apt-get as root, sudo otherwise).
@@ -54,6 +55,7 @@ GEN_SRCS = $(OUT)/gen/migrations_gen.c $(OUT)/gen/scripts_gen.c \
 GEN_OBJS = $(GEN_SRCS:.c=.o)
 DUK_OBJ  = build/duktape/duktape.o
 LIBFM    = $(OUT)/libfm.a
+FUZZ_VENV = build/venv
 
 TEST_SRCS = $(wildcard tests/check_*.c)
 TEST_BINS = $(TEST_SRCS:tests/%.c=$(OUT)/tests/%)
@@ -65,8 +67,8 @@ JS_LIBS    = node_modules/buble/dist/buble-browser-deps.umd.js \
 	     node_modules/core-js-bundle/index.js \
 	     $(sort $(wildcard src/js/*.js))
 
-.PHONY: FORCE all run test test-run bench deps install clean format check-format \
-	check-spec check-headers asan valgrind
+.PHONY: FORCE all run test test-run bench fuzz fuzz-run deps install clean \
+	format check-format check-spec check-headers asan valgrind
 .DEFAULT_GOAL := all
 
 all: deps
@@ -147,7 +149,7 @@ $(DUK_OBJ): build/duktape/duk_config.h
 test: deps
 	@$(MAKE) --no-print-directory SAN=1 test-run
 
-test-run: flamenco-manager-test $(TEST_BINS) check-spec check-format
+test-run: flamenco-manager-test $(TEST_BINS) check-spec check-format $(FUZZ_VENV)/.installed
 	@sh tests/run.sh $(OUT)/tests ./build/asan/flamenco-manager
 
 flamenco-manager-test: $(OUT)/flamenco-manager
@@ -186,6 +188,24 @@ bench: all
 	@sh contrib/deps.sh bench
 	@$(MAKE) --no-print-directory $(BENCH_BINS) build/fm-worker-sim
 	@sh tests/bench/run.sh
+
+# API fuzz: Schemathesis, pinned with hashes in tests/fuzz/requirements.txt
+# (regenerate it with pip-compile, see its header), in a virtualenv of its
+# own. tests/run.sh runs it last, so `make test` does too.
+$(FUZZ_VENV)/.installed: tests/fuzz/requirements.txt
+	@sh contrib/deps.sh fuzz
+	@rm -rf $(FUZZ_VENV)
+	@echo "  VENV    $(FUZZ_VENV) (schemathesis, tests/fuzz/requirements.txt)"
+	@python3 -m venv $(FUZZ_VENV)
+	@$(FUZZ_VENV)/bin/pip install -q --disable-pip-version-check \
+	    --require-hashes -r tests/fuzz/requirements.txt
+	@touch $@
+
+fuzz: deps
+	@$(MAKE) --no-print-directory SAN=1 fuzz-run
+
+fuzz-run: flamenco-manager-test $(FUZZ_VENV)/.installed
+	@sh tests/fuzz/run.sh $(OUT)/flamenco-manager
 
 format:
 	clang-format -i src/*.c src/*.h tests/*.c contrib/*.c $(wildcard tests/*.h tests/bench/*.[ch])

@@ -40,6 +40,15 @@ if [ "${1:-}" = bench ]; then
 	need_cmd python3 python3
 fi
 
+# The API fuzz (make fuzz) runs Schemathesis from a virtualenv under build/.
+if [ "${1:-}" = fuzz ]; then
+	if ! command -v python3 >/dev/null 2>&1; then
+		missing="$missing python3 python3-venv"
+	elif ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+		missing="$missing python3-venv"	# Debian's python3 lacks ensurepip
+	fi
+fi
+
 [ -z "$missing" ] && exit 0
 
 echo "installing missing packages:$missing"

@@ -315,6 +315,8 @@ START_TEST(test_list_and_get)
 	ck_assert_ptr_null(json_object_get(w, "last_seen"));
 	ck_assert(json_is_false(json_object_get(w, "can_restart")));
 	ck_assert_str_eq(json_string_value(json_object_get(w, "version")), "");
+	/* No status yet, as in Flamenco; WorkerSummary.status allows "". */
+	ck_assert_str_eq(json_string_value(json_object_get(w, "status")), "");
 	json_decref(list);
 
 	w = getf(200, MGT "/workers/%s", a.uuid);

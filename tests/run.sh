@@ -1,6 +1,7 @@
 #!/bin/sh
-# Runs every Check binary in $1 and the smoke test against the binary $2,
-# then prints one summary line: "N passed, N failed".
+# Runs every Check binary in $1, the smoke tests and then the API fuzz
+# (tests/fuzz/run.sh) against the binary $2, then prints one summary line:
+# "N passed, N failed".
 set -u
 dir=$1
 bin=$2
@@ -29,6 +30,14 @@ for s in tests/smoke*.sh; do
 		failures="$failures $(basename "$s")"
 	fi
 done
+# Last, as it takes longest: Schemathesis against the spec (make fuzz).
+echo "== fuzz"
+if sh tests/fuzz/run.sh "$bin"; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+	failures="$failures fuzz"
+fi
 echo
 [ -n "$failures" ] && echo "failed suites:$failures"
 echo "suites: $passed passed, $failed failed"
