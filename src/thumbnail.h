@@ -94,8 +94,9 @@ void thumbnail_fit(
  *
  * Colour: greyscale and CMYK JPEGs become RGB (CMYK naively, without a
  * colour profile, as Adobe's inverted CMYK when the Adobe marker says
- * so); PNGs of any depth, palette or transparency are read as 8-bit RGBA
- * and put over black. EXIF orientation and colour profiles are ignored.
+ * so); PNGs of any depth or palette are read as 8-bit RGB, transparent
+ * ones put over black. EXIF orientation, gamma and colour profiles are
+ * ignored.
  *
  * FM_ERR_INVALID with *err_out (new) when the data is not a complete,
  * valid image within the caps and opts->max_decode_bytes: a warning from

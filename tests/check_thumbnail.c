@@ -356,6 +356,34 @@ START_TEST(test_area_average)
 }
 END_TEST
 
+/* Slivers: a side that rounds to nothing still gets one pixel. */
+START_TEST(test_extreme_aspect)
+{
+	unsigned char *rgba = rgba_solid(6000, 3, 10, 200, 30, 255), *png, *got;
+	struct thumbnail_out out[3];
+	size_t len;
+
+	png = testimg_png(rgba, 6000, 3, 2, 8, false, &len);
+	make_ok(png, len, out);
+	got = check_out(&out[0], 1920, 1);
+	assert_colour(got, 1920, 1, 10, 200, 30, 6);
+	free(got);
+	free(check_out(&out[1], 600, 1));
+	free(check_out(&out[2], 200, 1));
+	clear3(out);
+	free(png);
+	png = testimg_png(rgba, 3, 6000, 2, 8, false, &len);
+	make_ok(png, len, out);
+	got = check_out(&out[2], 1, 112);
+	assert_colour(got, 1, 112, 10, 200, 30, 6);
+	free(got);
+	free(check_out(&out[0], 1, 1080));
+	clear3(out);
+	free(png);
+	free(rgba);
+}
+END_TEST
+
 /* Not images, or images that break off: refused, nothing made. */
 START_TEST(test_bad_input)
 {
@@ -403,8 +431,8 @@ START_TEST(test_png_bomb)
 	make_refused(png, len, &opts, "pixels a side");
 	free(png);
 	/* Within the caps, but an interlaced image is decoded whole. */
-	png = testimg_png_header(9000, 8000, true, &len);
-	make_refused(png, len, &opts, "interlaced PNG of 9000x8000");
+	png = testimg_png_header(10000, 10000, true, &len);
+	make_refused(png, len, &opts, "interlaced PNG of 10000x10000");
 	free(png);
 }
 END_TEST
@@ -568,6 +596,7 @@ thumbnail_suite(void)
 	tcase_add_test(tc, test_jpeg_colour_spaces);
 	tcase_add_test(tc, test_png_layouts);
 	tcase_add_test(tc, test_area_average);
+	tcase_add_test(tc, test_extreme_aspect);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_png_bomb);
 	tcase_add_test(tc, test_too_many_scans);
