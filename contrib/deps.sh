@@ -22,6 +22,9 @@ need_pkg jansson libjansson-dev
 need_pkg sqlite3 libsqlite3-dev
 need_pkg uuid uuid-dev
 need_pkg libcrypt libcrypt-dev
+# Last-rendered thumbnails: libjpeg-turbo's libjpeg API and libspng.
+need_pkg libjpeg libjpeg62-turbo-dev
+need_pkg spng libspng-dev
 need_pkg check check
 need_pkg libsubunit libsubunit-dev
 need_pkg libcurl libcurl4-openssl-dev

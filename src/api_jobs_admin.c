@@ -12,13 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "app.h"
 #include "config.h"
 #include "housekeeping.h"
 #include "http.h"
 #include "ids.h"
+#include "lastrendered.h"
 #include "state.h"
 #include "store.h"
 #include "store_admin.h"
@@ -460,51 +460,13 @@ get_what_would_delete_do(struct req *req)
 
 /* --- last-rendered images */
 
-/*
- * {"base", "suffixes"} for the job's last-rendered images, or NULL when
- * there are none. Deviation from Flamenco: it makes -small and -tiny
- * thumbnails and answers 204 unless the tiny one exists; the worker
- * upload here keeps only last-rendered.jpg and makes no thumbnails, so we
- * list the suffixes whose files exist and answer 204 when none does.
- */
-static json_t *
-last_rendered_json(const char *root, const char *job_uuid)
-{
-	static const char *const suffixes[] = {
-		"last-rendered.jpg",
-		"last-rendered-small.jpg",
-		"last-rendered-tiny.jpg",
-	};
-	json_t *found = json_array(), *info;
-	char *base;
-
-	for (size_t i = 0; i < nitems(suffixes); i++) {
-		char *path = xasprintf(
-		    "%s/job-%.4s/%s/%s", root, job_uuid, job_uuid, suffixes[i]);
-		struct stat st;
-
-		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-			json_array_append_new(found, json_string(suffixes[i]));
-		free(path);
-	}
-	if (json_array_size(found) == 0) {
-		json_decref(found);
-		return NULL;
-	}
-	base = xasprintf("/job-files/job-%.4s/%s", job_uuid, job_uuid);
-	info = json_pack("{s:s, s:o}", "base", base, "suffixes", found);
-	free(base);
-	return info;
-}
-
 static enum fm_err
 do_last_rendered(const struct status_ctx *sc, int64_t job_id, const char *uuid,
     const void *arg, struct job_op *op)
 {
 	(void)job_id;
 	(void)arg;
-	op->body =
-	    last_rendered_json(sc->cfg->local_manager_storage_path, uuid);
+	op->body = lastrendered_info(sc->cfg->local_manager_storage_path, uuid);
 	return FM_OK;
 }
 
@@ -526,7 +488,7 @@ get_last_rendered(struct req *req)
 	rc = store_admin_last_rendered(conn, uuid);
 	store_release(ctx->store, conn);
 	if (rc == FM_OK)
-		info = last_rendered_json(
+		info = lastrendered_info(
 		    ctx->cfg->local_manager_storage_path, uuid);
 	else if (rc != FM_ERR_NOTFOUND)
 		return rc;

@@ -7,19 +7,16 @@
  */
 #include "api.h"
 
-#include <fcntl.h>
 #include <jansson.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "app.h"
 #include "config.h"
 #include "events.h"
 #include "http.h"
 #include "ids.h"
+#include "lastrendered.h"
 #include "log.h"
 #include "metrics.h"
 #include "scheduler.h"
@@ -29,15 +26,13 @@
 #include "store_status.h"
 #include "store_workers.h"
 #include "tasklog.h"
+#include "thumbnail.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
-#define MAX_NAME_LEN      255
-#define MAX_LOG_CHUNK     (1 << 20)
-#define MAX_IMAGE_BYTES   26214400 /* 25 MiB, as Flamenco */
-#define MAX_IMAGE_PENDING 3        /* uploads processed at once */
-
-static atomic_int images_pending;
+#define MAX_NAME_LEN    255
+#define MAX_LOG_CHUNK   (1 << 20)
+#define MAX_IMAGE_BYTES 26214400 /* 25 MiB, as Flamenco */
 
 static void
 worker_free(void *p)
@@ -542,49 +537,48 @@ may_i_run(struct req *req)
 	return in_tx(req, do_may_i_run);
 }
 
-static const char sql_last_rendered[] =
-    "INSERT INTO last_rendereds (id, created_at, updated_at, job_id) "
-    "VALUES (1, ?2, ?2, ?1) ON CONFLICT (id) DO UPDATE SET "
-    "job_id = excluded.job_id, updated_at = excluded.updated_at";
-
-/* Keep the image as the job's last-rendered one (written atomically). */
-static enum fm_err
-save_image(const char *root, const char *job_uuid, const char *data, size_t len)
+/*
+ * What the image's header says, checked before anything is queued: the
+ * worker hears about a bad upload now, not a log line later. Replies and
+ * returns false when the image is refused.
+ */
+static bool
+image_acceptable(struct req *req, bool png, const char *data, size_t len)
 {
-	char *dir = tasklog_job_dir(root, job_uuid);
-	char *parent = xasprintf("%s/job-%.4s", root, job_uuid);
-	char *tmp = xasprintf("%s/last-rendered.jpg~", dir);
-	char *path = xasprintf("%s/last-rendered.jpg", dir);
-	enum fm_err rc = FM_ERR_IO;
-	int fd;
+	struct thumbnail_info info;
+	char *err = NULL;
 
-	mkdir(parent, 0755);
-	mkdir(dir, 0755);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		if (write(fd, data, len) == (ssize_t)len && close(fd) == 0 &&
-		    rename(tmp, path) == 0)
-			rc = FM_OK;
-		else
-			unlink(tmp);
+	if (thumbnail_probe(data, len, &info, &err) != FM_OK) {
+		http_reply_error(req, 400, "%s", err);
+		free(err);
+		return false;
 	}
-	if (rc != FM_OK)
-		log_error("cannot save last-rendered image in %s", dir);
-	free(dir);
-	free(parent);
-	free(tmp);
-	free(path);
-	return rc;
+	if ((info.format == THUMBNAIL_PNG) != png) {
+		http_reply_error(req, 400,
+		    "Content-Type says %s but the body is a %s image",
+		    png ? "image/png" : "image/jpeg",
+		    info.format == THUMBNAIL_PNG ? "PNG" : "JPEG");
+		return false;
+	}
+	if (!thumbnail_within_limits(&info)) {
+		http_reply_error(req, 413,
+		    "image of %dx%d pixels is larger than %d megapixels or %d "
+		    "pixels a side",
+		    info.width, info.height, THUMBNAIL_MAX_PIXELS / 1000000,
+		    THUMBNAIL_MAX_SIDE);
+		return false;
+	}
+	return true;
 }
 
 static enum fm_err
 do_output(struct req *req, const struct status_ctx *sc, struct worker *w)
 {
 	const char *type = req_header(req, "Content-Type");
+	struct fm_ctx *ctx = req_app(req);
 	struct task_row t;
 	const char *data;
 	size_t len;
-	sqlite3_stmt *st;
 	enum fm_err rc;
 
 	if (req_content_length(req) <= 0)
@@ -595,23 +589,21 @@ do_output(struct req *req, const struct status_ctx *sc, struct worker *w)
 	        strncmp(type, "image/png", 9) != 0))
 		return http_reply_error(
 		    req, 415, "expected Content-Type image/jpeg or image/png");
+	data = req_body(req, &len);
+	if (!image_acceptable(
+	        req, strncmp(type, "image/png", 9) == 0, data, len))
+		return FM_OK;
 	if (!load_path_task(req, sc, &t, &rc))
 		return rc;
 	if ((rc = store_workers_seen(sc->conn, w)) != FM_OK)
 		return rc;
-	data = req_body(req, &len);
-	if ((rc = save_image(sc->cfg->local_manager_storage_path, t.job_uuid,
-	         data, len)) != FM_OK)
-		return rc;
-	if ((st = store_stmt(sc->conn, sql_last_rendered)) == NULL)
-		return FM_ERR_DB;
-	sqlite3_bind_int64(st, 1, t.job_id);
-	sqlite3_bind_int64(st, 2, time_now_us());
-	rc = sqlite3_step(st) == SQLITE_DONE
-	    ? FM_OK
-	    : store_error(sc->conn, sqlite3_errcode(store_db(sc->conn)),
-	          "recording the last-rendered job");
-	sqlite3_reset(st);
+	/* Thumbnails are made by the last-rendered thread (lastrendered.c),
+	 * which marks the job as last-rendered once they are written. */
+	rc = lastrendered_submit(
+	    ctx->lastrendered, t.job_id, t.job_uuid, t.uuid, data, len);
+	if (rc == FM_ERR_BUSY)
+		return http_reply_error(req, 429,
+		    "too many images being processed, try again later");
 	if (rc != FM_OK)
 		return rc;
 	return http_reply_empty(req, 202);
@@ -620,18 +612,7 @@ do_output(struct req *req, const struct status_ctx *sc, struct worker *w)
 static enum fm_err
 output_produced(struct req *req)
 {
-	enum fm_err rc;
-
-	/* Flamenco queues at most a few images; more is refused, not
-	 * buffered without end. */
-	if (atomic_fetch_add(&images_pending, 1) >= MAX_IMAGE_PENDING) {
-		atomic_fetch_sub(&images_pending, 1);
-		return http_reply_error(req, 429,
-		    "too many images being processed, try again later");
-	}
-	rc = in_tx(req, do_output);
-	atomic_fetch_sub(&images_pending, 1);
-	return rc;
+	return in_tx(req, do_output);
 }
 
 static const struct route routes[] = {

@@ -17,6 +17,7 @@
 #include "jobc.h"
 #include "jobtypes.h"
 #include "jsenv.h"
+#include "lastrendered.h"
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
@@ -126,6 +127,9 @@ app_start(const struct fm_config *cfg, struct fm_app **app_out, char **err_out)
 	if ((rc = start_compiler(cfg, &app->ctx, err_out)) != FM_OK)
 		goto fail;
 
+	/* Before HTTP: handlers queue uploads for it. */
+	app->ctx.lastrendered = lastrendered_start(&app->ctx);
+
 	hc = (struct http_config){
 		.listen = cfg->listen,
 		.threads = (int)cfg->http_threads,
@@ -167,6 +171,7 @@ app_stop(struct fm_app *app)
 	if (app == NULL)
 		return;
 	http_stop(app->http);
+	lastrendered_stop(app->ctx.lastrendered);
 	housekeeping_stop(app->housekeeping);
 	jobtypes_free(app->ctx.jobtypes);
 	jobc_free(app->ctx.jobc);

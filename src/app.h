@@ -20,6 +20,7 @@ struct store;
 struct jobtypes;
 struct jobc;
 struct http_server;
+struct lastrendered;
 
 struct fm_ctx {
 	const struct fm_config *cfg;
@@ -29,6 +30,7 @@ struct fm_ctx {
 	int64_t started_us;        /* wall clock at start-up */
 	/* Set while the housekeeping thread runs (housekeeping_wake()). */
 	struct housekeeping *_Atomic housekeeping;
+	struct lastrendered *lastrendered; /* thumbnail queue and thread */
 };
 
 struct housekeeping;

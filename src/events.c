@@ -27,3 +27,12 @@ events_worker_status(
 {
 	log_debug("worker %s: %s -> %s", worker_uuid, old_status, new_status);
 }
+
+void
+events_last_rendered(
+    const char *job_uuid, const char *task_uuid, json_t *thumbnail)
+{
+	log_debug("job %s: new last-rendered image from task %s under %s",
+	    job_uuid, task_uuid,
+	    json_string_value(json_object_get(thumbnail, "base")));
+}

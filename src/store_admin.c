@@ -53,6 +53,12 @@ static const char sql_delete_tasks[] =
     "DELETE FROM tasks WHERE job_id = ?1 AND index_in_job > ?2";
 static const char sql_delete_job[] =
     "DELETE FROM jobs WHERE id = ?1 AND delete_requested_at IS NOT NULL";
+/* INSERT .. SELECT: no row when the job is gone or being deleted. */
+static const char sql_set_last_rendered[] =
+    "INSERT INTO last_rendereds (id, created_at, updated_at, job_id) "
+    "SELECT 1, ?2, ?2, id FROM jobs WHERE id = ?1 "
+    "AND delete_requested_at IS NULL ON CONFLICT (id) DO UPDATE SET "
+    "job_id = excluded.job_id, updated_at = excluded.updated_at";
 static const char sql_last_rendered[] =
     "SELECT j.uuid FROM last_rendereds l JOIN jobs j ON j.id = l.job_id "
     "WHERE l.id = 1";
@@ -296,6 +302,22 @@ enum fm_err
 store_admin_delete_job(struct store_conn *conn, int64_t job_id)
 {
 	return exec_id(conn, sql_delete_job, job_id, "deleting a job");
+}
+
+enum fm_err
+store_admin_set_last_rendered(struct store_conn *conn, int64_t job_id)
+{
+	sqlite3_stmt *st = store_stmt(conn, sql_set_last_rendered);
+	enum fm_err rc;
+
+	if (st == NULL)
+		return FM_ERR_DB;
+	sqlite3_bind_int64(st, 1, job_id);
+	sqlite3_bind_int64(st, 2, time_now_us());
+	rc = store_step_done(conn, st, "recording the last-rendered job");
+	if (rc == FM_OK && store_changes(conn) == 0)
+		rc = FM_ERR_NOTFOUND;
+	return rc;
 }
 
 enum fm_err

@@ -89,6 +89,13 @@ FM_MUST_CHECK enum fm_err store_admin_delete_tasks(
 FM_MUST_CHECK enum fm_err store_admin_delete_job(
     struct store_conn *conn, int64_t job_id);
 
+/*
+ * Make job_id the farm's last-rendered job. FM_ERR_NOTFOUND when the job
+ * is gone or its deletion was requested: its images are not wanted.
+ */
+FM_MUST_CHECK enum fm_err store_admin_set_last_rendered(
+    struct store_conn *conn, int64_t job_id);
+
 /* UUID of the job with the latest rendered image; FM_ERR_NOTFOUND if none. */
 FM_MUST_CHECK enum fm_err store_admin_last_rendered(
     struct store_conn *conn, char uuid_out[ID_UUID_LEN + 1]);

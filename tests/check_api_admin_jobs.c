@@ -22,6 +22,8 @@
 
 #include "app.h"
 #include "config.h"
+#include "lastrendered.h"
+#include "testimg.h"
 #include "testutil.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -866,6 +868,8 @@ END_TEST
 START_TEST(test_last_rendered)
 {
 	char *job = submit_echo("render", 0), *task, *p, *hdr;
+	unsigned char *rgb, *jpeg;
+	size_t len;
 	struct test_response r;
 	struct test_worker w;
 	json_t *j;
@@ -884,9 +888,13 @@ START_TEST(test_last_rendered)
 	task = take(&w);
 	p = xasprintf("/api/v3/worker/task/%s/output-produced", task);
 	hdr = xasprintf("%s\nContent-Type: image/jpeg", w.auth);
-	test_http(&ts, "POST", p, "\xff\xd8\xff\xe0 jpeg", -1, hdr, &r);
+	rgb = testimg_pattern(320, 180);
+	jpeg = testimg_jpeg(rgb, 320, 180, TESTIMG_RGB, false, &len);
+	test_http(&ts, "POST", p, (char *)jpeg, (long)len, hdr, &r);
 	ck_assert_int_eq(r.status, 202);
 	test_response_free(&r);
+	/* The thumbnails are made in the background. */
+	lastrendered_drain(ts.app->ctx.lastrendered);
 	free(hdr);
 	free(p);
 	free(task);
@@ -898,20 +906,22 @@ START_TEST(test_last_rendered)
 		           : get_json("/api/v3/jobs/last-rendered%s", "");
 		ck_assert_str_eq(str(j, "base"), base);
 		ck_assert_int_eq(
-		    json_array_size(json_object_get(j, "suffixes")), 1);
+		    json_array_size(json_object_get(j, "suffixes")), 3);
 		ck_assert_str_eq(json_string_value(json_array_get(
-		                     json_object_get(j, "suffixes"), 0)),
-		    "last-rendered.jpg");
+		                     json_object_get(j, "suffixes"), 2)),
+		    "last-rendered-tiny.jpg");
 		json_decref(j);
 		p = xasprintf("%s/last-rendered.jpg", base);
 		test_http(&ts, "GET", p, NULL, 0, NULL, &r);
 		ck_assert_int_eq(r.status, 200);
 		ck_assert_str_eq(r.content_type, "image/jpeg");
-		ck_assert_str_eq(r.body, "\xff\xd8\xff\xe0 jpeg");
+		ck_assert(r.body_len > 2 && memcmp(r.body, "\xff\xd8", 2) == 0);
 		test_response_free(&r);
 		free(p);
 		free(base);
 	}
+	free(jpeg);
+	free(rgb);
 	free(job);
 }
 END_TEST

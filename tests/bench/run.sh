@@ -119,6 +119,12 @@ if [ -n "$sched" ]; then
 fi
 
 echo
+echo "== last-rendered thumbnails of a 1920x1080 frame, all three sizes, in-process"
+echo "   (target < 30 ms)"
+thumb=build/release/bench/bench_thumbnail
+[ -x "$thumb" ] && "$thumb" 50
+
+echo
 echo "== worker task-update stress over HTTP (target >= 25,000 updates/s)"
 sim=build/fm-worker-sim
 if [ -x "$sim" ]; then
