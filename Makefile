@@ -13,7 +13,7 @@ BINDIR  ?= $(PREFIX)/bin
 CONF    ?= flamenco-manager.conf
 
 CC      ?= cc
-PKGS     = libmicrohttpd jansson sqlite3 uuid
+PKGS     = libmicrohttpd jansson sqlite3 uuid libmosquitto
 TESTPKGS = check libcurl
 
 GIT_HASH := $(shell git rev-parse --short=8 HEAD 2>/dev/null || echo unknown)

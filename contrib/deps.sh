@@ -21,6 +21,7 @@ need_pkg libmicrohttpd libmicrohttpd-dev
 need_pkg jansson libjansson-dev
 need_pkg sqlite3 libsqlite3-dev
 need_pkg uuid uuid-dev
+need_pkg libmosquitto libmosquitto-dev
 need_pkg check check
 need_pkg libsubunit libsubunit-dev
 need_pkg libcurl libcurl4-openssl-dev
@@ -28,6 +29,9 @@ need_file /usr/share/duktape/duktape.c duktape-dev
 need_cmd clang-format clang-format
 need_cmd curl curl
 need_cmd jq jq
+# The MQTT tests run a real broker.
+need_cmd mosquitto mosquitto
+need_cmd mosquitto_sub mosquitto-clients
 need_cmd git git
 # Node is only needed at build time, to fetch the JS libraries with npm ci.
 need_cmd node nodejs

@@ -95,6 +95,20 @@ static const struct option option_table[] = {
 	    1 << 20, 1LL << 36, "Memory cap of each JavaScript heap." },
 	{ "db_connections", OPT_INT, OFF(db_connections), "0", 0, 64,
 	    "SQLite connections in the pool; 0 = http_threads + 2." },
+	{ "mqtt.client.enabled", OPT_BOOL, OFF(mqtt_enabled), "false", 0, 0,
+	    "Forward live events to an MQTT broker (QoS 1)." },
+	{ "mqtt.client.broker", OPT_STRING, OFF(mqtt_broker), "", 0, 0,
+	    "Broker URL: tcp://HOST:PORT (mqtt:// too), or ssl://HOST:PORT "
+	    "(mqtts://, tls://) checked against the system's CAs." },
+	{ "mqtt.client.clientID", OPT_STRING, OFF(mqtt_client_id), "flamenco",
+	    0, 0, "MQTT client identifier." },
+	{ "mqtt.client.topic_prefix", OPT_STRING, OFF(mqtt_topic_prefix),
+	    "flamenco", 0, 0,
+	    "Prefix of every topic: PREFIX/jobs, PREFIX/workers, ..." },
+	{ "mqtt.client.username", OPT_STRING, OFF(mqtt_username), "", 0, 0,
+	    "Broker user name; empty = none." },
+	{ "mqtt.client.password", OPT_STRING, OFF(mqtt_password), "", 0, 0,
+	    "Broker password." },
 };
 
 /* Variables every Manager has unless the config file names them. */
