@@ -360,16 +360,23 @@ copy_id(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src != NULL ? src : "");
 }
 
+bool
+store_noting(struct store_conn *conn)
+{
+	struct store *store = conn->store;
+
+	return store->observer != NULL &&
+	    (store->observer_wants == NULL ||
+	        store->observer_wants(store->observer_arg));
+}
+
 void
 store_note(struct store_conn *conn, enum store_change what, const char *uuid,
     const char *job_uuid, const char *prev_status, char *detail)
 {
-	struct store *store = conn->store;
 	struct store_note *n = NULL;
 
-	if (store->observer == NULL ||
-	    (store->observer_wants != NULL &&
-	        !store->observer_wants(store->observer_arg))) {
+	if (!store_noting(conn)) {
 		free(detail);
 		return;
 	}

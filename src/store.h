@@ -96,6 +96,10 @@ typedef bool (*store_observer_wants_fn)(void *arg);
 void store_set_observer(struct store *store, store_observer_fn fn,
     store_observer_wants_fn wants, void *arg);
 
+/* Whether notes are kept now: lets a caller skip the look-ups that a
+ * note would need when nobody listens. */
+bool store_noting(struct store_conn *conn);
+
 /*
  * Note a change. uuid and job_uuid may be NULL; prev_status is the status
  * before this change (NULL when it did not change or the object is new):
