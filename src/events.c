@@ -90,12 +90,20 @@ task_event(struct store_conn *conn, const struct store_note *n)
 		return NULL;
 	payload = pick(task, keys);
 	json_decref(task);
-	/* An unassigned task's worker is {"name": "", "uuid": ""} in the
-	 * Task schema; the event omits it instead. */
+	/* The Task schema's worker is {"id", "name", "address"}, all ""
+	 * when unassigned; the event's is {"name", "uuid"}, or absent. */
 	worker = json_object_get(payload, "worker");
-	if (worker != NULL &&
-	    json_string_length(json_object_get(worker, "uuid")) == 0)
-		json_object_del(payload, "worker");
+	if (worker != NULL) {
+		const char *id =
+		    json_string_value(json_object_get(worker, "id"));
+
+		if (id != NULL && id[0] != '\0')
+			json_object_set_new(payload, "worker",
+			    json_pack("{s:O, s:s}", "name",
+			        json_object_get(worker, "name"), "uuid", id));
+		else
+			json_object_del(payload, "worker");
+	}
 	set_previous(payload, n->prev_status);
 	return payload;
 }
