@@ -22,6 +22,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "mqtt.h"
+#include "sse.h"
 #include "store.h"
 #include "store_status.h"
 #include "timeutil.h"
@@ -124,6 +125,8 @@ app_start(const struct fm_config *cfg, struct fm_app **app_out, char **err_out)
 
 	app->ctx.bus = eventbus_new(NULL);
 	app->ctx.events = events_new(app->ctx.store, app->ctx.bus);
+	app->ctx.sse =
+	    sse_hub_new(app->ctx.bus, cfg->event_stream_heartbeat_us);
 	if ((rc = mqtt_start(cfg, app->ctx.bus, &app->mqtt, err_out)) != FM_OK)
 		goto fail;
 	metrics_init(api_all_routes, api_all_routes_count);
@@ -168,6 +171,8 @@ app_stop(struct fm_app *app)
 		return;
 	if (app->http != NULL)
 		events_lifecycle(app->ctx.events, "manager-shutdown");
+	/* Streams never end by themselves: end them so the server can. */
+	sse_hub_close_streams(app->ctx.sse);
 	http_stop(app->http);
 	housekeeping_stop(app->housekeeping);
 	jobtypes_free(app->ctx.jobtypes);
@@ -175,6 +180,7 @@ app_stop(struct fm_app *app)
 	jsenv_transpile_shutdown();
 	/* After everything that could still publish has stopped. */
 	mqtt_stop(app->mqtt);
+	sse_hub_free(app->ctx.sse);
 	events_free(app->ctx.events);
 	eventbus_free(app->ctx.bus);
 	store_close(app->ctx.store);

@@ -23,6 +23,7 @@ struct http_server;
 struct eventbus;
 struct events;
 struct mqtt_forwarder;
+struct sse_hub;
 
 struct fm_ctx {
 	const struct fm_config *cfg;
@@ -31,6 +32,7 @@ struct fm_ctx {
 	struct jobc *jobc;         /* compiler pool */
 	struct eventbus *bus;      /* live events (SSE, MQTT) */
 	struct events *events;     /* publishes committed changes on bus */
+	struct sse_hub *sse;       /* open event streams */
 	int64_t started_us;        /* wall clock at start-up */
 	/* Set while the housekeeping thread runs (housekeeping_wake()). */
 	struct housekeeping *_Atomic housekeeping;

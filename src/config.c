@@ -95,6 +95,10 @@ static const struct option option_table[] = {
 	    1 << 20, 1LL << 36, "Memory cap of each JavaScript heap." },
 	{ "db_connections", OPT_INT, OFF(db_connections), "0", 0, 64,
 	    "SQLite connections in the pool; 0 = http_threads + 2." },
+	{ "event_stream_heartbeat", OPT_DURATION,
+	    OFF(event_stream_heartbeat_us), "15s", 100000, 3600 * SEC,
+	    "An idle /api/v3/events stream gets a comment line this often, "
+	    "so proxies keep it open and clients that left are noticed." },
 	{ "mqtt.client.enabled", OPT_BOOL, OFF(mqtt_enabled), "false", 0, 0,
 	    "Forward live events to an MQTT broker (QoS 1)." },
 	{ "mqtt.client.broker", OPT_STRING, OFF(mqtt_broker), "", 0, 0,
