@@ -468,7 +468,7 @@ do_task_update(struct req *req, const struct status_ctx *sc, struct worker *w)
 	/* Steps move the job's progress bar too. */
 	if (rc == FM_OK && json_is_integer(steps))
 		store_note(
-		    sc->conn, STORE_CHANGED_JOB, t.job_uuid, NULL, NULL, NULL);
+		    sc->conn, STORE_JOB_PROGRESS, t.job_uuid, NULL, NULL, NULL);
 	if (rc == FM_OK && status_text != NULL && new_status != t.status)
 		rc = new_status == TASK_STATUS_FAILED
 		    ? store_status_task_failed(sc, &t, w)

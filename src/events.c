@@ -11,7 +11,9 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "eventbus.h"
 #include "log.h"
@@ -25,9 +27,26 @@
 #include "timeutil.h"
 #include "xmalloc.h"
 
+/* Progress-only job events: at most one per job per interval, the last
+ * one of a burst sent when the interval is over, so a progress bar is
+ * live but a farm of busy workers does not flood every viewer. */
+#define PROGRESS_INTERVAL_US (250 * 1000LL)
+#define PROGRESS_MAX_JOBS    4096
+
+struct progress {
+	char job[37];
+	int64_t sent_us; /* monotonic */
+	bool owed;       /* a change since then is not yet sent */
+};
+
 struct events {
 	struct store *store;
 	struct eventbus *bus;
+	pthread_t ticker;
+	pthread_cond_t tick;
+	bool stop;
+	struct progress *progress; /* guarded by lock */
+	size_t nprogress;
 	/* The farm status last published: observers of commits on
 	 * different threads compare and update it under the lock. */
 	pthread_mutex_t lock;
@@ -173,6 +192,39 @@ deleted_job_event(const struct store_note *n)
 	    "was_deleted", 1);
 }
 
+/* Whether to publish a progress event for job now; otherwise it is
+ * owed and the ticker sends it. Lock not held. */
+static bool
+progress_due(struct events *ev, const char *job)
+{
+	int64_t now = time_mono_us();
+	struct progress *p = NULL;
+	bool due;
+
+	pthread_mutex_lock(&ev->lock);
+	for (size_t i = 0; i < ev->nprogress && p == NULL; i++)
+		if (strcmp(ev->progress[i].job, job) == 0)
+			p = &ev->progress[i];
+	if (p == NULL && ev->nprogress < PROGRESS_MAX_JOBS) {
+		p = &ev->progress[ev->nprogress++];
+		snprintf(p->job, sizeof(p->job), "%s", job);
+		p->sent_us = 0;
+		p->owed = false;
+	}
+	if (p == NULL) {
+		due = true; /* table full: never hold an event back */
+	} else if (now - p->sent_us >= PROGRESS_INTERVAL_US) {
+		p->sent_us = now;
+		p->owed = false;
+		due = true;
+	} else {
+		p->owed = true;
+		due = false;
+	}
+	pthread_mutex_unlock(&ev->lock);
+	return due;
+}
+
 static bool
 job_refreshes(const struct store_note *notes, size_t n, const char *job)
 {
@@ -241,6 +293,12 @@ observe(void *arg, struct store_conn *conn, const struct store_note *notes,
 		const struct store_note *note = &notes[i];
 
 		switch (note->what) {
+		case STORE_JOB_PROGRESS:
+			if (noted_job(notes, n, n, note->uuid) ||
+			    !progress_due(ev, note->uuid))
+				break;
+			publish(ev, "/jobs", job_event(conn, note, false));
+			break;
 		case STORE_CHANGED_JOB:
 		case STORE_CHANGED_JOB_TASKS:
 			/* A job noted both ways gets one event. */
@@ -284,15 +342,86 @@ observer_wants(void *arg)
 	return eventbus_has_subscribers(ev->bus);
 }
 
+/* Send the progress events owed; forget jobs quiet for a while. */
+static void
+send_owed_progress(struct events *ev)
+{
+	int64_t now = time_mono_us();
+	char(*owed)[37] = NULL;
+	size_t nowed = 0, kept = 0;
+	struct store_conn *conn;
+
+	pthread_mutex_lock(&ev->lock);
+	for (size_t i = 0; i < ev->nprogress; i++) {
+		struct progress *p = &ev->progress[i];
+
+		if (p->owed && now - p->sent_us >= PROGRESS_INTERVAL_US) {
+			owed = xrealloc(owed, (nowed + 1) * sizeof(*owed));
+			memcpy(owed[nowed++], p->job, sizeof(p->job));
+			p->owed = false;
+			p->sent_us = now;
+		}
+		if (p->owed || now - p->sent_us < 40 * PROGRESS_INTERVAL_US)
+			ev->progress[kept++] = *p;
+	}
+	ev->nprogress = kept;
+	pthread_mutex_unlock(&ev->lock);
+	if (nowed == 0)
+		return;
+	conn = store_acquire(ev->store);
+	for (size_t i = 0; i < nowed; i++) {
+		struct store_note note = { .what = STORE_JOB_PROGRESS };
+
+		memcpy(note.uuid, owed[i], sizeof(note.uuid));
+		publish(ev, "/jobs", job_event(conn, &note, false));
+	}
+	store_release(ev->store, conn);
+	free(owed);
+}
+
+static void *
+ticker_main(void *arg)
+{
+	struct events *ev = arg;
+
+	pthread_mutex_lock(&ev->lock);
+	while (!ev->stop) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += PROGRESS_INTERVAL_US * 1000;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&ev->tick, &ev->lock, &ts);
+		if (ev->stop || ev->nprogress == 0)
+			continue;
+		pthread_mutex_unlock(&ev->lock);
+		send_owed_progress(ev);
+		pthread_mutex_lock(&ev->lock);
+	}
+	pthread_mutex_unlock(&ev->lock);
+	return NULL;
+}
+
 struct events *
 events_new(struct store *store, struct eventbus *bus)
 {
 	struct events *ev = xcalloc(1, sizeof(*ev));
+	pthread_condattr_t attr;
 
 	ev->store = store;
 	ev->bus = bus;
 	ev->farm_status = -1;
+	ev->progress = xcalloc(PROGRESS_MAX_JOBS, sizeof(*ev->progress));
 	pthread_mutex_init(&ev->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&ev->tick, &attr);
+	pthread_condattr_destroy(&attr);
+	if (pthread_create(&ev->ticker, NULL, ticker_main, ev) != 0)
+		fatal("cannot start the live-event ticker");
 	store_set_observer(store, observe, observer_wants, ev);
 	return ev;
 }
@@ -303,7 +432,14 @@ events_free(struct events *ev)
 	if (ev == NULL)
 		return;
 	store_set_observer(ev->store, NULL, NULL, NULL);
+	pthread_mutex_lock(&ev->lock);
+	ev->stop = true;
+	pthread_cond_signal(&ev->tick);
+	pthread_mutex_unlock(&ev->lock);
+	pthread_join(ev->ticker, NULL);
+	pthread_cond_destroy(&ev->tick);
 	pthread_mutex_destroy(&ev->lock);
+	free(ev->progress);
 	free(ev);
 }
 

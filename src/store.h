@@ -70,6 +70,7 @@ int store_changes(struct store_conn *conn);
 enum store_change {
 	STORE_CHANGED_JOB,       /* created (no prev_status) or changed */
 	STORE_CHANGED_JOB_TASKS, /* many tasks of the job changed at once */
+	STORE_JOB_PROGRESS,      /* only the job's step counts moved */
 	STORE_DELETED_JOB,       /* its rows are gone */
 	STORE_CHANGED_TASK,      /* job_uuid is set */
 	STORE_CHANGED_WORKER,    /* registered, changed or deleted */

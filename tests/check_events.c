@@ -249,6 +249,61 @@ START_TEST(test_job_task_worker_events)
 }
 END_TEST
 
+/* Progress from busy workers: at most a few job events, and the last
+ * state always arrives. */
+START_TEST(test_progress_throttled)
+{
+	struct test_worker w;
+	char *job = submit_echo(30), *path;
+	json_t *task, *e, *last;
+	int job_events = 0;
+	int64_t t0;
+
+	worker_up(&w);
+	ck_assert_int_eq(
+	    call("POST", "/api/v3/worker/task", NULL, &w, &task), 200);
+	path = xasprintf("/api/v3/worker/task/%s", str(task, "uuid"));
+	free(drain());
+	for (int i = 1; i <= 20; i++) {
+		char *body = xasprintf("{\"steps_completed\": %d}", i);
+
+		ck_assert_int_eq(call("POST", path, body, &w, NULL), 204);
+		free(body);
+	}
+	/* The last job event, once they stop, shows the final state. */
+	t0 = time_mono_us();
+	last = NULL;
+	while (time_mono_us() - t0 < 1500000) {
+		struct bus_event *ev;
+
+		if (eventbus_next(sub, &ev) != EVENTBUS_EVENT) {
+			usleep(5000);
+			continue;
+		}
+		if (strcmp(ev->topic, "/jobs") == 0) {
+			job_events++;
+			json_decref(last);
+			last = json_loads(ev->data, 0, NULL);
+		}
+		bus_event_unref(ev);
+	}
+	ck_assert_ptr_nonnull(last);
+	free(path);
+	path = xasprintf("/api/v3/jobs/%s", job);
+	ck_assert_int_eq(call("GET", path, NULL, NULL, &e), 200);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(last, "steps_completed")),
+	    json_integer_value(json_object_get(e, "steps_completed")));
+	json_decref(e);
+	json_decref(last);
+	ck_assert_msg(
+	    job_events < 20, "%d job events for 20 updates", job_events);
+	json_decref(task);
+	free(path);
+	free(job);
+}
+END_TEST
+
 START_TEST(test_tag_events)
 {
 	json_t *j, *e;
@@ -316,6 +371,7 @@ events_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_job_task_worker_events);
+	tcase_add_test(tc, test_progress_throttled);
 	tcase_add_test(tc, test_tag_events);
 	tcase_add_test(tc, test_no_subscriber_no_journal);
 	suite_add_tcase(s, tc);
