@@ -17,6 +17,7 @@
 
 #define DEFAULT_HISTORY   1024
 #define DEFAULT_QUEUE_LEN 1024
+#define TOPIC_BUCKETS     1024 /* power of two */
 
 /* A fixed-capacity FIFO of event references. */
 struct ring {
@@ -24,11 +25,21 @@ struct ring {
 	size_t cap, head, len; /* head: index of the oldest */
 };
 
+/* One addressed topic (or prefix) a subscriber wants. */
+struct want {
+	char *topic;
+	bool prefix; /* topic is a prefix */
+	struct eventbus_sub *sub;
+	struct want *next; /* in its bucket, or in the prefix list */
+};
+
 struct eventbus_sub {
 	struct eventbus *bus;
 	struct eventbus_sub *prev, *next;
-	eventbus_filter_fn filter;
-	void *filter_arg;
+	bool broadcast;
+	struct want *wants; /* its entries, linked through the bus's index */
+	size_t nwants;
+	uint64_t last_id; /* of the last event queued: no duplicates */
 	eventbus_wake_fn wake;
 	void *wake_arg;
 	struct ring queue;
@@ -42,7 +53,26 @@ struct eventbus {
 	uint64_t last_id;
 	struct eventbus_sub *subs;
 	atomic_size_t nsubs;
+	size_t nbroadcast;
+	struct want *by_topic[TOPIC_BUCKETS]; /* exact addressed topics */
+	struct want *by_prefix;               /* prefix subscriptions */
 };
+
+const struct eventbus_interest eventbus_everything = {
+	.broadcast = true,
+	.prefixes = (const char *const[]){ "/" },
+	.nprefixes = 1,
+};
+
+static size_t
+topic_bucket(const char *topic)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *)topic; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h & (TOPIC_BUCKETS - 1);
+}
 
 static void
 ring_init(struct ring *r, size_t cap)
@@ -167,10 +197,9 @@ deliver(struct eventbus_sub *sub, struct bus_event *ev)
 {
 	bool was_empty = sub->queue.len == 0;
 
-	if (sub->overflowed)
+	if (sub->overflowed || sub->last_id >= ev->id)
 		return;
-	if (sub->filter != NULL && !sub->filter(sub->filter_arg, ev->topic))
-		return;
+	sub->last_id = ev->id;
 	if (sub->queue.len == sub->queue.cap) {
 		sub->overflowed = true;
 		if (sub->wake != NULL)
@@ -183,8 +212,72 @@ deliver(struct eventbus_sub *sub, struct bus_event *ev)
 		sub->wake(sub->wake_arg);
 }
 
+static bool
+prefixed(const char *topic, const char *prefix)
+{
+	return strncmp(topic, prefix, strlen(prefix)) == 0;
+}
+
+/* Whether sub wants ev (for replays from the history). Lock held. */
+static bool
+sub_wants(const struct eventbus_sub *sub, const struct bus_event *ev)
+{
+	if (!ev->addressed)
+		return sub->broadcast;
+	for (size_t i = 0; i < sub->nwants; i++)
+		if (sub->wants[i].prefix
+		        ? prefixed(ev->topic, sub->wants[i].topic)
+		        : strcmp(ev->topic, sub->wants[i].topic) == 0)
+			return true;
+	return false;
+}
+
+/* Deliver ev to its audience. Lock held. */
+static void
+fan_out(struct eventbus *bus, struct bus_event *ev)
+{
+	if (!ev->addressed) {
+		if (bus->nbroadcast == 0)
+			return;
+		for (struct eventbus_sub *s = bus->subs; s != NULL; s = s->next)
+			if (s->broadcast)
+				deliver(s, ev);
+		return;
+	}
+	for (struct want *w = bus->by_topic[topic_bucket(ev->topic)]; w != NULL;
+	     w = w->next)
+		if (strcmp(w->topic, ev->topic) == 0)
+			deliver(w->sub, ev);
+	for (struct want *w = bus->by_prefix; w != NULL; w = w->next)
+		if (prefixed(ev->topic, w->topic))
+			deliver(w->sub, ev);
+}
+
+bool
+eventbus_wants(struct eventbus *bus, const char *topic, bool addressed)
+{
+	bool wanted = false;
+
+	if (!eventbus_has_subscribers(bus))
+		return false;
+	pthread_mutex_lock(&bus->lock);
+	if (!addressed) {
+		wanted = bus->nbroadcast > 0;
+	} else {
+		for (struct want *w = bus->by_topic[topic_bucket(topic)];
+		     w != NULL && !wanted; w = w->next)
+			wanted = strcmp(w->topic, topic) == 0;
+		for (struct want *w = bus->by_prefix; w != NULL && !wanted;
+		     w = w->next)
+			wanted = prefixed(topic, w->topic);
+	}
+	pthread_mutex_unlock(&bus->lock);
+	return wanted;
+}
+
 uint64_t
-eventbus_publish(struct eventbus *bus, const char *topic, json_t *payload)
+eventbus_publish(
+    struct eventbus *bus, const char *topic, bool addressed, json_t *payload)
 {
 	struct bus_event *ev, *evicted = NULL;
 	char *text;
@@ -202,6 +295,7 @@ eventbus_publish(struct eventbus *bus, const char *topic, json_t *payload)
 	ev->topic = xstrdup(topic);
 	ev->data = text;
 	ev->data_len = strlen(text);
+	ev->addressed = addressed;
 	ev->refs = 1; /* the history's */
 
 	pthread_mutex_lock(&bus->lock);
@@ -209,24 +303,77 @@ eventbus_publish(struct eventbus *bus, const char *topic, json_t *payload)
 	if (bus->history.len == bus->history.cap)
 		evicted = ring_shift(&bus->history);
 	ring_push(&bus->history, ev);
-	for (struct eventbus_sub *s = bus->subs; s != NULL; s = s->next)
-		deliver(s, ev);
+	fan_out(bus, ev);
 	pthread_mutex_unlock(&bus->lock);
 	bus_event_unref(evicted);
 	return id;
 }
 
+/* Link sub's wants into the index. Lock held. */
+static void
+index_add(struct eventbus *bus, struct eventbus_sub *sub)
+{
+	for (size_t i = 0; i < sub->nwants; i++) {
+		struct want *w = &sub->wants[i];
+		struct want **head = w->prefix
+		    ? &bus->by_prefix
+		    : &bus->by_topic[topic_bucket(w->topic)];
+
+		w->next = *head;
+		*head = w;
+	}
+	if (sub->broadcast)
+		bus->nbroadcast++;
+}
+
+/* Unlink them again. Lock held. */
+static void
+index_remove(struct eventbus *bus, struct eventbus_sub *sub)
+{
+	for (size_t i = 0; i < sub->nwants; i++) {
+		struct want *w = &sub->wants[i];
+		struct want **pp = w->prefix
+		    ? &bus->by_prefix
+		    : &bus->by_topic[topic_bucket(w->topic)];
+
+		while (*pp != w)
+			pp = &(*pp)->next;
+		*pp = w->next;
+	}
+	if (sub->broadcast)
+		bus->nbroadcast--;
+}
+
+/* Copy what interest lists into sub->wants. */
+static void
+set_wants(struct eventbus_sub *sub, const struct eventbus_interest *in)
+{
+	size_t n = 0;
+
+	sub->broadcast = in->broadcast;
+	sub->nwants = in->ntopics + in->nprefixes;
+	sub->wants =
+	    sub->nwants > 0 ? xcalloc(sub->nwants, sizeof(*sub->wants)) : NULL;
+	for (size_t i = 0; i < in->ntopics; i++, n++)
+		sub->wants[n].topic = xstrdup(in->topics[i]);
+	for (size_t i = 0; i < in->nprefixes; i++, n++) {
+		sub->wants[n].topic = xstrdup(in->prefixes[i]);
+		sub->wants[n].prefix = true;
+	}
+	for (size_t i = 0; i < n; i++)
+		sub->wants[i].sub = sub;
+}
+
 struct eventbus_sub *
-eventbus_subscribe(struct eventbus *bus, eventbus_filter_fn filter,
-    void *filter_arg, eventbus_wake_fn wake, void *wake_arg, uint64_t after_id,
-    bool *resync_out)
+eventbus_subscribe(struct eventbus *bus,
+    const struct eventbus_interest *interest, eventbus_wake_fn wake,
+    void *wake_arg, uint64_t after_id, bool *resync_out)
 {
 	struct eventbus_sub *sub = xcalloc(1, sizeof(*sub));
 
 	*resync_out = false;
 	sub->bus = bus;
-	sub->filter = filter;
-	sub->filter_arg = filter_arg;
+	set_wants(sub, interest);
 	ring_init(&sub->queue, bus->queue_len);
 
 	pthread_mutex_lock(&bus->lock);
@@ -246,7 +393,7 @@ eventbus_subscribe(struct eventbus *bus, eventbus_filter_fn filter,
 		for (size_t i = 0; i < n && !*resync_out; i++) {
 			struct bus_event *ev = ring_at(&bus->history, i);
 
-			if (ev->id > after_id)
+			if (ev->id > after_id && sub_wants(sub, ev))
 				deliver(sub, ev);
 			if (sub->overflowed)
 				*resync_out = true;
@@ -257,6 +404,8 @@ eventbus_subscribe(struct eventbus *bus, eventbus_filter_fn filter,
 			sub->overflowed = false;
 		}
 	}
+	sub->last_id = bus->last_id;
+	index_add(bus, sub);
 	/* Not during the replay: the reader is not waiting yet. */
 	sub->wake = wake;
 	sub->wake_arg = wake_arg;
@@ -302,8 +451,12 @@ eventbus_unsubscribe(struct eventbus_sub *sub)
 		bus->subs = sub->next;
 	if (sub->next != NULL)
 		sub->next->prev = sub->prev;
+	index_remove(bus, sub);
 	atomic_fetch_sub(&bus->nsubs, 1);
 	pthread_mutex_unlock(&bus->lock);
 	ring_clear(&sub->queue);
+	for (size_t i = 0; i < sub->nwants; i++)
+		free(sub->wants[i].topic);
+	free(sub->wants);
 	free(sub);
 }

@@ -3,9 +3,14 @@
  * MQTT, the dashboard). An event is a topic in Flamenco's naming ("/jobs",
  * "/jobs/<job uuid>", "/tasklog/<task uuid>", ...) and a JSON payload,
  * frozen as text when published and shared by reference with every
- * subscriber. Publishing never blocks on a subscriber: each has a bounded
- * queue, and one that falls behind is cut off and told to resync. A bounded
- * history lets a reconnecting client resume after the last id it saw.
+ * subscriber. An event is either broadcast (job, worker, tag, farm
+ * events: every viewer gets them) or addressed (one job's task updates,
+ * one task's log: only those who asked for that topic get them); the bus
+ * indexes subscribers by the addressed topics they want, so an event
+ * costs only as much as its audience, and nothing when it has none. Publishing
+ * never blocks on a subscriber: each has a bounded queue, and one that falls
+ * behind is cut off and told to resync. A bounded history lets a reconnecting
+ * client resume after the last id it saw.
  */
 #ifndef FM_EVENTBUS_H
 #define FM_EVENTBUS_H
@@ -26,12 +31,19 @@ struct bus_event {
 	char *topic;     /* NUL-terminated */
 	char *data;      /* compact JSON text, NUL-terminated */
 	size_t data_len; /* strlen(data) */
+	bool addressed;  /* only for subscribers of its topic */
 	int refs;        /* atomic; owned by the bus */
 };
 
-/* Whether a subscriber wants events of a topic. Called under the bus lock:
- * it must be quick and must not call back into the bus. */
-typedef bool (*eventbus_filter_fn)(void *arg, const char *topic);
+/* What a subscriber wants. The strings are copied. */
+struct eventbus_interest {
+	bool broadcast;            /* every broadcast event */
+	const char *const *topics; /* addressed events of exactly these */
+	size_t ntopics;
+	const char *const *prefixes; /* addressed events of topics that start
+	                                with one of these ("/" = all) */
+	size_t nprefixes;
+};
 
 /* Called under the bus lock when a subscriber's queue goes from empty to
  * non-empty or it overflows, so its reader can be woken (for example an
@@ -55,28 +67,35 @@ void eventbus_free(struct eventbus *bus);
  */
 bool eventbus_has_subscribers(const struct eventbus *bus);
 
+/* Whether anyone would receive an event on topic: lets a publisher skip
+ * building a payload nobody gets. */
+bool eventbus_wants(struct eventbus *bus, const char *topic, bool addressed);
+
 /*
- * Publish payload (stolen) on topic. Thread-safe; never waits for a
- * subscriber. Returns the event's id, or 0 when the payload could not be
- * serialised (it is then dropped with a log line).
+ * Publish payload (stolen) on topic, addressed or broadcast. Thread-safe;
+ * never waits for a subscriber. Returns the event's id, or 0 when the
+ * payload could not be serialised (it is then dropped with a log line).
  */
 uint64_t eventbus_publish(
-    struct eventbus *bus, const char *topic, json_t *payload);
+    struct eventbus *bus, const char *topic, bool addressed, json_t *payload);
 
 /* The id the next published event will get minus one (0 before any). */
 uint64_t eventbus_last_id(struct eventbus *bus);
 
 /*
- * Subscribe. filter (NULL = every topic) and wake (may be NULL) are called
- * with their args as documented above. With after_id > 0 the events of the
- * history newer than after_id that pass the filter are queued first; when
+ * Subscribe to what interest says; wake (may be NULL) is called with
+ * wake_arg as documented above. With after_id > 0 the events of the
+ * history newer than after_id that it wants are queued first; when
  * the history no longer reaches back to after_id, *resync_out is set: the
  * client missed events and must reload its view. New subscriber, released
  * with eventbus_unsubscribe().
  */
 struct eventbus_sub *eventbus_subscribe(struct eventbus *bus,
-    eventbus_filter_fn filter, void *filter_arg, eventbus_wake_fn wake,
+    const struct eventbus_interest *interest, eventbus_wake_fn wake,
     void *wake_arg, uint64_t after_id, bool *resync_out);
+
+/* Everything, broadcast and addressed (for forwarders such as MQTT). */
+extern const struct eventbus_interest eventbus_everything;
 
 enum eventbus_next {
 	EVENTBUS_EMPTY,    /* nothing queued now */

@@ -256,10 +256,10 @@ noted_job(
 }
 
 static void
-publish(struct events *ev, const char *topic, json_t *payload)
+publish(struct events *ev, const char *topic, bool addressed, json_t *payload)
 {
 	if (payload != NULL)
-		eventbus_publish(ev->bus, topic, payload);
+		eventbus_publish(ev->bus, topic, addressed, payload);
 }
 
 static void
@@ -277,7 +277,7 @@ publish_farm_status(struct events *ev, struct store_conn *conn)
 	ev->farm_status = (int)now;
 	pthread_mutex_unlock(&ev->lock);
 	if (changed)
-		publish(ev, "/status",
+		publish(ev, "/status", false,
 		    json_pack("{s:s}", "status", state_farm_status_name(now)));
 }
 
@@ -286,47 +286,57 @@ observe(void *arg, struct store_conn *conn, const struct store_note *notes,
     size_t n)
 {
 	struct events *ev = arg;
+	/* Job, worker and tag events go to every viewer, if there is one;
+	 * a task's events only to the viewers of its job. */
+	bool viewers = eventbus_wants(ev->bus, "/jobs", false);
 	bool farm = false;
 	char *topic;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct store_note *note = &notes[i];
 
+		if (!viewers && note->what != STORE_CHANGED_TASK)
+			continue;
 		switch (note->what) {
 		case STORE_JOB_PROGRESS:
 			if (noted_job(notes, n, n, note->uuid) ||
 			    !progress_due(ev, note->uuid))
 				break;
-			publish(ev, "/jobs", job_event(conn, note, false));
+			publish(
+			    ev, "/jobs", false, job_event(conn, note, false));
 			break;
 		case STORE_CHANGED_JOB:
 		case STORE_CHANGED_JOB_TASKS:
 			/* A job noted both ways gets one event. */
 			if (noted_job(notes, n, i, note->uuid))
 				break;
-			publish(ev, "/jobs",
+			publish(ev, "/jobs", false,
 			    job_event(conn, note,
 			        job_refreshes(notes, n, note->uuid)));
 			farm = true;
 			break;
 		case STORE_DELETED_JOB:
-			publish(ev, "/jobs", deleted_job_event(note));
+			publish(ev, "/jobs", false, deleted_job_event(note));
 			farm = true;
 			break;
 		case STORE_CHANGED_TASK:
 			if (job_refreshes(notes, n, note->job_uuid))
 				break;
 			topic = xasprintf("/jobs/%s", note->job_uuid);
-			publish(ev, topic, task_event(conn, note));
+			if (eventbus_wants(ev->bus, topic, true))
+				publish(
+				    ev, topic, true, task_event(conn, note));
 			free(topic);
 			break;
 		case STORE_CHANGED_WORKER:
-			publish(ev, "/workers", worker_event(conn, note));
+			publish(
+			    ev, "/workers", false, worker_event(conn, note));
 			farm = true;
 			break;
 		case STORE_CHANGED_TAG:
 		case STORE_DELETED_TAG:
-			publish(ev, "/workertags", tag_event(conn, note));
+			publish(
+			    ev, "/workertags", false, tag_event(conn, note));
 			break;
 		}
 	}
@@ -373,7 +383,7 @@ send_owed_progress(struct events *ev)
 		struct store_note note = { .what = STORE_JOB_PROGRESS };
 
 		memcpy(note.uuid, owed[i], sizeof(note.uuid));
-		publish(ev, "/jobs", job_event(conn, &note, false));
+		publish(ev, "/jobs", false, job_event(conn, &note, false));
 	}
 	store_release(ev->store, conn);
 	free(owed);
@@ -458,8 +468,10 @@ events_task_log(
 	if (ev == NULL || !eventbus_has_subscribers(ev->bus))
 		return;
 	topic = xasprintf("/tasklog/%s", task_uuid);
-	publish(ev, topic,
-	    json_pack("{s:s, s:s%}", "task_id", task_uuid, "log", log, len));
+	if (eventbus_wants(ev->bus, topic, true))
+		publish(ev, topic, true,
+		    json_pack(
+		        "{s:s, s:s%}", "task_id", task_uuid, "log", log, len));
 	free(topic);
 }
 
@@ -470,7 +482,7 @@ events_last_rendered(
 	json_t *payload;
 	char *topic;
 
-	if (ev == NULL || !eventbus_has_subscribers(ev->bus))
+	if (ev == NULL || !eventbus_wants(ev->bus, "/last-rendered", false))
 		return;
 	payload = json_pack("{s:s, s:s, s:{s:o, s:[s, s, s]}}", "job_id",
 	    job_uuid, "task_id", task_uuid != NULL ? task_uuid : "",
@@ -481,9 +493,9 @@ events_last_rendered(
 	if (payload == NULL)
 		return;
 	topic = xasprintf("/jobs/%s/last-rendered", job_uuid);
-	publish(ev, topic, json_incref(payload));
+	publish(ev, topic, false, json_incref(payload));
 	free(topic);
-	publish(ev, "/last-rendered", payload);
+	publish(ev, "/last-rendered", false, payload);
 }
 
 void
@@ -491,5 +503,5 @@ events_lifecycle(struct events *ev, const char *type)
 {
 	if (ev == NULL)
 		return;
-	publish(ev, "/lifecycle", json_pack("{s:s}", "type", type));
+	publish(ev, "/lifecycle", false, json_pack("{s:s}", "type", type));
 }

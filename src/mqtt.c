@@ -214,8 +214,8 @@ subscribe(struct mqtt_forwarder *fwd)
 {
 	bool resync;
 
-	fwd->sub =
-	    eventbus_subscribe(fwd->bus, NULL, NULL, bus_wake, fwd, 0, &resync);
+	fwd->sub = eventbus_subscribe(
+	    fwd->bus, &eventbus_everything, bus_wake, fwd, 0, &resync);
 }
 
 static void *

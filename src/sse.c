@@ -33,12 +33,6 @@ struct sse_stream {
 	struct sse_hub *hub;
 	struct eventbus_sub *sub;
 	struct sse_stream *prev, *next; /* the hub's list */
-	/* What it wants beyond the events everybody gets. */
-	bool all_jobs, all_tasks;
-	char (*jobs)[ID_UUID_LEN + 1];
-	size_t njobs;
-	char (*tasks)[ID_UUID_LEN + 1];
-	size_t ntasks;
 
 	pthread_mutex_t lock;     /* guards the fields below */
 	struct http_stream *http; /* set while parked */
@@ -65,65 +59,59 @@ struct sse_hub {
 	pthread_t ticker;
 };
 
-/* --- filtering (under the bus lock) -------------------------------- */
+/* --- what a stream wants ------------------------------------------ */
 
-static bool
-listed(char (*ids)[ID_UUID_LEN + 1], size_t n, const char *id)
+/* The addressed topics and prefixes a stream asks for. */
+struct wants {
+	char **topics, **prefixes;
+	size_t ntopics, nprefixes;
+};
+
+static void
+wants_free(struct wants *w)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strncmp(ids[i], id, ID_UUID_LEN) == 0 &&
-		    (id[ID_UUID_LEN] == '\0' || id[ID_UUID_LEN] == '/'))
-			return true;
-	return false;
+	for (size_t i = 0; i < w->ntopics; i++)
+		free(w->topics[i]);
+	for (size_t i = 0; i < w->nprefixes; i++)
+		free(w->prefixes[i]);
+	free(w->topics);
+	free(w->prefixes);
 }
 
-static bool
-stream_wants(void *arg, const char *topic)
+static void
+push(char ***list, size_t *n, char *s)
 {
-	struct sse_stream *s = arg;
-	const char *rest;
-
-	if (strncmp(topic, "/tasklog/", 9) == 0)
-		return s->all_tasks || listed(s->tasks, s->ntasks, topic + 9);
-	if (strncmp(topic, "/jobs/", 6) == 0) {
-		rest = topic + 6;
-		/* A job's last-rendered image goes to everybody. */
-		if (strlen(rest) > ID_UUID_LEN &&
-		    strcmp(rest + ID_UUID_LEN, "/last-rendered") == 0)
-			return true;
-		return s->all_jobs || listed(s->jobs, s->njobs, rest);
-	}
-	return true;
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+	(*list)[(*n)++] = s;
 }
 
-/* Parse "a,b,c" of UUIDs (or "all") into ids; false when malformed. */
+/*
+ * Add the topics "<base><id>" for "id,id,..." (or the prefix "<base>" for
+ * "all") to w; false when the list is malformed.
+ */
 static bool
-parse_ids(const char *list, bool *all_out, char (**ids_out)[ID_UUID_LEN + 1],
-    size_t *n_out)
+parse_ids(const char *list, const char *base, struct wants *w)
 {
 	const char *p = list;
+	size_t n = 0;
 
-	*all_out = false;
-	*ids_out = NULL;
-	*n_out = 0;
 	if (list == NULL || list[0] == '\0')
 		return true;
 	if (strcmp(list, "all") == 0) {
-		*all_out = true;
+		push(&w->prefixes, &w->nprefixes, xstrdup(base));
 		return true;
 	}
 	while (*p != '\0') {
 		size_t len = strcspn(p, ",");
 		char id[ID_UUID_LEN + 1];
 
-		if (len != ID_UUID_LEN || *n_out == MAX_FILTER_IDS)
+		if (len != ID_UUID_LEN || n++ == MAX_FILTER_IDS)
 			return false;
 		memcpy(id, p, len);
 		id[len] = '\0';
 		if (!ids_valid_uuid(id))
 			return false;
-		*ids_out = xrealloc(*ids_out, (*n_out + 1) * sizeof(**ids_out));
-		memcpy((*ids_out)[(*n_out)++], id, sizeof(id));
+		push(&w->topics, &w->ntopics, xasprintf("%s%s", base, id));
 		p += len;
 		if (*p == ',')
 			p++;
@@ -252,8 +240,6 @@ stream_free(void *arg)
 	pthread_cond_broadcast(&hub->tick);
 	pthread_mutex_unlock(&hub->lock);
 	pthread_mutex_destroy(&s->lock);
-	free(s->jobs);
-	free(s->tasks);
 	free(s->out);
 	free(s);
 }
@@ -263,15 +249,19 @@ sse_open(struct sse_hub *hub, struct req *req, const struct sse_filter *f,
     const char **why_out)
 {
 	struct sse_stream *s = xcalloc(1, sizeof(*s));
+	struct wants w = { 0 };
+	struct eventbus_interest interest;
 	bool resync = false;
 
 	*why_out = NULL;
-	if (!parse_ids(f->jobs, &s->all_jobs, &s->jobs, &s->njobs)) {
+	/* Task updates of the jobs it names, logs of the tasks it names;
+	 * the job, worker, tag and farm events everybody gets. */
+	if (!parse_ids(f->jobs, "/jobs/", &w)) {
 		*why_out = "\"jobs\" must be \"all\" or a comma-separated list "
 		           "of at most 256 job IDs";
 		goto invalid;
 	}
-	if (!parse_ids(f->tasks, &s->all_tasks, &s->tasks, &s->ntasks)) {
+	if (!parse_ids(f->tasks, "/tasklog/", &w)) {
 		*why_out =
 		    "\"tasks\" must be \"all\" or a comma-separated list "
 		    "of at most 256 task IDs";
@@ -280,8 +270,16 @@ sse_open(struct sse_hub *hub, struct req *req, const struct sse_filter *f,
 	s->hub = hub;
 	pthread_mutex_init(&s->lock, NULL);
 	s->last_write_us = time_mono_us();
+	interest = (struct eventbus_interest){
+		.broadcast = true,
+		.topics = (const char *const *)w.topics,
+		.ntopics = w.ntopics,
+		.prefixes = (const char *const *)w.prefixes,
+		.nprefixes = w.nprefixes,
+	};
 	s->sub = eventbus_subscribe(
-	    hub->bus, stream_wants, s, stream_wake, s, f->after_id, &resync);
+	    hub->bus, &interest, stream_wake, s, f->after_id, &resync);
+	wants_free(&w);
 	/* The first thing a client reads: how soon to reconnect, and
 	 * whether the events it missed are lost. */
 	out_set(s,
@@ -299,8 +297,7 @@ sse_open(struct sse_hub *hub, struct req *req, const struct sse_filter *f,
 	return http_reply_stream(
 	    req, 200, "text/event-stream", stream_read, stream_free, s);
 invalid:
-	free(s->jobs);
-	free(s->tasks);
+	wants_free(&w);
 	free(s);
 	return FM_ERR_INVALID;
 }

@@ -10,13 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool
-jobs_only(void *arg, const char *topic)
-{
-	(void)arg;
-	return strcmp(topic, "/jobs") == 0;
-}
-
 static void
 count_wake(void *arg)
 {
@@ -29,52 +22,107 @@ payload(int n)
 	return json_pack("{s:i, s:s}", "n", n, "text", "caf\xc3\xa9");
 }
 
-START_TEST(test_fanout_filter_and_ids)
+START_TEST(test_fanout_and_ids)
 {
+	static const char *const job_a[] = { "/jobs/A" };
+	static const char *const tasklogs[] = { "/tasklog/" };
+	struct eventbus_interest viewer = {
+		.broadcast = true, .topics = job_a, .ntopics = 1
+	};
+	struct eventbus_interest logs = { .prefixes = tasklogs,
+		.nprefixes = 1 };
 	struct eventbus *bus = eventbus_new(NULL);
-	struct eventbus_sub *all, *jobs;
+	struct eventbus_sub *all, *view, *log;
 	struct bus_event *ev;
 	bool resync;
 	int wakes = 0;
 
 	ck_assert(!eventbus_has_subscribers(bus));
-	all = eventbus_subscribe(bus, NULL, NULL, NULL, NULL, 0, &resync);
+	ck_assert(!eventbus_wants(bus, "/jobs", false));
+	all = eventbus_subscribe(
+	    bus, &eventbus_everything, NULL, NULL, 0, &resync);
 	ck_assert(!resync);
-	jobs = eventbus_subscribe(
-	    bus, jobs_only, NULL, count_wake, &wakes, 0, &resync);
+	view = eventbus_subscribe(bus, &viewer, count_wake, &wakes, 0, &resync);
+	log = eventbus_subscribe(bus, &logs, NULL, NULL, 0, &resync);
 	ck_assert(eventbus_has_subscribers(bus));
-	ck_assert_uint_eq(eventbus_subscribers(bus), 2);
+	ck_assert_uint_eq(eventbus_subscribers(bus), 3);
+	ck_assert(eventbus_wants(bus, "/jobs", false));
+	ck_assert(eventbus_wants(bus, "/jobs/A", true));
+	ck_assert(eventbus_wants(bus, "/jobs/B", true)); /* all wants all */
 
-	ck_assert_uint_eq(eventbus_publish(bus, "/workers", payload(1)), 1);
-	ck_assert_uint_eq(eventbus_publish(bus, "/jobs", payload(2)), 2);
-	ck_assert_uint_eq(eventbus_publish(bus, "/jobs", payload(3)), 3);
+	ck_assert_uint_eq(eventbus_publish(bus, "/jobs", false, payload(1)), 1);
+	ck_assert_uint_eq(
+	    eventbus_publish(bus, "/jobs/A", true, payload(2)), 2);
+	ck_assert_uint_eq(
+	    eventbus_publish(bus, "/jobs/B", true, payload(3)), 3);
+	ck_assert_uint_eq(
+	    eventbus_publish(bus, "/tasklog/T", true, payload(4)), 4);
 	/* Woken once: when the queue went from empty to non-empty. */
 	ck_assert_int_eq(wakes, 1);
 
-	ck_assert_int_eq(eventbus_next(jobs, &ev), EVENTBUS_EVENT);
-	ck_assert_uint_eq(ev->id, 2);
+	/* The viewer: broadcasts and its one job. */
+	ck_assert_int_eq(eventbus_next(view, &ev), EVENTBUS_EVENT);
+	ck_assert_uint_eq(ev->id, 1);
 	ck_assert_str_eq(ev->topic, "/jobs");
 	/* Payloads are ASCII-safe JSON text. */
-	ck_assert_str_eq(ev->data, "{\"n\":2,\"text\":\"caf\\u00E9\"}");
+	ck_assert_str_eq(ev->data, "{\"n\":1,\"text\":\"caf\\u00E9\"}");
 	ck_assert_uint_eq(ev->data_len, strlen(ev->data));
 	bus_event_unref(ev);
-	ck_assert_int_eq(eventbus_next(jobs, &ev), EVENTBUS_EVENT);
-	ck_assert_uint_eq(ev->id, 3);
+	ck_assert_int_eq(eventbus_next(view, &ev), EVENTBUS_EVENT);
+	ck_assert_uint_eq(ev->id, 2);
+	ck_assert(ev->addressed);
 	bus_event_unref(ev);
-	ck_assert_int_eq(eventbus_next(jobs, &ev), EVENTBUS_EMPTY);
+	ck_assert_int_eq(eventbus_next(view, &ev), EVENTBUS_EMPTY);
 	ck_assert_ptr_null(ev);
 
-	for (uint64_t want = 1; want <= 3; want++) {
+	/* The log reader: only task logs. */
+	ck_assert_int_eq(eventbus_next(log, &ev), EVENTBUS_EVENT);
+	ck_assert_str_eq(ev->topic, "/tasklog/T");
+	bus_event_unref(ev);
+	ck_assert_int_eq(eventbus_next(log, &ev), EVENTBUS_EMPTY);
+
+	/* Everything, once each. */
+	for (uint64_t want = 1; want <= 4; want++) {
 		ck_assert_int_eq(eventbus_next(all, &ev), EVENTBUS_EVENT);
 		ck_assert_uint_eq(ev->id, want);
 		bus_event_unref(ev);
 	}
 	ck_assert_int_eq(eventbus_next(all, &ev), EVENTBUS_EMPTY);
-	ck_assert_uint_eq(eventbus_last_id(bus), 3);
+	ck_assert_uint_eq(eventbus_last_id(bus), 4);
 
 	eventbus_unsubscribe(all);
-	eventbus_unsubscribe(jobs);
+	ck_assert(!eventbus_wants(bus, "/jobs/B", true));
+	ck_assert(eventbus_wants(bus, "/jobs/A", true));
+	eventbus_unsubscribe(view);
+	ck_assert(!eventbus_wants(bus, "/jobs", false));
+	ck_assert(!eventbus_wants(bus, "/jobs/A", true));
+	eventbus_unsubscribe(log);
 	ck_assert(!eventbus_has_subscribers(bus));
+	eventbus_free(bus);
+}
+END_TEST
+
+START_TEST(test_exact_and_prefix_once)
+{
+	static const char *const topic[] = { "/jobs/A" };
+	static const char *const prefix[] = { "/jobs/" };
+	struct eventbus_interest both = { .topics = topic,
+		.ntopics = 1,
+		.prefixes = prefix,
+		.nprefixes = 1 };
+	struct eventbus *bus = eventbus_new(NULL);
+	struct eventbus_sub *sub;
+	struct bus_event *ev;
+	bool resync;
+
+	sub = eventbus_subscribe(bus, &both, NULL, NULL, 0, &resync);
+	eventbus_publish(bus, "/jobs/A", true, payload(1));
+	eventbus_publish(bus, "/jobs", false, payload(2)); /* not addressed */
+	ck_assert_int_eq(eventbus_next(sub, &ev), EVENTBUS_EVENT);
+	ck_assert_uint_eq(ev->id, 1);
+	bus_event_unref(ev);
+	ck_assert_int_eq(eventbus_next(sub, &ev), EVENTBUS_EMPTY);
+	eventbus_unsubscribe(sub);
 	eventbus_free(bus);
 }
 END_TEST
@@ -88,11 +136,12 @@ START_TEST(test_slow_subscriber_cut_off)
 	bool resync;
 	int wakes = 0;
 
-	slow =
-	    eventbus_subscribe(bus, NULL, NULL, count_wake, &wakes, 0, &resync);
-	fast = eventbus_subscribe(bus, NULL, NULL, NULL, NULL, 0, &resync);
+	slow = eventbus_subscribe(
+	    bus, &eventbus_everything, count_wake, &wakes, 0, &resync);
+	fast = eventbus_subscribe(
+	    bus, &eventbus_everything, NULL, NULL, 0, &resync);
 	for (int i = 1; i <= 10; i++) {
-		eventbus_publish(bus, "/jobs", payload(i));
+		eventbus_publish(bus, "/jobs", false, payload(i));
 		/* The fast one keeps up and never notices the slow one. */
 		ck_assert_int_eq(eventbus_next(fast, &ev), EVENTBUS_EVENT);
 		ck_assert_uint_eq(ev->id, (uint64_t)i);
@@ -112,6 +161,8 @@ END_TEST
 
 START_TEST(test_resume_from_history)
 {
+	static const char *const a[] = { "/jobs/A" };
+	struct eventbus_interest jobs_a = { .topics = a, .ntopics = 1 };
 	struct eventbus_options opt = { .history = 4, .queue_len = 16 };
 	struct eventbus *bus = eventbus_new(&opt);
 	struct eventbus_sub *sub;
@@ -119,9 +170,10 @@ START_TEST(test_resume_from_history)
 	bool resync;
 
 	for (int i = 1; i <= 6; i++)
-		eventbus_publish(bus, i % 2 ? "/jobs" : "/workers", payload(i));
+		eventbus_publish(
+		    bus, i % 2 ? "/jobs/A" : "/jobs/B", true, payload(i));
 	/* History holds 3..6: resuming after 2 misses nothing. */
-	sub = eventbus_subscribe(bus, jobs_only, NULL, NULL, NULL, 2, &resync);
+	sub = eventbus_subscribe(bus, &jobs_a, NULL, NULL, 2, &resync);
 	ck_assert(!resync);
 	ck_assert_int_eq(eventbus_next(sub, &ev), EVENTBUS_EVENT);
 	ck_assert_uint_eq(ev->id, 3);
@@ -133,20 +185,23 @@ START_TEST(test_resume_from_history)
 	eventbus_unsubscribe(sub);
 
 	/* Up to date: nothing to replay, no resync. */
-	sub = eventbus_subscribe(bus, NULL, NULL, NULL, NULL, 6, &resync);
+	sub = eventbus_subscribe(
+	    bus, &eventbus_everything, NULL, NULL, 6, &resync);
 	ck_assert(!resync);
 	ck_assert_int_eq(eventbus_next(sub, &ev), EVENTBUS_EMPTY);
 	eventbus_unsubscribe(sub);
 
 	/* Event 2 is gone from the history: the client must reload, and
 	 * gets no partial replay. */
-	sub = eventbus_subscribe(bus, NULL, NULL, NULL, NULL, 1, &resync);
+	sub = eventbus_subscribe(
+	    bus, &eventbus_everything, NULL, NULL, 1, &resync);
 	ck_assert(resync);
 	ck_assert_int_eq(eventbus_next(sub, &ev), EVENTBUS_EMPTY);
 	eventbus_unsubscribe(sub);
 
 	/* An id from a previous run of the Manager. */
-	sub = eventbus_subscribe(bus, NULL, NULL, NULL, NULL, 999, &resync);
+	sub = eventbus_subscribe(
+	    bus, &eventbus_everything, NULL, NULL, 999, &resync);
 	ck_assert(resync);
 	eventbus_unsubscribe(sub);
 	eventbus_free(bus);
@@ -162,12 +217,13 @@ START_TEST(test_resume_larger_than_queue)
 	bool resync;
 
 	for (int i = 1; i <= 20; i++)
-		eventbus_publish(bus, "/jobs", payload(i));
-	sub = eventbus_subscribe(bus, NULL, NULL, NULL, NULL, 5, &resync);
+		eventbus_publish(bus, "/jobs", false, payload(i));
+	sub = eventbus_subscribe(
+	    bus, &eventbus_everything, NULL, NULL, 5, &resync);
 	ck_assert(resync); /* 15 events do not fit a queue of 4 */
 	ck_assert_int_eq(eventbus_next(sub, &ev), EVENTBUS_EMPTY);
 	/* It is a live subscriber from now on. */
-	eventbus_publish(bus, "/jobs", payload(21));
+	eventbus_publish(bus, "/jobs", false, payload(21));
 	ck_assert_int_eq(eventbus_next(sub, &ev), EVENTBUS_EVENT);
 	ck_assert_uint_eq(ev->id, 21);
 	bus_event_unref(ev);
@@ -182,8 +238,8 @@ START_TEST(test_missing_payload_dropped)
 
 	/* A payload whose construction failed (json_pack gave NULL) is
 	 * dropped with id 0 and uses up no id. */
-	ck_assert_uint_eq(eventbus_publish(bus, "/jobs", NULL), 0);
-	ck_assert_uint_eq(eventbus_publish(bus, "/jobs", payload(1)), 1);
+	ck_assert_uint_eq(eventbus_publish(bus, "/jobs", false, NULL), 0);
+	ck_assert_uint_eq(eventbus_publish(bus, "/jobs", false, payload(1)), 1);
 	ck_assert_uint_eq(eventbus_last_id(bus), 1);
 	eventbus_free(bus);
 }
@@ -205,7 +261,7 @@ race_publisher(void *arg)
 	struct race *r = arg;
 
 	for (int i = 0; i < RACE_EVENTS; i++)
-		eventbus_publish(r->bus, "/jobs", payload(i));
+		eventbus_publish(r->bus, "/jobs", false, payload(i));
 	return NULL;
 }
 
@@ -217,7 +273,7 @@ race_subscriber(void *arg)
 	while (!r->done) {
 		bool resync;
 		struct eventbus_sub *sub = eventbus_subscribe(
-		    r->bus, NULL, NULL, NULL, NULL, 0, &resync);
+		    r->bus, &eventbus_everything, NULL, NULL, 0, &resync);
 		uint64_t last = 0;
 		struct bus_event *ev;
 
@@ -266,7 +322,8 @@ eventbus_suite(void)
 	Suite *s = suite_create("eventbus");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_test(tc, test_fanout_filter_and_ids);
+	tcase_add_test(tc, test_fanout_and_ids);
+	tcase_add_test(tc, test_exact_and_prefix_once);
 	tcase_add_test(tc, test_slow_subscriber_cut_off);
 	tcase_add_test(tc, test_resume_from_history);
 	tcase_add_test(tc, test_resume_larger_than_queue);

@@ -25,7 +25,7 @@ setup(void)
 
 	test_server_start(&ts, NULL);
 	sub = eventbus_subscribe(
-	    ts.app->ctx.bus, NULL, NULL, NULL, NULL, 0, &resync);
+	    ts.app->ctx.bus, &eventbus_everything, NULL, NULL, 0, &resync);
 }
 
 static void

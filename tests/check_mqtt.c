@@ -275,12 +275,12 @@ START_TEST(test_events_reach_subscriber)
 	ck_assert_int_eq(mqtt_start(cfg, bus, &fwd, &err), FM_OK);
 	ck_assert_ptr_nonnull(fwd);
 	wait_forwarding(fwd);
-	eventbus_publish(bus, "/jobs",
+	eventbus_publish(bus, "/jobs", false,
 	    json_pack("{s:s, s:s, s:b}", "id",
 	        "2f0b3c8e-58a4-4c3e-9a55-0ad2f1f1e6b1", "status", "queued",
 	        "refresh_tasks", 0));
-	eventbus_publish(
-	    bus, "/lifecycle", json_pack("{s:s}", "type", "manager-startup"));
+	eventbus_publish(bus, "/lifecycle", false,
+	    json_pack("{s:s}", "type", "manager-startup"));
 	p = listener_wait(&l, "flamenco/jobs");
 	ck_assert_str_eq(
 	    json_string_value(json_object_get(p, "status")), "queued");
@@ -319,7 +319,8 @@ START_TEST(test_broker_down_at_start_and_restarted)
 	ck_assert_int_eq(mqtt_start(cfg, bus, &fwd, &err), FM_OK);
 	t0 = time_mono_us();
 	for (int i = 0; i < 1000; i++)
-		eventbus_publish(bus, "/jobs", json_pack("{s:i}", "n", i));
+		eventbus_publish(
+		    bus, "/jobs", false, json_pack("{s:i}", "n", i));
 	ck_assert_int_lt(time_mono_us() - t0, 2000000);
 	ck_assert(!mqtt_connected(fwd));
 
@@ -328,7 +329,8 @@ START_TEST(test_broker_down_at_start_and_restarted)
 	wait_forwarding(fwd);
 	mqtt_counts(fwd, &sent, &dropped);
 	ck_assert_uint_gt(dropped, 0); /* what came before is gone */
-	eventbus_publish(bus, "/workers", json_pack("{s:s}", "name", "w1"));
+	eventbus_publish(
+	    bus, "/workers", false, json_pack("{s:s}", "name", "w1"));
 	p = listener_wait(&l, "flamenco/workers");
 	ck_assert_str_eq(json_string_value(json_object_get(p, "name")), "w1");
 	json_decref(p);
@@ -341,11 +343,13 @@ START_TEST(test_broker_down_at_start_and_restarted)
 		ck_assert(time_mono_us() - t0 < WAIT_US);
 		usleep(20000);
 	}
-	eventbus_publish(bus, "/workers", json_pack("{s:s}", "name", "lost"));
+	eventbus_publish(
+	    bus, "/workers", false, json_pack("{s:s}", "name", "lost"));
 	broker = broker_start(port);
 	listener_start(&l, port);
 	wait_forwarding(fwd);
-	eventbus_publish(bus, "/workers", json_pack("{s:s}", "name", "w2"));
+	eventbus_publish(
+	    bus, "/workers", false, json_pack("{s:s}", "name", "w2"));
 	p = listener_wait(&l, "flamenco/workers");
 	ck_assert_str_eq(json_string_value(json_object_get(p, "name")), "w2");
 	json_decref(p);

@@ -313,7 +313,8 @@ START_TEST(test_clients_leave)
 		stream_wait(&s[i], 0, "retry:");
 	ck_assert_uint_eq(sse_hub_streams(ts.app->ctx.sse), N);
 	for (int i = 0; i < 50; i++)
-		eventbus_publish(bus, "/jobs", json_pack("{s:i}", "n", i));
+		eventbus_publish(
+		    bus, "/jobs", false, json_pack("{s:i}", "n", i));
 	for (int i = 0; i < N; i++) {
 		/* Half leave with unread data (RST), half politely. */
 		if (i % 2 == 0) {
@@ -325,7 +326,8 @@ START_TEST(test_clients_leave)
 		stream_close(&s[i]);
 	}
 	for (int i = 0; i < 50; i++)
-		eventbus_publish(bus, "/jobs", json_pack("{s:i}", "n", i));
+		eventbus_publish(
+		    bus, "/jobs", false, json_pack("{s:i}", "n", i));
 	t0 = time_mono_us();
 	while (sse_hub_streams(ts.app->ctx.sse) > 0) {
 		ck_assert_msg(time_mono_us() - t0 < 5000000, "%zu streams left",
@@ -350,7 +352,7 @@ START_TEST(test_slow_client_cut_off)
 	stream_wait(&s, 0, "retry:");
 	/* Far more than the socket buffers and the queue hold. */
 	for (int i = 0; i < 20000; i++)
-		eventbus_publish(ts.app->ctx.bus, "/jobs",
+		eventbus_publish(ts.app->ctx.bus, "/jobs", false,
 		    json_pack("{s:i, s:s}", "n", i, "pad", big));
 	t0 = time_mono_us();
 	while (!s.closed) {
