@@ -14,7 +14,8 @@ BINDIR  ?= $(PREFIX)/bin
 CONF    ?= flamenco-manager.conf
 
 CC      ?= cc
-PKGS     = libmicrohttpd jansson sqlite3 uuid libcrypt libjpeg spng
+PKGS     = libmicrohttpd jansson sqlite3 uuid libcrypt libjpeg spng \
+           libmosquitto
 TESTPKGS = check libcurl
 
 GIT_HASH := $(shell git rev-parse --short=8 HEAD 2>/dev/null || echo unknown)

@@ -25,6 +25,7 @@ need_pkg libcrypt libcrypt-dev
 # Last-rendered thumbnails: libjpeg-turbo's libjpeg API and libspng.
 need_pkg libjpeg libjpeg62-turbo-dev
 need_pkg spng libspng-dev
+need_pkg libmosquitto libmosquitto-dev
 need_pkg check check
 need_pkg libsubunit libsubunit-dev
 need_pkg libcurl libcurl4-openssl-dev
@@ -32,6 +33,9 @@ need_file /usr/share/duktape/duktape.c duktape-dev
 need_cmd clang-format clang-format
 need_cmd curl curl
 need_cmd jq jq
+# The MQTT tests run a real broker.
+need_cmd mosquitto mosquitto
+need_cmd mosquitto_sub mosquitto-clients
 need_cmd git git
 # Node is only needed at build time, to fetch the JS libraries with npm ci.
 need_cmd node nodejs

@@ -260,8 +260,6 @@ do_sign_off(struct req *req, const struct status_ctx *sc, struct worker *w)
 		    store_status_requeue_worker(sc, w->id, "worker signed off");
 	if (rc != FM_OK)
 		return rc;
-	events_worker_status(
-	    w->uuid, state_worker_status_name(w->status), "offline");
 	log_info("worker %s (%s) signed off", w->name, w->uuid);
 	return http_reply_empty(req, 204);
 }
@@ -316,8 +314,6 @@ do_state_changed(struct req *req, const struct status_ctx *sc, struct worker *w)
 		    sc, w->id, "worker is no longer awake");
 	if (rc != FM_OK)
 		return rc;
-	events_worker_status(
-	    w->uuid, state_worker_status_name(w->status), text);
 	log_info("worker %s (%s) is now %s", w->name, w->uuid, text);
 	return http_reply_empty(req, 204);
 }
@@ -436,10 +432,14 @@ do_task_update(struct req *req, const struct status_ctx *sc, struct worker *w)
 
 	/* A log that cannot be written fails the update, so the worker
 	 * keeps it and sends it again rather than losing it. */
-	if (logtext != NULL && logtext[0] != '\0' &&
-	    (rc = tasklog_append(sc->cfg->local_manager_storage_path,
-	         t.job_uuid, t.uuid, logtext, strlen(logtext))) != FM_OK)
-		return rc;
+	if (logtext != NULL && logtext[0] != '\0') {
+		if ((rc = tasklog_append(sc->cfg->local_manager_storage_path,
+		         t.job_uuid, t.uuid, logtext, strlen(logtext))) !=
+		    FM_OK)
+			return rc;
+		events_task_log(((struct fm_ctx *)req_app(req))->events, t.uuid,
+		    logtext, strlen(logtext));
+	}
 	st = store_stmt(sc->conn,
 	    time_now_us() - t.last_touched_us >= TOUCH_GRANULARITY_US
 	        ? sql_task_progress
@@ -457,6 +457,13 @@ do_task_update(struct req *req, const struct status_ctx *sc, struct worker *w)
 	    : store_error(sc->conn, sqlite3_errcode(store_db(sc->conn)),
 	          "updating a task");
 	sqlite3_reset(st);
+	if (rc == FM_OK && (activity != NULL || json_is_integer(steps)))
+		store_note(sc->conn, STORE_CHANGED_TASK, t.uuid, t.job_uuid,
+		    NULL, NULL);
+	/* Steps move the job's progress bar too. */
+	if (rc == FM_OK && json_is_integer(steps))
+		store_note(
+		    sc->conn, STORE_JOB_PROGRESS, t.job_uuid, NULL, NULL, NULL);
 	if (rc == FM_OK && status_text != NULL && new_status != t.status)
 		rc = new_status == TASK_STATUS_FAILED
 		    ? store_status_task_failed(sc, &t, w)

@@ -12,6 +12,8 @@
 
 #include "api.h"
 #include "config.h"
+#include "eventbus.h"
+#include "events.h"
 #include "housekeeping.h"
 #include "http.h"
 #include "jobc.h"
@@ -20,6 +22,8 @@
 #include "lastrendered.h"
 #include "log.h"
 #include "metrics.h"
+#include "mqtt.h"
+#include "sse.h"
 #include "store.h"
 #include "store_status.h"
 #include "timeutil.h"
@@ -121,6 +125,12 @@ app_start(const struct fm_config *cfg, struct fm_app **app_out, char **err_out)
 	if (rc != FM_OK)
 		goto fail;
 
+	app->ctx.bus = eventbus_new(NULL);
+	app->ctx.events = events_new(app->ctx.store, app->ctx.bus);
+	app->ctx.sse =
+	    sse_hub_new(app->ctx.bus, cfg->event_stream_heartbeat_us);
+	if ((rc = mqtt_start(cfg, app->ctx.bus, &app->mqtt, err_out)) != FM_OK)
+		goto fail;
 	metrics_init(api_all_routes, api_all_routes_count);
 	if ((rc = reapply_job_states(&app->ctx, err_out)) != FM_OK)
 		goto fail;
@@ -152,6 +162,7 @@ app_start(const struct fm_config *cfg, struct fm_app **app_out, char **err_out)
 	if (rc != FM_OK)
 		goto fail;
 	app->housekeeping = housekeeping_start(&app->ctx);
+	events_lifecycle(app->ctx.events, "manager-startup");
 	*app_out = app;
 	return FM_OK;
 fail:
@@ -170,12 +181,21 @@ app_stop(struct fm_app *app)
 {
 	if (app == NULL)
 		return;
+	if (app->http != NULL)
+		events_lifecycle(app->ctx.events, "manager-shutdown");
+	/* Streams never end by themselves: end them so the server can. */
+	sse_hub_close_streams(app->ctx.sse);
 	http_stop(app->http);
 	lastrendered_stop(app->ctx.lastrendered);
 	housekeeping_stop(app->housekeeping);
 	jobtypes_free(app->ctx.jobtypes);
 	jobc_free(app->ctx.jobc);
 	jsenv_transpile_shutdown();
+	/* After everything that could still publish has stopped. */
+	mqtt_stop(app->mqtt);
+	sse_hub_free(app->ctx.sse);
+	events_free(app->ctx.events);
+	eventbus_free(app->ctx.bus);
 	store_close(app->ctx.store);
 	free(app);
 }

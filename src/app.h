@@ -21,12 +21,19 @@ struct jobtypes;
 struct jobc;
 struct http_server;
 struct lastrendered;
+struct eventbus;
+struct events;
+struct mqtt_forwarder;
+struct sse_hub;
 
 struct fm_ctx {
 	const struct fm_config *cfg;
 	struct store *store;
 	struct jobtypes *jobtypes; /* job-type registry */
 	struct jobc *jobc;         /* compiler pool */
+	struct eventbus *bus;      /* live events (SSE, MQTT) */
+	struct events *events;     /* publishes committed changes on bus */
+	struct sse_hub *sse;       /* open event streams */
 	int64_t started_us;        /* wall clock at start-up */
 	/* Set while the housekeeping thread runs (housekeeping_wake()). */
 	struct housekeeping *_Atomic housekeeping;
@@ -39,6 +46,7 @@ struct fm_app {
 	struct fm_ctx ctx;
 	struct http_server *http;
 	struct housekeeping *housekeeping;
+	struct mqtt_forwarder *mqtt;
 };
 
 /*

@@ -150,6 +150,26 @@ static const struct option option_table[] = {
 	    "empty = none, as in Flamenco. A crypt(3) hash, as \"openssl "
 	    "passwd -6\" prints, is accepted too. Keep this file mode 0600.",
 	    OPTF_SECRET },
+	{ "event_stream_heartbeat", OPT_DURATION,
+	    OFF(event_stream_heartbeat_us), "15s", 100000, 3600 * SEC,
+	    "An idle /api/v3/events stream gets a comment line this often, "
+	    "so proxies keep it open and clients that left are noticed.",
+	    0 },
+	{ "mqtt.client.enabled", OPT_BOOL, OFF(mqtt_enabled), "false", 0, 0,
+	    "Forward live events to an MQTT broker (QoS 1).", 0 },
+	{ "mqtt.client.broker", OPT_STRING, OFF(mqtt_broker), "", 0, 0,
+	    "Broker URL: tcp://HOST:PORT (mqtt:// too), or ssl://HOST:PORT "
+	    "(mqtts://, tls://) checked against the system's CAs.",
+	    0 },
+	{ "mqtt.client.clientID", OPT_STRING, OFF(mqtt_client_id), "flamenco",
+	    0, 0, "MQTT client identifier.", 0 },
+	{ "mqtt.client.topic_prefix", OPT_STRING, OFF(mqtt_topic_prefix),
+	    "flamenco", 0, 0,
+	    "Prefix of every topic: PREFIX/jobs, PREFIX/workers, ...", 0 },
+	{ "mqtt.client.username", OPT_STRING, OFF(mqtt_username), "", 0, 0,
+	    "Broker user name; empty = none.", 0 },
+	{ "mqtt.client.password", OPT_STRING, OFF(mqtt_password), "", 0, 0,
+	    "Broker password.", OPTF_SECRET },
 };
 
 /* Variables every Manager has unless the config file names them. */

@@ -58,6 +58,13 @@ struct fm_config {
 	int64_t compile_timeout_us;
 	int64_t compiler_heap_max_bytes;
 	int64_t db_connections;
+	int64_t event_stream_heartbeat_us;
+	bool mqtt_enabled;
+	char *mqtt_broker;
+	char *mqtt_client_id;
+	char *mqtt_topic_prefix;
+	char *mqtt_username;
+	char *mqtt_password;
 
 	struct fm_variable *variables;
 	size_t nvariables;

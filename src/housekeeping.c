@@ -16,7 +16,6 @@
 
 #include "app.h"
 #include "config.h"
-#include "events.h"
 #include "job_deleter.h"
 #include "log.h"
 #include "store.h"
@@ -152,8 +151,6 @@ error_timed_out_workers(const struct status_ctx *sc, int64_t cutoff)
 		if (rc == FM_OK)
 			rc = store_status_requeue_worker(
 			    sc, ws[i].id, "worker timed out");
-		if (rc == FM_OK)
-			events_worker_status(ws[i].uuid, ws[i].status, "error");
 	}
 	free(ws);
 	return rc;

@@ -336,6 +336,79 @@ http_reply_fd(struct req *req, int status, const char *content_type, int fd,
 	return queue(req, status, resp, content_type);
 }
 
+/* --- streamed replies --------------------------------------------- */
+
+struct http_stream {
+	struct MHD_Connection *conn;
+	http_stream_fn fn;
+	void (*free_fn)(void *);
+	void *arg;
+};
+
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_stream *s = cls;
+	long n;
+
+	(void)pos;
+	n = s->fn(s->arg, s, buf, max);
+	return n == HTTP_STREAM_END ? MHD_CONTENT_READER_END_OF_STREAM
+	                            : (ssize_t)n;
+}
+
+static void
+stream_free(void *cls)
+{
+	struct http_stream *s = cls;
+
+	if (s->free_fn != NULL)
+		s->free_fn(s->arg);
+	free(s);
+}
+
+enum fm_err
+http_reply_stream(struct req *req, int status, const char *content_type,
+    http_stream_fn fn, void (*free_fn)(void *), void *arg)
+{
+	struct http_stream *s = xcalloc(1, sizeof(*s));
+	struct MHD_Response *resp;
+
+	s->conn = req->conn;
+	s->fn = fn;
+	s->free_fn = free_fn;
+	s->arg = arg;
+	/* Small blocks: an event is a few hundred bytes and should leave
+	 * at once rather than wait for a large buffer to fill. */
+	resp = MHD_create_response_from_callback(
+	    MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, s, stream_free);
+	if (resp == NULL) {
+		stream_free(s);
+		return FM_ERR_NOMEM;
+	}
+	/* A stream is quiet between events; the producer's heartbeat, not
+	 * the idle timeout, decides when a client is gone. */
+	MHD_set_connection_option(
+	    req->conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)0);
+	MHD_add_response_header(
+	    resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	/* Proxies such as nginx must pass events on as they come. */
+	MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+	return queue(req, status, resp, content_type);
+}
+
+void
+http_stream_pause(struct http_stream *stream)
+{
+	MHD_suspend_connection(stream->conn);
+}
+
+void
+http_stream_resume(struct http_stream *stream)
+{
+	MHD_resume_connection(stream->conn);
+}
+
 /* --- authentication and body parsing ----------------------------- */
 
 static int

@@ -116,4 +116,31 @@ enum fm_err http_reply_static(struct req *req, int status,
 enum fm_err http_reply_fd(struct req *req, int status, const char *content_type,
     int fd, uint64_t size);
 
+/*
+ * A long-lived streamed reply (Server-Sent Events). The producer fills
+ * buf with up to max bytes and returns how many, HTTP_STREAM_END to end
+ * the reply, or 0 after calling http_stream_pause() when it has nothing
+ * to send: the connection is then parked, costing no thread, until some
+ * thread calls http_stream_resume(). A parked connection does not notice
+ * that its client left, so producers resume now and then (a heartbeat).
+ */
+struct http_stream;
+#define HTTP_STREAM_END ((long)-1)
+typedef long (*http_stream_fn)(
+    void *arg, struct http_stream *stream, char *buf, size_t max);
+
+/* Reply with a stream; free_fn(arg) runs once the reply is over, or at
+ * once when the reply cannot be made. */
+enum fm_err http_reply_stream(struct req *req, int status,
+    const char *content_type, http_stream_fn fn, void (*free_fn)(void *),
+    void *arg);
+
+/* Park the stream's connection: only from within its http_stream_fn,
+ * which then returns 0. */
+void http_stream_pause(struct http_stream *stream);
+
+/* Unpark a stream parked with http_stream_pause(), from any thread; the
+ * producer decides when a pause is due, so it pairs the two calls. */
+void http_stream_resume(struct http_stream *stream);
+
 #endif

@@ -198,7 +198,8 @@ process(struct lastrendered *lr, struct image *img)
 	/* The files are in place: this is where EventLastRenderedUpdate
 	 * goes out. */
 	if ((info = lastrendered_info(root, img->job_uuid)) != NULL) {
-		events_last_rendered(img->job_uuid, img->task_uuid, info);
+		events_last_rendered(
+		    lr->ctx->events, img->job_uuid, img->task_uuid, info);
 		json_decref(info);
 	}
 }

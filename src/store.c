@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,8 @@ struct store_conn {
 	bool in_tx;
 	bool writing; /* holds store->write_lock */
 	struct store_conn *next_free;
+	struct store_note *notes; /* the open transaction's journal */
+	size_t nnotes, notes_cap;
 	struct stmt_slot cache[STMT_CACHE_SIZE];
 };
 
@@ -49,6 +52,9 @@ struct store {
 	struct store_conn *conns;
 	int nconns;
 	struct store_conn *free_list;
+	store_observer_fn observer;
+	store_observer_wants_fn observer_wants;
+	void *observer_arg;
 };
 
 sqlite3 *
@@ -191,6 +197,7 @@ conn_close(struct store_conn *conn)
 	for (size_t i = 0; i < STMT_CACHE_SIZE; i++)
 		sqlite3_finalize(conn->cache[i].stmt);
 	sqlite3_close(conn->db);
+	free(conn->notes);
 }
 
 void
@@ -316,6 +323,96 @@ store_begin(struct store_conn *conn, bool write)
 	return rc;
 }
 
+/* --- the change journal ------------------------------------------ */
+
+void
+store_set_observer(struct store *store, store_observer_fn fn,
+    store_observer_wants_fn wants, void *arg)
+{
+	store->observer = fn;
+	store->observer_wants = wants;
+	store->observer_arg = arg;
+}
+
+static void
+notes_clear(struct store_conn *conn)
+{
+	for (size_t i = 0; i < conn->nnotes; i++)
+		free(conn->notes[i].detail);
+	conn->nnotes = 0;
+}
+
+/* Hand the journal to the observer and empty it. */
+static void
+notes_deliver(struct store_conn *conn)
+{
+	struct store *store = conn->store;
+
+	if (conn->nnotes > 0 && store->observer != NULL)
+		store->observer(
+		    store->observer_arg, conn, conn->notes, conn->nnotes);
+	notes_clear(conn);
+}
+
+static void
+copy_id(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src != NULL ? src : "");
+}
+
+bool
+store_noting(struct store_conn *conn)
+{
+	struct store *store = conn->store;
+
+	return store->observer != NULL &&
+	    (store->observer_wants == NULL ||
+	        store->observer_wants(store->observer_arg));
+}
+
+void
+store_note(struct store_conn *conn, enum store_change what, const char *uuid,
+    const char *job_uuid, const char *prev_status, char *detail)
+{
+	struct store_note *n = NULL;
+
+	if (!store_noting(conn)) {
+		free(detail);
+		return;
+	}
+	/* One note per object: the observer reads its state after the
+	 * commit anyway; only the first previous status matters. */
+	for (size_t i = 0; i < conn->nnotes && uuid != NULL; i++) {
+		if (conn->notes[i].what == what &&
+		    strcmp(conn->notes[i].uuid, uuid) == 0) {
+			n = &conn->notes[i];
+			break;
+		}
+	}
+	if (n != NULL) {
+		if (n->prev_status[0] == '\0')
+			copy_id(n->prev_status, sizeof(n->prev_status),
+			    prev_status);
+		free(n->detail);
+		n->detail = detail;
+	} else {
+		if (conn->nnotes == conn->notes_cap) {
+			conn->notes_cap =
+			    conn->notes_cap ? conn->notes_cap * 2 : 8;
+			conn->notes = xrealloc(conn->notes,
+			    conn->notes_cap * sizeof(*conn->notes));
+		}
+		n = &conn->notes[conn->nnotes++];
+		n->what = what;
+		copy_id(n->uuid, sizeof(n->uuid), uuid);
+		copy_id(n->job_uuid, sizeof(n->job_uuid), job_uuid);
+		copy_id(n->prev_status, sizeof(n->prev_status), prev_status);
+		n->detail = detail;
+	}
+	if (!conn->in_tx)
+		notes_deliver(conn);
+}
+
 enum fm_err
 store_commit(struct store_conn *conn)
 {
@@ -329,6 +426,7 @@ store_commit(struct store_conn *conn)
 	}
 	conn->in_tx = false;
 	end_write(conn);
+	notes_deliver(conn);
 	return FM_OK;
 }
 
@@ -341,6 +439,7 @@ store_rollback(struct store_conn *conn)
 		sqlite3_exec(conn->db, "ROLLBACK", NULL, NULL, NULL);
 	conn->in_tx = false;
 	end_write(conn);
+	notes_clear(conn);
 }
 
 sqlite3_stmt *

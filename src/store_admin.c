@@ -11,8 +11,13 @@
 
 #include "store_internal.h"
 #include "timeutil.h"
+#include "xmalloc.h"
 
 static const char sql_job_id[] = "SELECT id FROM jobs WHERE uuid = ?1";
+static const char sql_job_uuid_name[] =
+    "SELECT uuid, name FROM jobs WHERE id = ?1";
+static const char sql_jobs_deletion_requested_at[] =
+    "SELECT uuid FROM jobs WHERE delete_requested_at = ?1";
 static const char sql_set_priority[] =
     "UPDATE jobs SET priority = ?2, updated_at = ?3 WHERE id = ?1";
 static const char sql_tag_by_name[] =
@@ -91,6 +96,23 @@ store_admin_job_id(struct store_conn *conn, const char *uuid, int64_t *id_out)
 	return one_id(conn, st, id_out, "finding a job");
 }
 
+/* Note a change of the job with row id job_id for live viewers. */
+static void
+note_job(struct store_conn *conn, enum store_change what, int64_t job_id)
+{
+	sqlite3_stmt *st;
+
+	if (!store_noting(conn) ||
+	    (st = store_stmt(conn, sql_job_uuid_name)) == NULL)
+		return;
+	sqlite3_bind_int64(st, 1, job_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		store_note(conn, what, (const char *)sqlite3_column_text(st, 0),
+		    NULL, NULL,
+		    xstrdup((const char *)sqlite3_column_text(st, 1)));
+	sqlite3_reset(st);
+}
+
 enum fm_err
 store_admin_set_priority(struct store_conn *conn, int64_t job_id, int priority)
 {
@@ -101,6 +123,7 @@ store_admin_set_priority(struct store_conn *conn, int64_t job_id, int priority)
 	sqlite3_bind_int64(st, 1, job_id);
 	sqlite3_bind_int(st, 2, priority);
 	sqlite3_bind_int64(st, 3, time_now_us());
+	note_job(conn, STORE_CHANGED_JOB, job_id);
 	return store_step_done(conn, st, "setting a job's priority");
 }
 
@@ -128,6 +151,7 @@ store_admin_set_tag(struct store_conn *conn, int64_t job_id, int64_t tag_id)
 	if (tag_id != 0)
 		sqlite3_bind_int64(st, 2, tag_id);
 	sqlite3_bind_int64(st, 3, time_now_us());
+	note_job(conn, STORE_CHANGED_JOB, job_id);
 	return store_step_done(conn, st, "setting a job's tag");
 }
 
@@ -213,6 +237,7 @@ store_admin_request_deletion(struct store_conn *conn, int64_t job_id)
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, job_id);
 	sqlite3_bind_int64(st, 2, time_now_us());
+	note_job(conn, STORE_CHANGED_JOB, job_id);
 	return store_step_done(conn, st, "requesting a job's deletion");
 }
 
@@ -221,17 +246,28 @@ store_admin_request_mass_deletion(
     struct store_conn *conn, int64_t updated_max_us, int *count_out)
 {
 	sqlite3_stmt *st = store_stmt(conn, sql_request_mass_deletion);
+	int64_t now = time_now_us();
 	enum fm_err rc;
 
 	*count_out = 0;
 	if (st == NULL)
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, updated_max_us);
-	sqlite3_bind_int64(st, 2, time_now_us());
+	sqlite3_bind_int64(st, 2, now);
 	rc = store_step_done(conn, st, "requesting jobs' deletion");
-	if (rc == FM_OK)
-		*count_out = store_changes(conn);
-	return rc;
+	if (rc != FM_OK)
+		return rc;
+	*count_out = store_changes(conn);
+	if (store_noting(conn) &&
+	    (st = store_stmt(conn, sql_jobs_deletion_requested_at)) != NULL) {
+		sqlite3_bind_int64(st, 1, now);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			store_note(conn, STORE_CHANGED_JOB,
+			    (const char *)sqlite3_column_text(st, 0), NULL,
+			    NULL, NULL);
+		sqlite3_reset(st);
+	}
+	return FM_OK;
 }
 
 enum fm_err
@@ -301,6 +337,7 @@ store_admin_delete_tasks(
 enum fm_err
 store_admin_delete_job(struct store_conn *conn, int64_t job_id)
 {
+	note_job(conn, STORE_DELETED_JOB, job_id);
 	return exec_id(conn, sql_delete_job, job_id, "deleting a job");
 }
 

@@ -234,6 +234,8 @@ store_jobs_insert(struct store_conn *conn, const json_t *job)
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)json_array_size(tasks));
 	if ((rc = store_step_done(conn, st, "counting a job's tasks")) != FM_OK)
 		goto done;
+	store_note(conn, STORE_CHANGED_JOB,
+	    json_string_value(json_object_get(job, "id")), NULL, NULL, NULL);
 	rc = store_commit(conn);
 done:
 	if (rc != FM_OK)

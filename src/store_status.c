@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "config.h"
-#include "events.h"
 #include "log.h"
 #include "store_internal.h"
 #include "store_workers.h"
@@ -185,10 +184,11 @@ set_job_status(struct store_conn *conn, int64_t job_id, enum job_status status,
 	return store_step_done(conn, st, "changing a job's status");
 }
 
-/* One bulk step of a cascade: tasks in c->from become c->to. */
+/* One bulk step of a cascade: tasks in c->from become c->to. Viewers
+ * hear of it as one job event that asks them to reload the tasks. */
 static enum fm_err
-cascade_tasks(
-    struct store_conn *conn, int64_t job_id, const struct job_cascade *c)
+cascade_tasks(struct store_conn *conn, int64_t job_id, const char *job_uuid,
+    const struct job_cascade *c)
 {
 	const char *names[TASK_STATUS_COUNT];
 	size_t n = state_task_set_names(c->from, names);
@@ -211,8 +211,13 @@ cascade_tasks(
 		if ((rc = store_step_done(
 		         conn, st, "cascading a job status")) != FM_OK)
 			return rc;
+		if (store_changes(conn) > 0)
+			store_note(conn, STORE_CHANGED_JOB_TASKS, job_uuid,
+			    NULL, NULL, NULL);
 	}
 	if (c->reset_steps) {
+		store_note(
+		    conn, STORE_CHANGED_JOB_TASKS, job_uuid, NULL, NULL, NULL);
 		if ((st = store_stmt(conn, sql_job_reset_steps)) == NULL)
 			return FM_ERR_DB;
 		sqlite3_bind_int64(st, 1, job_id);
@@ -240,10 +245,10 @@ store_status_job(const struct status_ctx *ctx, int64_t job_id,
 		if ((rc = set_job_status(
 		         ctx->conn, job_id, new_status, reason)) != FM_OK)
 			return rc;
-		events_job_status(uuid, state_job_status_name(old),
-		    state_job_status_name(new_status));
+		store_note(ctx->conn, STORE_CHANGED_JOB, uuid, NULL,
+		    state_job_status_name(old), NULL);
 		state_job_cascade(old, new_status, &c);
-		if ((rc = cascade_tasks(ctx->conn, job_id, &c)) != FM_OK)
+		if ((rc = cascade_tasks(ctx->conn, job_id, uuid, &c)) != FM_OK)
 			return rc;
 		if ((rc = job_counts(ctx->conn, job_id, &counts)) != FM_OK)
 			return rc;
@@ -283,10 +288,9 @@ store_status_task(const struct status_ctx *ctx, struct task_row *t,
 		    line, sizeof(line), t->status, new_status);
 		(void)tasklog_printf(
 		    root(ctx), t->job_uuid, t->uuid, "%s", line);
-		events_task_status(t->job_uuid, t->uuid,
-		    state_task_status_name(t->status),
-		    state_task_status_name(new_status));
 	}
+	store_note(ctx->conn, STORE_CHANGED_TASK, t->uuid, t->job_uuid,
+	    state_task_status_name(t->status), NULL);
 	t->status = new_status;
 	if ((rc = job_status(
 	         ctx->conn, t->job_id, &t->job_status, t->job_uuid)) != FM_OK ||

@@ -9,6 +9,7 @@
 
 #include "store_internal.h"
 #include "timeutil.h"
+#include "xmalloc.h"
 
 static const char sql_list[] =
     "SELECT uuid, name, description FROM worker_tags ORDER BY name, id";
@@ -126,6 +127,7 @@ store_tags_create(struct store_conn *conn, const char *uuid, const char *name,
 	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(
 	    st, 4, description ? description : "", -1, SQLITE_STATIC);
+	store_note(conn, STORE_CHANGED_TAG, uuid, NULL, NULL, NULL);
 	return store_step_done(conn, st, "creating a worker tag");
 }
 
@@ -153,16 +155,23 @@ store_tags_update(struct store_conn *conn, const char *uuid, const char *name,
 	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
 	if (description != NULL)
 		sqlite3_bind_text(st, 4, description, -1, SQLITE_STATIC);
+	store_note(conn, STORE_CHANGED_TAG, uuid, NULL, NULL, NULL);
 	return store_step_done(conn, st, "updating a worker tag");
 }
 
 enum fm_err
 store_tags_delete(struct store_conn *conn, const char *uuid)
 {
-	sqlite3_stmt *st = store_stmt(conn, sql_delete);
+	json_t *tag = NULL;
+	sqlite3_stmt *st;
 	enum fm_err rc;
 
-	if (st == NULL)
+	/* Viewers get the name of what went; the row will be gone. */
+	if (store_noting(conn) && store_tags_get(conn, uuid, &tag) == FM_OK)
+		store_note(conn, STORE_DELETED_TAG, uuid, NULL, NULL,
+		    xstrdup(json_string_value(json_object_get(tag, "name"))));
+	json_decref(tag);
+	if ((st = store_stmt(conn, sql_delete)) == NULL)
 		return FM_ERR_DB;
 	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
 	if ((rc = store_step_done(conn, st, "deleting a worker tag")) != FM_OK)

@@ -289,9 +289,10 @@ store_worker_mgt_find(
 enum fm_err
 store_worker_mgt_delete(struct store_conn *conn, int64_t worker_id)
 {
-	sqlite3_stmt *st = store_stmt(conn, sql_delete);
+	sqlite3_stmt *st;
 
-	if (st == NULL)
+	store_workers_note(conn, worker_id);
+	if ((st = store_stmt(conn, sql_delete)) == NULL)
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, worker_id);
 	sqlite3_bind_int64(st, 2, time_now_us());
@@ -302,12 +303,13 @@ enum fm_err
 store_worker_mgt_set_tags(
     struct store_conn *conn, int64_t worker_id, const json_t *tag_uuids)
 {
-	sqlite3_stmt *st = store_stmt(conn, sql_clear_tags);
+	sqlite3_stmt *st;
 	enum fm_err rc;
 	size_t i;
 	json_t *v;
 
-	if (st == NULL)
+	store_workers_note(conn, worker_id);
+	if ((st = store_stmt(conn, sql_clear_tags)) == NULL)
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, worker_id);
 	if ((rc = store_step_done(conn, st, "clearing worker tags")) != FM_OK)

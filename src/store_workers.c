@@ -42,6 +42,8 @@ static const char sql_set_status[] =
 static const char sql_set_request[] =
     "UPDATE workers SET status_requested = ?2, lazy_status_request = ?3, "
     "updated_at = ?4 WHERE id = ?1";
+static const char sql_uuid_status_name[] =
+    "SELECT uuid, status, name FROM workers WHERE id = ?1";
 static const char sql_schedule[] =
     "SELECT is_active, days_of_week, start_time, end_time "
     "FROM sleep_schedules WHERE worker_id = ?1";
@@ -101,6 +103,23 @@ hash_secret(const unsigned char *salt, const char *secret,
 	sha256_final(&ctx, digest);
 }
 
+void
+store_workers_note(struct store_conn *conn, int64_t id)
+{
+	sqlite3_stmt *st;
+
+	if (!store_noting(conn) ||
+	    (st = store_stmt(conn, sql_uuid_status_name)) == NULL)
+		return;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		store_note(conn, STORE_CHANGED_WORKER,
+		    (const char *)sqlite3_column_text(st, 0), NULL,
+		    (const char *)sqlite3_column_text(st, 1),
+		    xstrdup((const char *)sqlite3_column_text(st, 2)));
+	sqlite3_reset(st);
+}
+
 enum fm_err
 store_workers_register(struct store_conn *conn, const char *name,
     const char *secret, const char *platform, const char *task_types,
@@ -123,6 +142,7 @@ store_workers_register(struct store_conn *conn, const char *name,
 	sqlite3_bind_text(st, 6, address, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, platform, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, task_types, -1, SQLITE_STATIC);
+	store_note(conn, STORE_CHANGED_WORKER, uuid_out, NULL, NULL, NULL);
 	return store_step_done(conn, st, "registering a worker");
 }
 
@@ -201,9 +221,10 @@ store_workers_sign_on(struct store_conn *conn, int64_t id, const char *name,
     const char *task_types, const char *software, bool can_restart,
     const char *address)
 {
-	sqlite3_stmt *st = store_stmt(conn, sql_sign_on);
+	sqlite3_stmt *st;
 
-	if (st == NULL)
+	store_workers_note(conn, id);
+	if ((st = store_stmt(conn, sql_sign_on)) == NULL)
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
@@ -234,9 +255,10 @@ enum fm_err
 store_workers_set_status(struct store_conn *conn, int64_t id,
     enum worker_status status, bool clear_request)
 {
-	sqlite3_stmt *st = store_stmt(conn, sql_set_status);
+	sqlite3_stmt *st;
 
-	if (st == NULL)
+	store_workers_note(conn, id);
+	if ((st = store_stmt(conn, sql_set_status)) == NULL)
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(
@@ -250,9 +272,10 @@ enum fm_err
 store_workers_set_request(struct store_conn *conn, int64_t id, bool has,
     enum worker_status status, bool lazy)
 {
-	sqlite3_stmt *st = store_stmt(conn, sql_set_request);
+	sqlite3_stmt *st;
 
-	if (st == NULL)
+	store_workers_note(conn, id);
+	if ((st = store_stmt(conn, sql_set_request)) == NULL)
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, has ? state_worker_status_name(status) : "",

@@ -65,6 +65,10 @@ FM_MUST_CHECK enum fm_err store_workers_seen(
     struct store_conn *conn, const struct worker *w);
 
 /* Set the status; clear_request also clears a pending request. */
+/* Note for live viewers that worker id is about to change (call before
+ * changing it: its current status becomes the previous one). */
+void store_workers_note(struct store_conn *conn, int64_t id);
+
 FM_MUST_CHECK enum fm_err store_workers_set_status(struct store_conn *conn,
     int64_t id, enum worker_status status, bool clear_request);
 

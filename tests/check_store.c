@@ -415,6 +415,87 @@ START_TEST(test_commit_and_rollback)
 }
 END_TEST
 
+/* ---- the change journal ---- */
+
+struct heard {
+	json_t *notes; /* [["what", "uuid", "job", "prev", "detail"]] */
+	bool wants;
+	int commits;
+};
+
+static void
+observe(void *arg, struct store_conn *conn, const struct store_note *notes,
+    size_t n)
+{
+	struct heard *h = arg;
+
+	/* Called after the commit: the write lock is free again. */
+	ck_assert_int_eq(sqlite3_get_autocommit(store_db(conn)), 1);
+	h->commits++;
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(h->notes,
+		    json_pack("[i, s, s, s, s?]", (int)notes[i].what,
+		        notes[i].uuid, notes[i].job_uuid, notes[i].prev_status,
+		        notes[i].detail));
+}
+
+static bool
+observer_wants(void *arg)
+{
+	return ((struct heard *)arg)->wants;
+}
+
+START_TEST(test_journal)
+{
+	struct heard h = { .notes = json_array(), .wants = true };
+	struct store_conn *c = store_acquire(store);
+	json_t *want;
+
+	store_set_observer(store, observe, observer_wants, &h);
+	/* Committed: heard once per object, first previous status kept. */
+	ck_assert_int_eq(store_begin(c, true), FM_OK);
+	store_note(c, STORE_CHANGED_TASK, "t1", "j1", "queued", NULL);
+	store_note(c, STORE_CHANGED_JOB, "j1", NULL, NULL, NULL);
+	store_note(c, STORE_CHANGED_TASK, "t1", "j1", "active", NULL);
+	store_note(c, STORE_CHANGED_JOB, "j1", NULL, "queued", NULL);
+	store_note(c, STORE_DELETED_TAG, "g1", NULL, NULL, xstrdup("gpu"));
+	ck_assert_int_eq(h.commits, 0); /* nothing before the commit */
+	ck_assert_int_eq(store_commit(c), FM_OK);
+	want = json_pack("[[i,s,s,s,n], [i,s,s,s,n], [i,s,s,s,s]]",
+	    STORE_CHANGED_TASK, "t1", "j1", "queued", STORE_CHANGED_JOB, "j1",
+	    "", "queued", STORE_DELETED_TAG, "g1", "", "", "gpu");
+	ck_assert_msg(json_equal(h.notes, want), "%s", json_dumps(h.notes, 0));
+	json_decref(want);
+	ck_assert_int_eq(h.commits, 1);
+
+	/* Rolled back, or failed to commit: never heard. */
+	json_array_clear(h.notes);
+	ck_assert_int_eq(store_begin(c, true), FM_OK);
+	store_note(c, STORE_CHANGED_WORKER, "w1", NULL, "awake", NULL);
+	store_rollback(c);
+	ck_assert_int_eq(store_begin(c, true), FM_OK);
+	store_note(c, STORE_DELETED_TAG, "g2", NULL, NULL, xstrdup("x"));
+	store_release(store, c); /* rolls back */
+	c = store_acquire(store);
+	ck_assert_int_eq(json_array_size(h.notes), 0);
+
+	/* Outside a transaction a note is delivered at once. */
+	store_note(c, STORE_CHANGED_WORKER, "w2", NULL, NULL, NULL);
+	ck_assert_int_eq(json_array_size(h.notes), 1);
+
+	/* Nobody listening: noting is free and nothing is kept. */
+	h.wants = false;
+	ck_assert_int_eq(store_begin(c, true), FM_OK);
+	store_note(c, STORE_CHANGED_WORKER, "w3", NULL, NULL, xstrdup("x"));
+	ck_assert_int_eq(store_commit(c), FM_OK);
+	ck_assert_int_eq(json_array_size(h.notes), 1);
+
+	store_set_observer(store, NULL, NULL, NULL);
+	store_release(store, c);
+	json_decref(h.notes);
+}
+END_TEST
+
 /* Releasing a connection rolls back what its borrower left open. */
 START_TEST(test_release_rolls_back)
 {
@@ -878,6 +959,7 @@ store_suite(void)
 	tcase_add_test(tc, test_commit_and_rollback);
 	tcase_add_test(tc, test_release_rolls_back);
 	tcase_add_test(tc, test_commit_failure_rolls_back);
+	tcase_add_test(tc, test_journal);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("pool");
