@@ -125,7 +125,11 @@ app_start(const struct fm_config *cfg, struct fm_app **app_out, char **err_out)
 	if (rc != FM_OK)
 		goto fail;
 
-	app->ctx.bus = eventbus_new(NULL);
+	/* Event ids count on from the start time in microseconds, so an id
+	 * a client kept from before a restart is always older than the new
+	 * ones (and so answered with resync), never mistaken for one. */
+	app->ctx.bus = eventbus_new(
+	    &(struct eventbus_options){ .first_id = (uint64_t)time_now_us() });
 	app->ctx.events = events_new(app->ctx.store, app->ctx.bus);
 	app->ctx.sse =
 	    sse_hub_new(app->ctx.bus, cfg->event_stream_heartbeat_us);

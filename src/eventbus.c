@@ -153,6 +153,7 @@ eventbus_new(const struct eventbus_options *opt)
 	    opt != NULL && opt->history > 0 ? opt->history : DEFAULT_HISTORY);
 	bus->queue_len = opt != NULL && opt->queue_len > 0 ? opt->queue_len
 	                                                   : DEFAULT_QUEUE_LEN;
+	bus->last_id = opt != NULL && opt->first_id > 0 ? opt->first_id - 1 : 0;
 	atomic_init(&bus->nsubs, 0);
 	return bus;
 }
@@ -378,7 +379,7 @@ eventbus_subscribe(struct eventbus *bus,
 
 	pthread_mutex_lock(&bus->lock);
 	if (after_id > bus->last_id) {
-		/* An id from before a restart: ids start again at 1. */
+		/* An id this bus never gave out. */
 		*resync_out = true;
 	} else if (after_id > 0) {
 		size_t n = bus->history.len;

@@ -51,8 +51,9 @@ struct eventbus_interest {
 typedef void (*eventbus_wake_fn)(void *arg);
 
 struct eventbus_options {
-	size_t history;   /* events kept for resuming; 0 = 1024 */
-	size_t queue_len; /* per subscriber; 0 = 1024 */
+	size_t history;    /* events kept for resuming; 0 = 1024 */
+	size_t queue_len;  /* per subscriber; 0 = 1024 */
+	uint64_t first_id; /* id of the first event; 0 = 1 */
 };
 
 /* New bus (never NULL). */
@@ -79,7 +80,7 @@ bool eventbus_wants(struct eventbus *bus, const char *topic, bool addressed);
 uint64_t eventbus_publish(
     struct eventbus *bus, const char *topic, bool addressed, json_t *payload);
 
-/* The id the next published event will get minus one (0 before any). */
+/* The id of the last event published (first_id - 1 before any). */
 uint64_t eventbus_last_id(struct eventbus *bus);
 
 /*
