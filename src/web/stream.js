@@ -92,6 +92,16 @@ function open(resume) {
 	};
 }
 
+// A page kept in the back/forward cache must not hold its connection:
+// browsers allow only six per host over HTTP/1.1, and the stream takes one.
+window.addEventListener('pagehide', () => {
+	clearTimeout(retryTimer);
+	if (source) source.close();
+});
+window.addEventListener('pageshow', (e) => {
+	if (e.persisted && source) open(true);
+});
+
 function resync() {
 	lastId = '';
 	open(false);
