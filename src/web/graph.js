@@ -46,10 +46,11 @@ export function drawGraph(tasks, deps, href) {
 		(layers[d] = layers[d] || []).push(t);
 	}
 	const pos = new Map();
-	let rowsMax = 0;
+	const rowsMax = layers.reduce((n, l) => Math.max(n, l.length), 0);
 	layers.forEach((layer, col) => {
-		layer.forEach((t, row) => pos.set(t.id, { x: PAD + col * (W + GAP_X), y: PAD + row * (H + GAP_Y) }));
-		rowsMax = Math.max(rowsMax, layer.length);
+		// Shorter layers sit in the middle of the tallest one.
+		const top = PAD + ((rowsMax - layer.length) * (H + GAP_Y)) / 2;
+		layer.forEach((t, row) => pos.set(t.id, { x: PAD + col * (W + GAP_X), y: top + row * (H + GAP_Y) }));
 	});
 	const width = PAD * 2 + layers.length * W + Math.max(0, layers.length - 1) * GAP_X;
 	const height = PAD * 2 + rowsMax * H + Math.max(0, rowsMax - 1) * GAP_Y;

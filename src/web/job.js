@@ -46,7 +46,7 @@ export function jobView(jobId) {
 		el.created.replaceChildren(time(job.created));
 		setTime(el.updated, job.updated);
 		el.activity.textContent = job.activity || '—';
-		setProgress(el.progress, job.steps_completed, job.steps_total);
+		setProgress(el.progress, job.steps_completed, job.steps_total, job.status);
 		if (document.activeElement !== el.priority) el.priority.value = job.priority;
 		drawCounts();
 		for (const a of ACTIONS) buttons[a.key].disabled = deleted || !a.when.includes(job.status);
@@ -66,7 +66,7 @@ export function jobView(jobId) {
 		const r = {
 			task: { ...t },
 			status: badge(t.status),
-			progress: progress(t.steps_completed, t.steps_total),
+			progress: progress(t.steps_completed, t.steps_total, t.status),
 			worker: h('td', null, (t.worker && t.worker.name) || '—'),
 			activity: h('td', { class: 'activity' }, t.activity || ''),
 			updated: time(t.updated),
@@ -97,7 +97,7 @@ export function jobView(jobId) {
 			if (graph) graph.setStatus(d.id, d.status);
 			r.requeue.disabled = d.status === 'queued';
 		}
-		setProgress(r.progress, d.steps_completed, d.steps_total);
+		setProgress(r.progress, d.steps_completed, d.steps_total, d.status);
 		r.worker.textContent = (d.worker && d.worker.name) || '—';
 		if (d.activity !== undefined) r.activity.textContent = d.activity;
 		setTime(r.updated, d.updated);

@@ -33,7 +33,7 @@ function makeRow(job) {
 		job: { ...job },
 		name: h('a', { href: `#/jobs/${job.id}` }, job.name || '(unnamed)'),
 		status: badge(job.status),
-		progress: progress(job.steps_completed, job.steps_total),
+		progress: progress(job.steps_completed, job.steps_total, job.status),
 		priority: h('td', { class: 'num' }, job.priority),
 		type: h('td', null, job.type),
 		updated: time(job.updated),
@@ -53,8 +53,7 @@ function updateRow(r, d) {
 	const j = r.job;
 	if (d.name && d.name !== j.name) r.name.textContent = d.name;
 	if (d.status && d.status !== j.status) setBadge(r.status, d.status);
-	if (d.steps_completed !== j.steps_completed || d.steps_total !== j.steps_total)
-		setProgress(r.progress, d.steps_completed, d.steps_total);
+	setProgress(r.progress, d.steps_completed, d.steps_total, d.status);
 	if (d.priority !== j.priority) r.priority.textContent = d.priority;
 	setTime(r.updated, d.updated);
 	Object.assign(j, d);

@@ -45,7 +45,7 @@ export function taskView(taskId, jobId) {
 		el.priority.textContent = task.priority;
 		el.worker.textContent = (task.worker && task.worker.name) || '—';
 		el.activity.textContent = task.activity || '—';
-		setProgress(el.progress, task.steps_completed, task.steps_total);
+		setProgress(el.progress, task.steps_completed, task.steps_total, task.status);
 		setTime(el.updated, task.updated);
 		el.requeue.disabled = task.status === 'queued';
 	}

@@ -42,21 +42,27 @@ export function setBadge(el, status, kind = 'status') {
 	el.textContent = s;
 }
 
-export function progress(done, total) {
-	const pct = total > 0 ? Math.round((100 * done) / total) : 0;
+// Steps done of total; without steps (total 0) a completed one is full.
+function share(done, total, status) {
+	if (total > 0) return { pct: Math.min(100, Math.round((100 * done) / total)), text: `${done}/${total}` };
+	return { pct: status === 'completed' ? 100 : 0, text: '—' };
+}
+
+export function progress(done, total, status) {
+	const { pct, text } = share(done, total, status);
 	const bar = h('span', { class: 'bar', role: 'progressbar', 'aria-valuemin': '0',
 		'aria-valuemax': '100', 'aria-valuenow': String(pct),
 		'aria-label': `${done} of ${total} steps` }, h('span', { style: `width:${pct}%` }));
-	return h('span', { class: 'progress' }, bar, h('span', { class: 'steps' }, `${done}/${total}`));
+	return h('span', { class: 'progress' }, bar, h('span', { class: 'steps' }, text));
 }
 
-export function setProgress(el, done, total) {
-	const pct = total > 0 ? Math.round((100 * done) / total) : 0;
+export function setProgress(el, done, total, status) {
+	const { pct, text } = share(done, total, status);
 	const bar = el.querySelector('.bar');
 	bar.setAttribute('aria-valuenow', String(pct));
 	bar.setAttribute('aria-label', `${done} of ${total} steps`);
 	bar.firstChild.style.width = `${pct}%`;
-	el.querySelector('.steps').textContent = `${done}/${total}`;
+	el.querySelector('.steps').textContent = text;
 }
 
 // Milliseconds since the epoch of an RFC 3339 time, 0 when absent.

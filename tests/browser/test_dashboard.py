@@ -148,6 +148,13 @@ def run(m, b):
                    "return (s === 'pause-requested' || s === 'paused') && s", 10)
     check(badge, "job page shows the new status live (%s)" % badge)
 
+    # An API error reaches the user with the server's message.
+    b.js("const i = document.getElementById('job-priority'); i.removeAttribute('max'); i.value = '150'")
+    b.click("form.inline button[type=submit]")
+    shown = b.wait("const t = document.querySelector('.toast.error');"
+                   "return t && t.textContent", 10)
+    check(shown and "HTTP 400" in shown, "an API error shows the server's message: %s" % (shown or "").strip("×"))
+
     # The other pages draw.
     b.get(app + "#/workers")
     check(loaded(b) and b.wait("return document.querySelector('table.workers tbody th')", 10),
@@ -160,7 +167,9 @@ def run(m, b):
     check(loaded(b) and b.wait("return document.querySelector('table.tags tbody th')", 10),
           "tags page lists the tag")
 
-    errors = [e for e in b.console() if e.get("level") == "SEVERE"]
+    # The refused priority above is logged by the browser itself.
+    errors = [e for e in b.console() if e.get("level") == "SEVERE"
+              and "setpriority - Failed to load resource" not in e.get("message", "")]
     check(not errors, "no errors on the browser console", "; ".join(e.get("message", "") for e in errors[:5]))
 
 
