@@ -167,9 +167,24 @@ def run(m, b):
     check(loaded(b) and b.wait("return document.querySelector('table.tags tbody th')", 10),
           "tags page lists the tag")
 
+    # A restarted Manager: the page reconnects by itself, reloads and
+    # follows again.
+    b.get(app)
+    loaded(b)
+    b.js("window.__noReload = 43")
+    rc = m.stop()
+    check(rc == 0, "the Manager stopped for a restart", "exit %s" % rc)
+    m.start()
+    status, job = m.api("POST", "/api/v3/jobs", echo_job("after the restart"))
+    row = b.wait("return [...document.querySelectorAll('table.jobs a')]"
+                 ".some(a => a.getAttribute('href') === '#/jobs/' + arguments[0])", 20, job["id"])
+    check(row and b.js("return window.__noReload === 43"),
+          "after a Manager restart the page reconnects and shows new jobs without reload")
+
     # The refused priority above is logged by the browser itself.
     errors = [e for e in b.console() if e.get("level") == "SEVERE"
-              and "setpriority - Failed to load resource" not in e.get("message", "")]
+              and "setpriority - Failed to load resource" not in e.get("message", "")
+              and "/api/v3/events" not in e.get("message", "")]
     check(not errors, "no errors on the browser console", "; ".join(e.get("message", "") for e in errors[:5]))
 
 
