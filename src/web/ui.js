@@ -113,16 +113,21 @@ export function toast(text, kind = 'info') {
 	if (kind !== 'error') setTimeout(() => el.remove(), 4000);
 }
 
-// Run an API action from a button: disabled meanwhile, errors shown.
+// Run an API action from a button: busy meanwhile (not disabled: whether
+// it may be pressed is the view's to say, from the state events bring),
+// errors shown.
 export async function act(button, fn, done) {
-	if (button) button.disabled = true;
+	if (button) {
+		if (button.getAttribute('aria-busy') === 'true') return;
+		button.setAttribute('aria-busy', 'true');
+	}
 	try {
 		await fn();
 		if (done) toast(done);
 	} catch (e) {
 		toast(e.message, 'error');
 	} finally {
-		if (button) button.disabled = false;
+		if (button) button.removeAttribute('aria-busy');
 	}
 }
 
