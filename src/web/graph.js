@@ -10,6 +10,7 @@ const H = 24;
 const GAP_X = 48;
 const GAP_Y = 8;
 const PAD = 8;
+const CENTRE_MAX = 16;
 
 function s(tag, attrs, ...children) {
 	const el = document.createElementNS(NS, tag);
@@ -48,8 +49,10 @@ export function drawGraph(tasks, deps, href) {
 	const pos = new Map();
 	const rowsMax = layers.reduce((n, l) => Math.max(n, l.length), 0);
 	layers.forEach((layer, col) => {
-		// Shorter layers sit in the middle of the tallest one.
-		const top = PAD + ((rowsMax - layer.length) * (H + GAP_Y)) / 2;
+		// Shorter layers sit in the middle of the tallest one, unless that
+		// is so tall the middle would be out of sight.
+		const rows = rowsMax <= CENTRE_MAX ? rowsMax : layer.length;
+		const top = PAD + ((rows - layer.length) * (H + GAP_Y)) / 2;
 		layer.forEach((t, row) => pos.set(t.id, { x: PAD + col * (W + GAP_X), y: top + row * (H + GAP_Y) }));
 	});
 	const width = PAD * 2 + layers.length * W + Math.max(0, layers.length - 1) * GAP_X;
