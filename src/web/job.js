@@ -7,8 +7,11 @@ import { drawGraph } from './graph.js';
 import { act, badge, fill, h, ms, pool, progress, setBadge, setProgress, setTime, time, toast } from './ui.js';
 
 // Task details (dependencies, activity) are one request per task: fetched
-// by themselves only up to this many tasks, on request beyond.
+// by themselves only up to this many tasks, on request up to GRAPH_MAX.
 const DETAIL_LIMIT = 300;
+const GRAPH_MAX = 2000;
+// Rows drawn at once: a browser lays out a 10,000-row table in seconds.
+const TASK_PAGE = 100;
 
 const ACTIONS = [
 	{ key: 'pause', label: 'Pause', status: 'pause-requested', reason: 'paused from the dashboard',
@@ -27,7 +30,11 @@ export function jobView(jobId) {
 	let ctxRef;
 	const el = {};
 	const buttons = {};
-	const rows = new Map();
+	let tasks = [];           // every task, in index_in_job order
+	const byId = new Map();   // id -> task
+	const rows = new Map();   // id -> drawn row (the shown page only)
+	let counts = {};          // tasks per status
+	let taskPage = 0;
 	let graph = null;
 	let deps = null;
 	let tasksTimer = null;
@@ -57,14 +64,12 @@ export function jobView(jobId) {
 	// Tasks per status, from the task list (kept live) rather than the
 	// job's task_counts, which no event carries.
 	function drawCounts() {
-		const counts = {};
-		for (const r of rows.values()) counts[r.task.status] = (counts[r.task.status] || 0) + 1;
-		fill(el.counts, Object.keys(counts).sort().map((s) => h('li', null, badge(s), ` ${counts[s]}`)));
+		fill(el.counts, Object.keys(counts).filter((s) => counts[s] > 0).sort()
+			.map((s) => h('li', null, badge(s), ` ${counts[s]}`)));
 	}
 
 	function taskRow(t) {
 		const r = {
-			task: { ...t },
 			status: badge(t.status),
 			progress: progress(t.steps_completed, t.steps_total, t.status),
 			worker: h('td', null, (t.worker && t.worker.name) || '—'),
@@ -88,41 +93,70 @@ export function jobView(jobId) {
 		return r;
 	}
 
-	function updateTask(r, d) {
-		const t = r.task;
+	function updateTask(d) {
+		const t = byId.get(d.id);
+		if (!t) {
+			scheduleTasks();
+			return;
+		}
 		if (ms(d.updated) < ms(t.updated)) return;
 		const changed = d.status !== t.status;
 		if (changed) {
-			setBadge(r.status, d.status);
+			counts[t.status]--;
+			counts[d.status] = (counts[d.status] || 0) + 1;
+			drawCounts();
 			if (graph) graph.setStatus(d.id, d.status);
+		}
+		Object.assign(t, { status: d.status, steps_completed: d.steps_completed, steps_total: d.steps_total,
+			updated: d.updated, activity: d.activity, worker: d.worker });
+		const r = rows.get(d.id);
+		if (!r) return;
+		if (changed) {
+			setBadge(r.status, d.status);
 			r.requeue.disabled = d.status === 'queued';
 		}
 		setProgress(r.progress, d.steps_completed, d.steps_total, d.status);
 		r.worker.textContent = (d.worker && d.worker.name) || '—';
-		if (d.activity !== undefined) r.activity.textContent = d.activity;
+		r.activity.textContent = d.activity || '';
 		setTime(r.updated, d.updated);
-		Object.assign(t, { status: d.status, steps_completed: d.steps_completed, steps_total: d.steps_total,
-			updated: d.updated, activity: d.activity, worker: d.worker });
-		if (changed) drawCounts();
 	}
 
-	async function loadTasks() {
-		const res = await api.jobTasks(jobId);
+	function drawTaskPage() {
+		const pages = Math.max(1, Math.ceil(tasks.length / TASK_PAGE));
+		taskPage = Math.min(taskPage, pages - 1);
+		const first = taskPage * TASK_PAGE;
+		const shown = tasks.slice(first, first + TASK_PAGE);
 		rows.clear();
 		const frag = document.createDocumentFragment();
-		for (const t of res.tasks) {
+		for (const t of shown) {
 			const r = taskRow(t);
 			rows.set(t.id, r);
 			frag.append(r.tr);
 		}
 		el.tasks.replaceChildren(frag);
-		el.taskCount.textContent = `${res.tasks.length}`;
+		el.taskRange.textContent = tasks.length > TASK_PAGE ? `${first + 1}–${first + shown.length} of ${tasks.length}` : '';
+		el.taskPrev.hidden = taskPage === 0;
+		el.taskNext.hidden = taskPage >= pages - 1;
+	}
+
+	async function loadTasks() {
+		const res = await api.jobTasks(jobId);
+		tasks = res.tasks;
+		byId.clear();
+		counts = {};
+		for (const t of tasks) {
+			byId.set(t.id, t);
+			counts[t.status] = (counts[t.status] || 0) + 1;
+		}
+		drawTaskPage();
+		el.taskCount.textContent = `${tasks.length}`;
 		drawCounts();
 		if (deps) drawDeps();
-		else if (res.tasks.length <= DETAIL_LIMIT) loadDetails();
-		else fill(el.graph, h('p', null, `${res.tasks.length} tasks: details are fetched one task at a time. `,
+		else if (tasks.length <= DETAIL_LIMIT) loadDetails();
+		else if (tasks.length <= GRAPH_MAX) fill(el.graph, h('p', null, `${tasks.length} tasks: details are fetched one task at a time. `,
 			h('button', { type: 'button', onclick: (e) => { e.target.disabled = true; loadDetails(); } },
 				'Load dependencies and activities')));
+		else fill(el.graph, h('p', { class: 'muted' }, `${tasks.length} tasks: too many to draw here.`));
 	}
 
 	// One request per task: dependencies for the graph, and the activity
@@ -130,13 +164,14 @@ export function jobView(jobId) {
 	async function loadDetails() {
 		fill(el.graph, h('p', { class: 'muted' }, 'Loading dependencies…'));
 		const found = new Map();
-		await pool([...rows.keys()], 6, async (id) => {
+		await pool(tasks.map((t) => t.id), 6, async (id) => {
 			const t = await api.task(id);
 			found.set(id, t.dependencies || []);
-			const r = rows.get(id);
-			if (r && ms(t.updated) >= ms(r.task.updated)) {
-				r.task.activity = t.activity;
-				r.activity.textContent = t.activity;
+			const known = byId.get(id);
+			if (known && ms(t.updated) >= ms(known.updated)) {
+				known.activity = t.activity;
+				const r = rows.get(id);
+				if (r) r.activity.textContent = t.activity;
 			}
 		});
 		deps = found;
@@ -144,7 +179,6 @@ export function jobView(jobId) {
 	}
 
 	function drawDeps() {
-		const tasks = [...rows.values()].map((r) => r.task);
 		if (!tasks.length) {
 			fill(el.graph, h('p', { class: 'muted' }, 'No tasks.'));
 			return;
@@ -211,6 +245,11 @@ export function jobView(jobId) {
 		el.image = h('div', { class: 'last-rendered' });
 		el.tasks = h('tbody');
 		el.taskCount = h('span', { class: 'count' });
+		el.taskRange = h('span', { class: 'range' });
+		el.taskPrev = h('button', { type: 'button', class: 'small', hidden: true,
+			onclick: () => { taskPage--; drawTaskPage(); } }, '← Previous');
+		el.taskNext = h('button', { type: 'button', class: 'small', hidden: true,
+			onclick: () => { taskPage++; drawTaskPage(); } }, 'Next →');
 		el.graph = h('div', { class: 'graph-box', tabindex: '0', role: 'region', 'aria-label': 'Task dependencies' });
 		root.append(
 			h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/jobs' }, 'Jobs'), ' › ', h('span', null, 'job')),
@@ -229,7 +268,8 @@ export function jobView(jobId) {
 					h('dt', null, 'Updated'), h('dd', null, el.updated),
 					h('dt', null, 'ID'), h('dd', { class: 'mono' }, jobId)),
 				h('figure', null, el.image, h('figcaption', null, 'Last rendered'))),
-			h('h2', null, 'Tasks ', el.taskCount),
+			h('div', { class: 'toolbar sub' }, h('h2', null, 'Tasks ', el.taskCount), h('span', { class: 'spacer' }),
+				el.taskRange, el.taskPrev, el.taskNext),
 			h('div', { class: 'scroll' }, h('table', { class: 'grid tasks' },
 				h('thead', null, h('tr', null,
 					h('th', { scope: 'col', class: 'num' }, '#'),
@@ -275,9 +315,7 @@ export function jobView(jobId) {
 					drawJob();
 				}).catch(() => {});
 		} else if (topic === `/jobs/${jobId}`) {
-			const r = rows.get(d.id);
-			if (r) updateTask(r, d);
-			else scheduleTasks();
+			updateTask(d);
 		} else if (topic === `/jobs/${jobId}/last-rendered`) {
 			imageSerial++;
 			loadImage().catch(() => {});

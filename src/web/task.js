@@ -89,7 +89,7 @@ export function taskView(taskId, jobId) {
 				h('dt', null, 'ID'), h('dd', { class: 'mono' }, taskId)),
 			h('h2', null, 'Commands'),
 			el.commands,
-			h('div', { class: 'toolbar' }, h('h2', null, 'Log'), h('span', { class: 'spacer' }), el.fullLog),
+			h('div', { class: 'toolbar sub' }, h('h2', null, 'Log'), h('span', { class: 'spacer' }), el.fullLog),
 			el.logEmpty,
 			el.log);
 	}
