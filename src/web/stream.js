@@ -77,8 +77,15 @@ function open(resume) {
 	es.addEventListener('resync', () => {
 		if (es === source) resync();
 	});
+	let opened = false;
 	es.onopen = () => {
-		if (es === source) stateHandler('live');
+		if (es !== source) return;
+		stateHandler('live');
+		// The browser reconnected by itself. Event IDs start again when
+		// the Manager restarts, so resuming may have skipped events
+		// without a resync: reload what is shown.
+		if (opened) resyncHandler();
+		opened = true;
 	};
 	es.onerror = () => {
 		if (es !== source) return;
