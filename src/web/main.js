@@ -58,10 +58,18 @@ function show() {
 		if (a.dataset.nav === (parts[0] === 'tasks' ? 'jobs' : parts[0] || 'jobs')) a.setAttribute('aria-current', 'page');
 		else a.removeAttribute('aria-current');
 	}
+	// Keep the focus on a control that the new view has too (the jobs
+	// filter), else move it to the view so reading starts there.
+	const focused = document.activeElement;
+	const focusId = focused && main.contains(focused) && focused.id;
 	main.textContent = '';
 	main.setAttribute('aria-busy', 'true');
 	document.title = `${view.title} · Flamenco Manager`;
 	view.mount(main, ctx);
+	const again = focusId && document.getElementById(focusId);
+	if (again) again.focus();
+	else if (focused && focused !== document.body) main.focus({ preventScroll: true });
+	window.scrollTo(0, 0);
 	stream.follow(view.follow());
 	load(state);
 }
