@@ -1,24 +1,20 @@
 /*
  * The web dashboard: the files of src/web/, embedded at build time together
  * with a gzip copy of each, served under /app/ with their content type, a
- * strong ETag (revalidated on every use, so a new binary shows at once) and
- * the compressed copy when the client accepts gzip. GET / leads to /app/.
+ * strong ETag (the build's hash of the bytes sent, revalidated on every use
+ * so a new binary shows at once) and the compressed copy when the client
+ * accepts gzip. GET / leads to /app/.
  */
 #include "api.h"
 
-#include <pthread.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "embedded.h"
 #include "http.h"
-#include "sha1.h"
 #include "xmalloc.h"
-
-#define ETAG_HEX 16 /* digest characters kept in an ETag */
 
 /* Content types by file name extension. */
 static const struct {
@@ -32,26 +28,6 @@ static const struct {
 	{ ".png", "image/png" },
 	{ ".json", "application/json" },
 };
-
-/*
- * ETags of embedded_web[], by index: quoted, the compressed copies with
- * their own tag as a strong validator must differ per encoding. Computed
- * once, read-only afterwards.
- */
-static char (*etags)[ETAG_HEX + 8];
-static pthread_once_t etags_once = PTHREAD_ONCE_INIT;
-
-static void
-etags_compute(void)
-{
-	etags = xcalloc(embedded_web_count + 1, sizeof(*etags));
-	for (size_t i = 0; i < embedded_web_count; i++) {
-		char hex[2 * SHA1_DIGEST_LEN + 1];
-
-		sha1_hex(embedded_web[i].data, embedded_web[i].len, hex);
-		snprintf(etags[i], sizeof(etags[i]), "\"%.*s\"", ETAG_HEX, hex);
-	}
-}
 
 static const char *
 content_type(const char *name)
@@ -118,30 +94,25 @@ serve_file(struct req *req, const char *name)
 	char *gz_name = xasprintf("%s.gz", name);
 	long i = find_file(name), gz = find_file(gz_name);
 	const struct embedded_file *f;
-	char etag[ETAG_HEX + 8];
+	size_t len = strlen(name);
 
 	free(gz_name);
 	/* A precompressed copy is not a file of its own. */
-	if (i < 0 ||
-	    (strlen(name) > 3 && strcmp(name + strlen(name) - 3, ".gz") == 0))
+	if (i < 0 || (len > 3 && strcmp(name + len - 3, ".gz") == 0))
 		return http_reply_error(
 		    req, 404, "Not Found: %s", req_path(req));
-	pthread_once(&etags_once, etags_compute);
 	f = &embedded_web[i];
-	snprintf(etag, sizeof(etag), "%s", etags[i]);
 	if (gz >= 0 && embedded_web[gz].len < f->len &&
 	    accepts_gzip(req_header(req, "Accept-Encoding"))) {
+		/* Its own bytes, so its own ETag. */
 		f = &embedded_web[gz];
-		/* "abc" -> "abc-gz" */
-		snprintf(
-		    etag, sizeof(etag), "%.*s-gz\"", ETAG_HEX + 1, etags[i]);
 		req_add_header(req, "Content-Encoding", "gzip");
 	}
-	req_add_header(req, "ETag", etag);
+	req_add_header(req, "ETag", f->etag);
 	req_add_header(req, "Cache-Control", "no-cache");
 	if (gz >= 0)
 		req_add_header(req, "Vary", "Accept-Encoding");
-	if (etag_matches(req_header(req, "If-None-Match"), etag))
+	if (etag_matches(req_header(req, "If-None-Match"), f->etag))
 		return http_reply_empty(req, 304);
 	return http_reply_static(req, 200, content_type(name), f->data, f->len);
 }

@@ -13,6 +13,7 @@ struct embedded_file {
 	const char *name;          /* base name, e.g. "0001_initial.sql" */
 	const unsigned char *data; /* contents, followed by a NUL byte */
 	size_t len;                /* length without the NUL */
+	const char *etag;          /* "\"<16 hex>\"": hash of data, for HTTP */
 };
 
 extern const struct embedded_file embedded_migrations[];
