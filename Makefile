@@ -52,7 +52,7 @@ SRCS     = $(wildcard src/*.c)
 LIB_SRCS = $(filter-out src/main.c,$(SRCS))
 LIB_OBJS = $(LIB_SRCS:src/%.c=$(OUT)/%.o)
 GEN_SRCS = $(OUT)/gen/migrations_gen.c $(OUT)/gen/scripts_gen.c \
-	   $(OUT)/gen/jslib_gen.c $(OUT)/gen/api_gen.c
+	   $(OUT)/gen/jslib_gen.c $(OUT)/gen/api_gen.c $(OUT)/gen/web_gen.c
 GEN_OBJS = $(GEN_SRCS:.c=.o)
 DUK_OBJ  = build/duktape/duktape.o
 LIBFM    = $(OUT)/libfm.a
@@ -64,6 +64,8 @@ TEST_HELPERS = $(filter-out $(TEST_SRCS),$(wildcard tests/*.c))
 
 MIGRATIONS = $(sort $(wildcard migrations/*.sql))
 SCRIPTS    = $(sort $(wildcard scripts/*.js))
+WEB_FILES  = $(sort $(wildcard src/web/*))
+WEB_GZ     = $(WEB_FILES:src/web/%=build/web/%.gz)
 JS_LIBS    = node_modules/buble/dist/buble-browser-deps.umd.js \
 	     node_modules/core-js-bundle/index.js \
 	     $(sort $(wildcard src/js/*.js))
@@ -127,6 +129,17 @@ $(OUT)/gen/api_gen.c: build/embed api/openapi.yaml
 	@mkdir -p $(@D)
 	build/embed embedded_api api/openapi.yaml > $@
 
+# The dashboard, each file beside a gzip copy made at build time (-n: no
+# name or time inside, so the copy only changes with the file).
+build/web/%.gz: src/web/%
+	@mkdir -p $(@D)
+	@gzip -9 -n -c $< > $@
+
+$(OUT)/gen/web_gen.c: build/embed $(WEB_FILES) $(WEB_GZ)
+	@mkdir -p $(@D)
+	build/embed embedded_web $(WEB_FILES) $(WEB_GZ) > $@
+	@echo "  WEB     $(words $(WEB_FILES)) files, $$(cat $(WEB_FILES) | wc -c) bytes, gzip $$(cat $(WEB_GZ) | wc -c) bytes"
+
 $(OUT)/gen/jslib_gen.c: build/embed $(JS_LIBS)
 	@mkdir -p $(@D)
 	build/embed embedded_jslib $(JS_LIBS) > $@
@@ -148,6 +161,7 @@ $(DUK_OBJ): build/duktape/duk_config.h
 # --- tests -------------------------------------------------------------
 
 test: deps
+	@sh contrib/deps.sh browser
 	@$(MAKE) --no-print-directory SAN=1 test-run
 
 test-run: flamenco-manager-test $(TEST_BINS) check-spec check-format $(FUZZ_VENV)/.installed

@@ -45,6 +45,14 @@ need_cmd npm npm
 if [ "${1:-}" = bench ]; then
 	need_cmd wrk wrk
 	need_cmd python3 python3
+	need_cmd sqlite3 sqlite3
+fi
+# The dashboard's tests and benchmark drive a headless Chromium through
+# chromedriver.
+if [ "${1:-}" = browser ] || [ "${1:-}" = bench ]; then
+	need_cmd chromium chromium
+	need_cmd chromedriver chromium-driver
+	need_cmd python3 python3
 fi
 
 # The API fuzz (make fuzz) runs Schemathesis from a virtualenv under build/.

@@ -69,7 +69,7 @@ START_TEST(test_unknown_path)
 	test_http(&ts, "GET", "/api/v3/no/such/thing", NULL, 0, NULL, &r);
 	test_assert_error(&r, 404, "Not Found");
 	test_response_free(&r);
-	test_http(&ts, "GET", "/", NULL, 0, NULL, &r);
+	test_http(&ts, "GET", "/nothing", NULL, 0, NULL, &r);
 	test_assert_error(&r, 404, NULL);
 	test_response_free(&r);
 }

@@ -160,3 +160,7 @@ if [ -x "$sim" ]; then
 	grep -E "updates|latency" "$dir/sim"
 	stop
 fi
+
+echo
+echo "== dashboard in headless Chromium with 10,000 jobs (target: jobs list drawn < 300 ms)"
+python3 tests/bench/bench_dashboard.py "$bin" 10000
