@@ -27,7 +27,10 @@ static struct test_server ts;
 static void
 setup(void)
 {
-	test_server_start(&ts, "event_stream_heartbeat = 300ms\n");
+	/* Many streams from one address here: no per-client cap. */
+	test_server_start(&ts,
+	    "event_stream_heartbeat = 300ms\n"
+	    "http_max_connections_per_client = 0\n");
 }
 
 static void
@@ -338,6 +341,38 @@ START_TEST(test_clients_leave)
 }
 END_TEST
 
+/* Thousands of reconnects, as a flapping proxy or a buggy script would
+ * make: every stream is set up and torn down, none is left behind. */
+START_TEST(test_reconnect_storm)
+{
+	enum {
+		BATCH = 100,
+		ROUNDS = 20
+	};
+	static struct stream s[BATCH];
+	int64_t t0;
+
+	for (int r = 0; r < ROUNDS; r++) {
+		for (int i = 0; i < BATCH; i++)
+			stream_open(&s[i], "/api/v3/events?tasks=all", NULL);
+		for (int i = 0; i < BATCH; i++) {
+			/* Half leave before the first byte arrives. */
+			if (i % 2 == 0)
+				stream_wait(&s[i], 0, "retry:");
+			stream_close(&s[i]);
+		}
+	}
+	t0 = time_mono_us();
+	while (sse_hub_streams(ts.app->ctx.sse) > 0) {
+		ck_assert_msg(time_mono_us() - t0 < 5000000, "%zu streams left",
+		    sse_hub_streams(ts.app->ctx.sse));
+		usleep(20000);
+	}
+	ck_assert_uint_eq(eventbus_subscribers(ts.app->ctx.bus), 0);
+	ck_assert_int_eq(call("GET", "/api/v3/version", NULL, NULL), 200);
+}
+END_TEST
+
 /* A client that stops reading is cut off with "resync" instead of
  * making the bus wait or keep its events forever. */
 START_TEST(test_slow_client_cut_off)
@@ -402,6 +437,7 @@ sse_suite(void)
 	tcase_add_test(tc, test_resume);
 	tcase_add_test(tc, test_bad_requests);
 	tcase_add_test(tc, test_clients_leave);
+	tcase_add_test(tc, test_reconnect_storm);
 	tcase_add_test(tc, test_slow_client_cut_off);
 	tcase_add_test(tc, test_shutdown_with_open_streams);
 	suite_add_tcase(s, tc);
