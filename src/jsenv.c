@@ -261,18 +261,41 @@ format_thrown(duk_context *ctx, void *udata)
 		line = jsenv_map_line(h->es5, stack_line(stack, filename));
 	if (name == NULL)
 		name = "Error";
+	/* The message is pushed whole: it may hold NUL characters. */
 	if (msg == NULL)
-		msg = "";
-	if (strcmp(name, "Error") == 0 && *msg != '\0')
-		duk_push_string(ctx, msg);
+		duk_push_string(ctx, "");
 	else
-		duk_push_sprintf(ctx, "%s: %s", name, msg);
+		duk_dup(ctx, thrown + 2);
+	if (strcmp(name, "Error") == 0 && msg != NULL && *msg != '\0')
+		duk_push_string(ctx, "");
+	else
+		duk_push_sprintf(ctx, "%s: ", name);
+	duk_swap_top(ctx, -2);
 	if (line > 0)
 		duk_push_sprintf(ctx, " (%s:%ld)", filename, line);
 	else
 		duk_push_string(ctx, "");
-	duk_concat(ctx, 2);
+	duk_concat(ctx, 3);
 	return 1;
+}
+
+/* The string at idx as a message (new): NUL characters as \u0000. */
+static char *
+message_dup(duk_context *ctx, duk_idx_t idx)
+{
+	duk_size_t n;
+	const char *s = duk_get_lstring(ctx, idx, &n);
+	struct jsbuf b = { 0 };
+
+	if (memchr(s, '\0', n) == NULL)
+		return xstrdup(s);
+	for (duk_size_t i = 0; i < n; i++) {
+		if (s[i] == '\0')
+			jsbuf_addstr(&b, "\\u0000");
+		else
+			jsbuf_add(&b, s + i, 1);
+	}
+	return b.data;
 }
 
 enum fm_err
@@ -331,7 +354,7 @@ jsheap_call(struct jsheap *h, duk_safe_call_function fn, void *udata,
 	h->armed = false;
 	h->deadline_us = 0;
 	if (rc == DUK_EXEC_SUCCESS && duk_is_string(ctx, -1))
-		*err_out = xstrdup(duk_get_string(ctx, -1));
+		*err_out = message_dup(ctx, -1);
 	else
 		*err_out = xstrdup("the script threw a value that cannot be "
 		                   "shown");

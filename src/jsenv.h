@@ -27,6 +27,8 @@
 
 #define JSENV_DEFAULT_MAX_HEAP   ((size_t)256 * 1024 * 1024)
 #define JSENV_DEFAULT_TIMEOUT_US ((int64_t)10 * 1000 * 1000)
+/* Longest task name, task type and command name a script may author. */
+#define JSENV_MAX_NAME_BYTES 1024
 
 /* Limits and options of one heap; zero fields mean the defaults. */
 struct jsenv_limits {

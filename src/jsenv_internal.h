@@ -179,6 +179,13 @@ json_t *jsenv_json_string(const char *s, size_t n);
 /* Parse JSON text from Duktape (new reference; JSON null if invalid). */
 json_t *jsenv_json_parse(const char *s, size_t n);
 
+/*
+ * True when the JSON text [s, s + n) (Duktape's encoding) has an object
+ * key holding a NUL character (written \u0000), which jansson and other
+ * decoders refuse.
+ */
+bool jsenv_json_nul_in_key(const char *s, size_t n);
+
 /* Push the JS value of v (borrowed). */
 void jsenv_push_json(duk_context *ctx, json_t *v);
 

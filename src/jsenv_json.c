@@ -458,6 +458,36 @@ jsenv_json_parse(const char *s, size_t n)
 	return v != NULL ? v : json_null();
 }
 
+bool
+jsenv_json_nul_in_key(const char *s, size_t n)
+{
+	const char *p = s, *end = s + n;
+
+	/* Duktape's encoder writes NUL as \u0000: nothing to look at in the
+	 * common case. */
+	if (memmem(s, n, "\\u0000", 6) == NULL)
+		return false;
+	while ((p = memchr(p, '"', (size_t)(end - p))) != NULL) {
+		bool nul = false;
+
+		for (p++; p < end && *p != '"'; p++) {
+			if (*p != '\\')
+				continue;
+			if (end - p >= 6 && memcmp(p, "\\u0000", 6) == 0)
+				nul = true;
+			p++; /* the escaped character */
+		}
+		if (p >= end)
+			return false;
+		p++; /* the closing quote */
+		while (p < end && (*p == ' ' || *p == '\n' || *p == '\t'))
+			p++;
+		if (nul && p < end && *p == ':')
+			return true;
+	}
+	return false;
+}
+
 /* ---- values ------------------------------------------------------- */
 
 void
@@ -469,7 +499,8 @@ jsenv_push_json(duk_context *ctx, json_t *v)
 		duk_push_object(ctx);
 		for (void *it = json_object_iter(v); it != NULL;
 		     it = json_object_iter_next(v, it)) {
-			duk_push_string(ctx, json_object_iter_key(it));
+			duk_push_lstring(ctx, json_object_iter_key(it),
+			    json_object_iter_key_len(it));
 			jsenv_push_json(ctx, json_object_iter_value(it));
 			duk_def_prop(ctx, -3,
 			    DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WEC);

@@ -535,6 +535,7 @@ metadata_json(struct jsenv *env, duk_context *ctx, duk_idx_t idx)
 {
 	json_t *meta, *out = json_object();
 	const char *key;
+	size_t klen;
 	void *it;
 
 	if (!duk_is_object(ctx, idx))
@@ -545,12 +546,14 @@ metadata_json(struct jsenv *env, duk_context *ctx, duk_idx_t idx)
 		json_t *v = json_object_iter_value(it);
 		char *text;
 
+		/* Keys with a NUL are kept whole; submit.c refuses them. */
 		key = json_object_iter_key(it);
+		klen = json_object_iter_key_len(it);
 		if (json_is_string(v)) {
-			json_object_set(out, key, v);
+			json_object_setn(out, key, klen, v);
 		} else if (!json_is_null(v)) {
 			text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-			json_object_set_new(out, key, json_string(text));
+			json_object_setn_new(out, key, klen, json_string(text));
 			free(text);
 		}
 	}

@@ -309,7 +309,7 @@ task_commands(const json_t *task)
 		return json_is_array(commands) ? json_incref(commands)
 		                               : json_array();
 	}
-	commands = json_loads(text, 0, NULL);
+	commands = json_loads(text, JSON_ALLOW_NUL, NULL);
 	return commands != NULL ? commands : json_array();
 }
 

@@ -586,6 +586,20 @@ END_TEST
 
 static char *scripts_dir;
 
+/* A NUL in command parameters (kept) and, on request, in a task name. */
+static const char nul_cmd_type[] =
+    "const JOB_TYPE = { label: 'Nul', settings: [] };\n"
+    "function compileJob(job) {\n"
+    "  const t = author.Task('nul-task', 'misc');\n"
+    "  t.addCommand(author.Command('exec', { exe: '{blender}', "
+    "args: ['a\\u0000b', '{blender}\\u0000x'] }));\n"
+    "  job.addTask(t);\n"
+    "  if (job.settings.badname) {\n"
+    "    const u = author.Task('u', 'misc'); u.name = 'bad\\u0000name';\n"
+    "    job.addTask(u);\n"
+    "  }\n"
+    "}\n";
+
 static void
 setup_scripts(void)
 {
@@ -601,6 +615,7 @@ setup_scripts(void)
 	    "const JOB_TYPE = { label: 'Hog', settings: [] };\n"
 	    "function compileJob(job) { const a = []; "
 	    "for (;;) { a.push('x'.repeat(1000) + a.length); } }\n"));
+	free(test_write_file(scripts_dir, "nul_cmd.js", nul_cmd_type));
 	conf = xasprintf("scripts_path = %s\ncompile_timeout = 1s\n"
 	                 "compiler_heap_max = 64MiB\ncompiler_heaps = 1\n",
 	    scripts_dir);
@@ -729,6 +744,102 @@ START_TEST(test_hostile_scripts_stopped)
 }
 END_TEST
 
+/* Parse a body that may carry \u0000 (new). */
+static json_t *
+json_with_nul(const struct test_response *r)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(r->body, r->body_len, JSON_ALLOW_NUL, &jerr);
+
+	ck_assert_msg(j != NULL, "%s: %s", jerr.text, r->body);
+	return j;
+}
+
+/* The string s is exactly the n bytes want. */
+static void
+assert_bytes(const json_t *s, const char *want, size_t n)
+{
+	ck_assert_msg(json_is_string(s), "not a string");
+	ck_assert_uint_eq(json_string_length(s), n);
+	ck_assert_mem_eq(json_string_value(s), want, n);
+}
+
+/*
+ * A NUL character in a command parameter is stored and handed to the
+ * worker exactly (it used to become "commands": []); a NUL in a task
+ * name is refused with 400 naming the task, and nothing is stored.
+ */
+START_TEST(test_nul_in_commands)
+{
+	static const char bad[] =
+	    "{\"name\": \"nulbad\", \"type\": \"nul-cmd\", \"priority\": "
+	    "50, \"submitter_platform\": \"linux\", \"settings\": "
+	    "{\"badname\": true}}";
+	struct test_worker w;
+	struct test_response r;
+	json_t *job, *tasks, *task, *params;
+	char *path, *body;
+
+	job = submit("{\"name\": \"nul\", \"type\": \"nul-cmd\", "
+	             "\"priority\": 50, \"submitter_platform\": \"linux\"}");
+	path = xasprintf("/api/v3/jobs/%s/tasks",
+	    json_string_value(json_object_get(job, "id")));
+	tasks = get_json(path, 200);
+	free(path);
+	ck_assert_uint_eq(json_array_size(json_object_get(tasks, "tasks")), 1);
+	path = xasprintf("/api/v3/tasks/%s",
+	    json_string_value(json_object_get(
+	        json_array_get(json_object_get(tasks, "tasks"), 0), "id")));
+	test_http(&ts, "GET", path, NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	task = json_with_nul(&r);
+	test_response_free(&r);
+	params = json_object_get(
+	    json_array_get(json_object_get(task, "commands"), 0), "parameters");
+	assert_bytes(
+	    json_array_get(json_object_get(params, "args"), 0), "a\0b", 3);
+	assert_bytes(json_array_get(json_object_get(params, "args"), 1),
+	    "{blender}\0x", 11);
+	json_decref(task);
+	free(path);
+
+	/* The worker gets it whole, variables expanded around the NUL. */
+	test_worker_register(&ts, &w, "nulw", "linux", "\"misc\"");
+	body = xstrdup("{\"name\": \"nulw\", \"supported_task_types\": "
+	               "[\"misc\"], \"software_version\": \"3.9\"}");
+	test_http(&ts, "POST", "/api/v3/worker/sign-on", body, -1, w.auth, &r);
+	ck_assert_int_eq(r.status, 200);
+	test_response_free(&r);
+	test_http(&ts, "POST", "/api/v3/worker/state-changed",
+	    "{\"status\": \"awake\"}", -1, w.auth, &r);
+	ck_assert_int_eq(r.status, 204);
+	test_response_free(&r);
+	test_http(&ts, "POST", "/api/v3/worker/task", NULL, 0, w.auth, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	task = json_with_nul(&r);
+	test_response_free(&r);
+	params = json_object_get(
+	    json_array_get(json_object_get(task, "commands"), 0), "parameters");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(params, "exe")), "blender");
+	assert_bytes(
+	    json_array_get(json_object_get(params, "args"), 0), "a\0b", 3);
+	assert_bytes(json_array_get(json_object_get(params, "args"), 1),
+	    "blender\0x", 9);
+	json_decref(task);
+	free(body);
+
+	test_http(&ts, "POST", "/api/v3/jobs", bad, -1, NULL, &r);
+	test_assert_error(&r, 400, "task name \"bad\" contains a NUL");
+	test_response_free(&r);
+	json_decref(tasks);
+	tasks = get_json("/api/v3/jobs?name=nulbad", 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(tasks, "jobs")), 0);
+	json_decref(tasks);
+	json_decref(job);
+}
+END_TEST
+
 static Suite *
 api_jobs_suite(void)
 {
@@ -755,6 +866,7 @@ api_jobs_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_scripts_picked_up_live);
 	tcase_add_test(tc, test_hostile_scripts_stopped);
+	tcase_add_test(tc, test_nul_in_commands);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -771,6 +771,109 @@ START_TEST(test_commands_text)
 }
 END_TEST
 
+/*
+ * NUL characters: kept exactly in command parameter values, refused in
+ * everything stored or used as a name, and in text handed to C helpers.
+ */
+START_TEST(test_nul_characters)
+{
+	struct jsenv_limits lim = { .commands_text = true };
+	struct jsenv *env = new_env(0, 0), *tenv = jsenv_new(&lim);
+	static const char src[] =
+	    "const JOB_TYPE = {};\n"
+	    "function compileJob(job) {\n"
+	    "  print('a\\u0000b');\n"
+	    "  const t = author.Task('t', 'misc');\n"
+	    "  t.addCommand(author.Command('exec', { args: ['a\\u0000b'], "
+	    "s: '\\u0000' }));\n"
+	    "  job.addTask(t);\n"
+	    "}\n";
+	static const struct {
+		const char *body, *needle;
+	} bad[] = {
+		{ "job.addTask(author.Task('a\\u0000b', 'misc'));",
+		    "author.Task(name, type): the name \"a\" contains a NUL" },
+		{ "job.addTask(author.Task('a', 'm\\u0000'));",
+		    "the type \"m\" contains a NUL" },
+		{ "const t = author.Task('a', 'm'); t.name = 'x\\u0000';"
+		  " job.addTask(t);",
+		    "job.addTask(task): the task name \"x\" contains a NUL" },
+		{ "const t = author.Task('a', 'm'); t.type = '\\u0000';"
+		  " job.addTask(t);",
+		    "the task type \"\" contains a NUL" },
+		{ "const t = author.Task('a', 'm'); t.uUID += '\\u0000';"
+		  " job.addTask(t);",
+		    "task UUID" },
+		{ "author.Command('e\\u0000x', {});",
+		    "the command name \"e\" contains a NUL" },
+		{ "author.Command('exec', { ['k\\u0000']: 1 });",
+		    "a parameter name of command \"exec\" contains a NUL" },
+		{ "author.Command('exec', { deep: { ['\\u0000']: 1 } });",
+		    "parameter name" },
+		{ "const t = author.Task('a', 'm'); t.addCommand({ name: 'c', "
+		  "parameters: { ['\\u0000']: 1 } }); job.addTask(t);",
+		    "job.addTask(task): a parameter name" },
+		{ "job.addTask(author.Task('x'.repeat(1025), 'misc'));",
+		    "is longer than 1024 bytes" },
+		{ "author.Command('x'.repeat(1025), {});",
+		    "is longer than 1024 bytes" },
+		{ "frameChunker('1-3\\u00004', 1);",
+		    "frameChunker(frames, chunkSize): the text contains a NUL" },
+		{ "frameCount('1\\u0000');", "frameCount(frames)" },
+		{ "shellSplit('a\\u0000b');", "shellSplit(text)" },
+		{ "path.join('a', 'b\\u0000c');", "path.join(...paths)" },
+		{ "path.dirname('a\\u0000/b');", "path.dirname(path)" },
+		{ "path.basename('a\\u0000');", "path.basename(path)" },
+		{ "path.stem('a\\u0000');", "path.stem(path)" },
+		{ "require('author\\u0000x');", "require(name)" },
+		{ "formatTimestampLocal('2024-01-01T00:00:00Z\\u0000');",
+		    "formatTimestampLocal(t)" },
+		{ "throw new Error('bad\\u0000thing');", "bad\\u0000thing" },
+	};
+	json_t *out, *cmd, *args, *cmds;
+	const char *text;
+
+	ck_assert_ptr_nonnull(tenv);
+	out = compile_ok(env, src);
+	cmd = json_array_get(
+	    json_object_get(
+	        json_array_get(json_object_get(out, "tasks"), 0), "commands"),
+	    0);
+	args = json_object_get(json_object_get(cmd, "parameters"), "args");
+	ck_assert_uint_eq(json_string_length(json_array_get(args, 0)), 3);
+	ck_assert_mem_eq(json_string_value(json_array_get(args, 0)), "a\0b", 3);
+	json_decref(out);
+
+	/* As text (what the store keeps): \u0000, decoded whole. */
+	out = compile_ok(tenv, src);
+	text = json_string_value(json_object_get(
+	    json_array_get(json_object_get(out, "tasks"), 0), "commands_json"));
+	ck_assert_ptr_nonnull(strstr(text, "\"a\\u0000b\""));
+	cmds = json_loads(text, JSON_ALLOW_NUL, NULL);
+	ck_assert_ptr_nonnull(cmds);
+	ck_assert_uint_eq(
+	    json_string_length(json_array_get(
+	        json_object_get(
+	            json_object_get(json_array_get(cmds, 0), "parameters"),
+	            "args"),
+	        0)),
+	    3);
+	json_decref(cmds);
+	json_decref(out);
+
+	for (size_t i = 0; i < nitems(bad); i++) {
+		char *body = xasprintf("const JOB_TYPE = {};\n"
+		                       "function compileJob(job) {\n%s\n}\n",
+		    bad[i].body);
+
+		compile_fails(env, body, FM_ERR_JS, bad[i].needle);
+		free(body);
+	}
+	jsenv_free(env);
+	jsenv_free(tenv);
+}
+END_TEST
+
 /* ---- errors and describe ------------------------------------------ */
 
 START_TEST(test_script_errors)
@@ -1131,6 +1234,7 @@ jsenv_suite(void)
 	tcase_add_test(env, test_author_semantics);
 	tcase_add_test(env, test_dependency_errors);
 	tcase_add_test(env, test_commands_text);
+	tcase_add_test(env, test_nul_characters);
 	tcase_add_test(env, test_script_errors);
 	tcase_add_test(sandbox, test_timeout);
 	tcase_add_test(sandbox, test_memory_cap);
