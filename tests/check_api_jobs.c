@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app.h"
+#include "submit.h"
 #include "testutil.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -432,6 +434,136 @@ START_TEST(test_bad_submissions)
 }
 END_TEST
 
+/* An echo-sleep-test submission with these fields added (new). */
+static char *
+echo_with(const char *fields)
+{
+	return xasprintf("{\"type\": \"echo-sleep-test\", \"priority\": 50, "
+	                 "\"submitter_platform\": \"linux\", \"settings\": "
+	                 "{\"message\": \"m\", \"sleep_duration_seconds\": 1, "
+	                 "\"sleep_repeats\": 1}, %s}",
+	    fields);
+}
+
+static void
+assert_submit_refused(const char *fields, const char *needle)
+{
+	struct test_response r;
+	char *body = echo_with(fields);
+
+	test_http(&ts, "POST", "/api/v3/jobs/check", body, -1, NULL, &r);
+	test_assert_error(&r, 400, needle);
+	test_response_free(&r);
+	free(body);
+}
+
+/* submit_compile itself: the HTTP layer may hand it NUL characters. */
+static void
+assert_compile_refused(json_t *job, const char *needle)
+{
+	json_t *out = NULL;
+	char *msg = NULL;
+	enum fm_err rc = submit_compile(&ts.app->ctx, NULL, job, &out, &msg);
+
+	ck_assert_msg(rc == FM_ERR_INVALID, "rc %d: %s", rc, msg);
+	ck_assert_ptr_null(out);
+	ck_assert_msg(msg != NULL && strstr(msg, needle) != NULL,
+	    "'%s' lacks '%s'", msg, needle);
+	free(msg);
+	json_decref(job);
+}
+
+/*
+ * Size limits on what a submission holds (a 10 MB name used to make
+ * every job list 31 MB), and NUL characters refused in the job's own
+ * fields rather than cut by the store.
+ */
+START_TEST(test_submission_limits)
+{
+	struct test_response r;
+	char *big = xmalloc(SUBMIT_MAX_SETTINGS_BYTES + 2);
+	char *fields, *body;
+	json_t *meta;
+
+	memset(big, 'x', SUBMIT_MAX_SETTINGS_BYTES + 1);
+	big[SUBMIT_MAX_SETTINGS_BYTES + 1] = '\0';
+	/* A name of exactly the limit is fine, one byte more is not. */
+	fields = xasprintf("\"name\": \"%.*s\"", SUBMIT_MAX_NAME_BYTES, big);
+	body = echo_with(fields);
+	test_http(&ts, "POST", "/api/v3/jobs/check", body, -1, NULL, &r);
+	ck_assert_msg(r.status == 204, "%ld %s", r.status, r.body);
+	test_response_free(&r);
+	free(body);
+	free(fields);
+	fields =
+	    xasprintf("\"name\": \"%.*s\"", SUBMIT_MAX_NAME_BYTES + 1, big);
+	assert_submit_refused(fields, "\"name\" is longer than 1024 bytes");
+	free(fields);
+	fields = xasprintf("\"name\": \"n\", \"storage\": "
+	                   "{\"shaman_checkout_id\": \"%.*s\"}",
+	    SUBMIT_MAX_NAME_BYTES + 1, big);
+	assert_submit_refused(fields, "shaman_checkout_id\" is longer");
+	free(fields);
+	fields = xasprintf("\"name\": \"n\", \"metadata\": {\"k\": \"%.*s\"}",
+	    SUBMIT_MAX_METADATA_BYTES + 1, big);
+	assert_submit_refused(fields, "limited to 4096 bytes");
+	free(fields);
+	fields = xasprintf("\"name\": \"n\", \"metadata\": {\"%.*s\": \"v\"}",
+	    SUBMIT_MAX_METADATA_BYTES + 1, big);
+	assert_submit_refused(fields, "limited to 4096 bytes");
+	free(fields);
+	meta = json_object();
+	for (int i = 0; i <= SUBMIT_MAX_METADATA; i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "k%d", i);
+		json_object_set_new(meta, key, json_string("v"));
+	}
+	body = json_dumps(meta, JSON_COMPACT);
+	fields = xasprintf("\"name\": \"n\", \"metadata\": %s", body);
+	assert_submit_refused(fields, "has more than 256 entries");
+	free(fields);
+	free(body);
+	json_decref(meta);
+	body = xasprintf("{\"name\": \"n\", \"type\": \"echo-sleep-test\", "
+	                 "\"priority\": 50, \"submitter_platform\": \"linux\", "
+	                 "\"settings\": {\"s\": \"%s\"}}",
+	    big);
+	test_http(&ts, "POST", "/api/v3/jobs/check", body, -1, NULL, &r);
+	test_assert_error(&r, 400, "\"settings\" are larger than 1024 KiB");
+	test_response_free(&r);
+	free(body);
+	free(big);
+
+	/* NUL characters, as the HTTP layer may pass them on. */
+	assert_compile_refused(
+	    json_pack("{s:s%, s:s, s:i, s:s}", "name", "a\0b", (size_t)3,
+	        "type", "echo-sleep-test", "priority", 50, "submitter_platform",
+	        "linux"),
+	    "\"name\" must not contain NUL characters");
+	assert_compile_refused(
+	    json_pack("{s:s, s:s%, s:i, s:s}", "name", "n", "type", "echo\0x",
+	        (size_t)6, "priority", 50, "submitter_platform", "linux"),
+	    "\"type\" must not contain NUL");
+	assert_compile_refused(
+	    json_pack("{s:s, s:s, s:i, s:s, s:{s:[s%]}}", "name", "n", "type",
+	        "echo-sleep-test", "priority", 50, "submitter_platform",
+	        "linux", "settings", "deep", "a\0", (size_t)2),
+	    "\"settings\" must not contain NUL");
+	meta = json_object();
+	json_object_setn_new(meta, "k\0", 2, json_string("v"));
+	assert_compile_refused(
+	    json_pack("{s:s, s:s, s:i, s:s, s:o}", "name", "n", "type",
+	        "echo-sleep-test", "priority", 50, "submitter_platform",
+	        "linux", "metadata", meta),
+	    "\"metadata\" must not contain NUL");
+	assert_compile_refused(json_pack("{s:s, s:s, s:i, s:s%}", "name", "n",
+	                           "type", "echo-sleep-test", "priority", 50,
+	                           "submitter_platform", "linux\0", (size_t)6),
+	    "\"submitter_platform\" must not contain NUL");
+}
+END_TEST
+
 START_TEST(test_bad_ids)
 {
 	struct test_response r;
@@ -598,6 +730,12 @@ static const char nul_cmd_type[] =
     "    const u = author.Task('u', 'misc'); u.name = 'bad\\u0000name';\n"
     "    job.addTask(u);\n"
     "  }\n"
+    "  if (job.settings.longname) job.name = 'n'.repeat(1025);\n"
+    "  if (job.settings.nulname) job.name = 'n\\u0000';\n"
+    "  if (job.settings.nulmeta) job.metadata['m\\u0000'] = 'v';\n"
+    "  if (job.settings.bigmeta) job.metadata.m = 'v'.repeat(5000);\n"
+    "  if (job.settings.nulset) job.settings.s = ['\\u0000'];\n"
+    "  if (job.settings.bigset) job.settings.s = 's'.repeat(1100000);\n"
     "}\n";
 
 static void
@@ -771,6 +909,17 @@ assert_bytes(const json_t *s, const char *want, size_t n)
  */
 START_TEST(test_nul_in_commands)
 {
+	static const struct {
+		const char *setting, *needle;
+	} script_limits[] = {
+		{ "longname",
+		    "the job name the script left is longer than 1024" },
+		{ "nulname", "the job name the script left must not contain" },
+		{ "nulmeta", "the metadata the script left must not contain" },
+		{ "bigmeta", "limited to 4096 bytes" },
+		{ "nulset", "the settings the script left must not contain" },
+		{ "bigset", "the settings the script left are larger" },
+	};
 	static const char bad[] =
 	    "{\"name\": \"nulbad\", \"type\": \"nul-cmd\", \"priority\": "
 	    "50, \"submitter_platform\": \"linux\", \"settings\": "
@@ -832,6 +981,18 @@ START_TEST(test_nul_in_commands)
 	test_http(&ts, "POST", "/api/v3/jobs", bad, -1, NULL, &r);
 	test_assert_error(&r, 400, "task name \"bad\" contains a NUL");
 	test_response_free(&r);
+	/* What the script leaves in the job has the submission's limits. */
+	for (size_t i = 0; i < nitems(script_limits); i++) {
+		body =
+		    xasprintf("{\"name\": \"nulbad\", \"type\": \"nul-cmd\", "
+		              "\"priority\": 50, \"submitter_platform\": "
+		              "\"linux\", \"settings\": {\"%s\": true}}",
+		        script_limits[i].setting);
+		test_http(&ts, "POST", "/api/v3/jobs", body, -1, NULL, &r);
+		test_assert_error(&r, 400, script_limits[i].needle);
+		test_response_free(&r);
+		free(body);
+	}
 	json_decref(tasks);
 	tasks = get_json("/api/v3/jobs?name=nulbad", 200);
 	ck_assert_uint_eq(json_array_size(json_object_get(tasks, "jobs")), 0);
@@ -854,6 +1015,7 @@ api_jobs_suite(void)
 	tcase_add_test(tc, test_check_and_etag);
 	tcase_add_test(tc, test_explain);
 	tcase_add_test(tc, test_bad_submissions);
+	tcase_add_test(tc, test_submission_limits);
 	tcase_add_test(tc, test_bad_ids);
 	tcase_add_test(tc, test_fixture_es2015);
 	tcase_add_test(tc, test_fixture_environment);
