@@ -149,6 +149,10 @@ push_string_list(duk_context *ctx, const char *p, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(p);
 
+		/* frameChunker gives up to a million chunks. */
+		if ((i & 4095) == 4095)
+			jsheap_check_time(&jsenv_of(ctx)->heap, ctx);
+
 		duk_push_uint(ctx, (duk_uint_t)i);
 		duk_push_lstring(ctx, p, len);
 		duk_def_prop(
@@ -493,6 +497,7 @@ command_keep(
 	char num[32];
 	int64_t steps;
 
+	jsheap_check_time(&env->heap, ctx);
 	name = duk_to_lstring(ctx, idx, &nlen);
 	check_name(ctx, name, nlen, what, "command name");
 	steps = arg_int(ctx, idx + 2);
@@ -740,6 +745,14 @@ bind_job_add_task(duk_context *ctx)
 	const char *s;
 	size_t slot;
 
+	jsheap_check_time(&env->heap, ctx);
+	if (json_array_size(run->tasks) >= env->lim.max_tasks) {
+		run->tasks_capped = true;
+		return duk_error(ctx, DUK_ERR_RANGE_ERROR,
+		    "job.addTask(task): the job would have more than %zu "
+		    "tasks, the most this Manager accepts (max_tasks_per_job)",
+		    env->lim.max_tasks);
+	}
 	if (!duk_is_object(ctx, 0))
 		return duk_error(ctx, DUK_ERR_TYPE_ERROR,
 		    "job.addTask(task): task must be made with author.Task()");

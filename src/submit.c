@@ -334,15 +334,16 @@ shape_result(struct fm_ctx *ctx, struct store_conn *conn, const json_t *js_in,
 	    json_object_get(out, "storage"), "shamanCheckoutID"));
 	json_t *job;
 
-	(void)ctx;
 	if (!json_is_array(tasks) || json_array_size(tasks) == 0) {
 		*msg_out = xstrdup("the job type authored no tasks");
 		return FM_ERR_JS;
 	}
-	if (json_array_size(tasks) > SUBMIT_MAX_TASKS) {
-		*msg_out = xasprintf("the job has %zu tasks; at most %d are "
-		                     "allowed",
-		    json_array_size(tasks), SUBMIT_MAX_TASKS);
+	/* The compiler stops a script at this many already. */
+	if (json_array_size(tasks) > (size_t)ctx->cfg->max_tasks_per_job) {
+		*msg_out = xasprintf("the job has %zu tasks; at most %lld are "
+		                     "allowed (max_tasks_per_job)",
+		    json_array_size(tasks),
+		    (long long)ctx->cfg->max_tasks_per_job);
 		return FM_ERR_INVALID;
 	}
 	if (!json_is_string(name) || json_string_length(name) == 0 ||

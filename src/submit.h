@@ -14,9 +14,6 @@
 struct fm_ctx;
 struct store_conn;
 
-/* Refuse jobs with more tasks than this (memory and response sizes). */
-#define SUBMIT_MAX_TASKS 500000
-
 /*
  * Limits on what a submission (and the job its script leaves) may hold,
  * refused with 400 naming the field (README, "Limits"). NUL characters

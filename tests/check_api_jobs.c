@@ -755,7 +755,8 @@ setup_scripts(void)
 	    "for (;;) { a.push('x'.repeat(1000) + a.length); } }\n"));
 	free(test_write_file(scripts_dir, "nul_cmd.js", nul_cmd_type));
 	conf = xasprintf("scripts_path = %s\ncompile_timeout = 1s\n"
-	                 "compiler_heap_max = 64MiB\ncompiler_heaps = 1\n",
+	                 "compiler_heap_max = 64MiB\ncompiler_heaps = 1\n"
+	                 "max_tasks_per_job = 50\n",
 	    scripts_dir);
 	test_server_start(&ts, conf);
 	free(conf);
@@ -1001,6 +1002,138 @@ START_TEST(test_nul_in_commands)
 }
 END_TEST
 
+/* A simple-blender-render job rendering frames (new). */
+static char *
+render_job(const char *frames)
+{
+	return xasprintf(
+	    "{\"name\": \"big\", \"type\": \"simple-blender-render\", "
+	    "\"priority\": 50, \"submitter_platform\": \"linux\", "
+	    "\"settings\": {\"frames\": \"%s\", \"chunk_size\": 1, "
+	    "\"render_output_root\": \"/render\", \"add_path_components\": 0, "
+	    "\"render_output_path\": \"/render/big/{timestamp}/######\", "
+	    "\"blendfile\": \"/shared/big.blend\", \"fps\": 24, "
+	    "\"format\": \"PNG\", \"image_file_extension\": \".png\", "
+	    "\"has_previews\": false, \"scene\": \"Scene\"}}",
+	    frames);
+}
+
+/* More tasks than max_tasks_per_job (50 here): 400 naming the key. */
+START_TEST(test_task_cap)
+{
+	struct test_response r;
+	char *body = render_job("1-100");
+
+	test_http(&ts, "POST", "/api/v3/jobs", body, -1, NULL, &r);
+	test_assert_error(&r, 400, "more than 50 tasks");
+	test_assert_error(&r, 400, "max_tasks_per_job");
+	test_response_free(&r);
+	free(body);
+	body = render_job("1-49");
+	json_decref(submit(body));
+	free(body);
+}
+END_TEST
+
+/* --- compile_timeout holds for time spent in C ---------------------- */
+
+static char *limits_dir;
+
+static void
+setup_limits(void)
+{
+	char *conf;
+
+	limits_dir = test_tmpdir();
+	/* Fills the heap with small objects (fast, in JSON.parse), then
+	 * keeps allocating at the cap, catching the failures: Duktape
+	 * collects garbage ten times per failed allocation. */
+	free(test_write_file(limits_dir, "thrash.js",
+	    "const JOB_TYPE = { label: 'Thrash', settings: [] };\n"
+	    "function compileJob(job) {\n"
+	    "  const keep = [];\n"
+	    "  try {\n"
+	    "    for (;;) keep.push(JSON.parse('[' + "
+	    "'{\"a\":[1,2,3]},'.repeat(20000) + '{}]'));\n"
+	    "  } catch (e) {}\n"
+	    "  for (;;) {\n"
+	    "    try { keep.push({ s: 'x' + keep.length, a: [1, 2, 3] }); }\n"
+	    "    catch (e) { keep.pop(); }\n"
+	    "  }\n"
+	    "}\n"));
+	conf = xasprintf("scripts_path = %s\ncompile_timeout = 1s\n"
+	                 "compiler_heap_max = 64MiB\ncompiler_heaps = 1\n"
+	                 "max_tasks_per_job = 1000000\n",
+	    limits_dir);
+	test_server_start(&ts, conf);
+	free(conf);
+}
+
+static void
+teardown_limits(void)
+{
+	test_server_stop(&ts);
+	test_rmtree(limits_dir);
+	free(limits_dir);
+}
+
+/* POST body to /api/v3/jobs expecting 400 for a script that runs too
+ * long; returns the seconds the answer took. */
+static double
+timed_refusal(const char *body)
+{
+	struct test_response r;
+	int64_t t0 = time_mono_us();
+	double secs;
+
+	test_http(&ts, "POST", "/api/v3/jobs", body, -1, NULL, &r);
+	secs = (double)(time_mono_us() - t0) / 1e6;
+	test_assert_error(&r, 400, "ran longer than 1 s");
+	test_response_free(&r);
+	return secs;
+}
+
+/*
+ * With compile_timeout = 1s, a script thrashing Duktape's garbage
+ * collector near the memory cap (took 100 s) and simple-blender-render
+ * over frames 1-600000 (32 s; time in frameChunker, addTask and garbage
+ * collection) are both answered 400 about a second later, and the
+ * Manager goes on compiling jobs.
+ */
+START_TEST(test_compile_timeout_holds)
+{
+	/* ASan and a loaded machine: the slack covers one collection. */
+	const double limit = 1.0, slack = 2.0;
+	char *big = render_job("1-600000");
+	struct test_response r;
+	double thrash, range;
+
+	/* Job types and the compiler heap load in the background first. */
+	test_http(&ts, "POST", "/api/v3/jobs/check",
+	    "{\"name\": \"warm\", \"type\": \"echo-sleep-test\", "
+	    "\"priority\": 50, \"submitter_platform\": \"linux\"}",
+	    -1, NULL, &r);
+	ck_assert_int_eq(r.status, 204);
+	test_response_free(&r);
+	thrash = timed_refusal("{\"name\": \"t\", \"type\": \"thrash\", "
+	                       "\"priority\": 50, \"submitter_platform\": "
+	                       "\"linux\"}");
+	range = timed_refusal(big);
+	fprintf(stderr,
+	    "api_jobs: compile_timeout %.1f s: the thrashing script was "
+	    "refused after %.2f s, frames 1-600000 after %.2f s\n",
+	    limit, thrash, range);
+	ck_assert_msg(thrash < limit + slack, "thrash took %.2f s", thrash);
+	ck_assert_msg(range < limit + slack, "1-600000 took %.2f s", range);
+	json_decref(
+	    submit("{\"name\": \"after\", \"type\": \"echo-sleep-test\", "
+	           "\"priority\": 50, \"submitter_platform\": \"linux\", "
+	           "\"settings\": {\"message\": \"still here\", "
+	           "\"sleep_duration_seconds\": 1, \"sleep_repeats\": 1}}"));
+	free(big);
+}
+END_TEST
+
 static Suite *
 api_jobs_suite(void)
 {
@@ -1029,6 +1162,13 @@ api_jobs_suite(void)
 	tcase_add_test(tc, test_scripts_picked_up_live);
 	tcase_add_test(tc, test_hostile_scripts_stopped);
 	tcase_add_test(tc, test_nul_in_commands);
+	tcase_add_test(tc, test_task_cap);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("limits");
+	tcase_add_checked_fixture(tc, setup_limits, teardown_limits);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_compile_timeout_holds);
 	suite_add_tcase(s, tc);
 	return s;
 }
