@@ -791,6 +791,34 @@ has_type(const char *name, char *etag_out)
 	return found;
 }
 
+/*
+ * Poll GET /jobs/types until type name is listed (present) or not, with
+ * etag_out (may be NULL) set, or until another etag than not_etag (may
+ * be NULL) shows; fails after 20 s (sanitizers, loaded machines).
+ * Returns the seconds it took.
+ */
+static double
+wait_type(const char *name, int present, const char *not_etag, char *etag_out)
+{
+	int64_t t0 = time_mono_us();
+	char etag[41] = "";
+
+	for (;;) {
+		int found = has_type(name, etag);
+
+		if (found == present &&
+		    (!found || not_etag == NULL || strcmp(etag, not_etag) != 0))
+			break;
+		ck_assert_msg(time_mono_us() - t0 < 20 * 1000000LL,
+		    "type %s did not %s", name,
+		    present ? "show (or change)" : "go");
+		usleep(50 * 1000);
+	}
+	if (etag_out != NULL)
+		strcpy(etag_out, etag);
+	return (double)(time_mono_us() - t0) / 1e6;
+}
+
 static const char small_type[] =
     "const JOB_TYPE = { label: 'Hot', settings: [{ key: 'n', type: "
     "'int32', default: 1 }] };\n"
@@ -803,6 +831,7 @@ START_TEST(test_scripts_picked_up_live)
 {
 	char etag1[41] = "", etag2[41] = "";
 	char *changed, *path;
+	double secs;
 
 	/* The broken script is skipped, the others and built-ins load. */
 	ck_assert(!has_type("broken-type", NULL));
@@ -810,9 +839,12 @@ START_TEST(test_scripts_picked_up_live)
 	ck_assert(has_type("echo-sleep-test", NULL));
 	ck_assert(!has_type("hot-type", NULL));
 
+	/* The watcher picks a new file up within about a second (plus
+	 * loading it, slower with sanitizers). */
 	path = test_write_file(scripts_dir, "hot_type.js", small_type);
-	usleep(1300 * 1000);
-	ck_assert(has_type("hot-type", etag1));
+	secs = wait_type("hot-type", 1, NULL, etag1);
+	fprintf(
+	    stderr, "api_jobs: a new script was listed after %.2f s\n", secs);
 
 	/* Changing it changes its etag, and only then. */
 	ck_assert(has_type("hot-type", etag2));
@@ -821,13 +853,22 @@ START_TEST(test_scripts_picked_up_live)
 	                    "JOB_TYPE.label = 'Hotter';\n",
 	    small_type);
 	free(test_write_file(scripts_dir, "hot_type.js", changed));
-	usleep(1300 * 1000);
-	ck_assert(has_type("hot-type", etag2));
+	(void)wait_type("hot-type", 1, etag1, etag2);
 	ck_assert_str_ne(etag1, etag2);
 
 	/* Overriding a built-in, then removing files. */
 	free(test_write_file(scripts_dir, "echo_sleep_test.js", small_type));
-	usleep(1300 * 1000);
+	for (int64_t t0 = time_mono_us();; usleep(50 * 1000)) {
+		json_t *t = get_json("/api/v3/jobs/type/echo-sleep-test", 200);
+		int hot = strcmp(json_string_value(json_object_get(t, "label")),
+		              "Hot") == 0;
+
+		json_decref(t);
+		if (hot)
+			break;
+		ck_assert_msg(time_mono_us() - t0 < 20 * 1000000LL,
+		    "the override did not show");
+	}
 	{
 		json_t *t = get_json("/api/v3/jobs/type/echo-sleep-test", 200);
 
@@ -839,8 +880,7 @@ START_TEST(test_scripts_picked_up_live)
 	free(path);
 	path = xasprintf("%s/echo_sleep_test.js", scripts_dir);
 	unlink(path);
-	usleep(1300 * 1000);
-	ck_assert(!has_type("hot-type", NULL));
+	(void)wait_type("hot-type", 0, NULL, NULL);
 	{
 		json_t *t = get_json("/api/v3/jobs/type/echo-sleep-test", 200);
 
@@ -850,6 +890,64 @@ START_TEST(test_scripts_picked_up_live)
 	}
 	free(path);
 	free(changed);
+}
+END_TEST
+
+/*
+ * Scripts load in the background: while a big one (128 KiB, seconds to
+ * down-level) loads, GET /jobs/types keeps answering at once from the
+ * last snapshot (it used to load the script itself, blocking).
+ */
+START_TEST(test_reload_in_background)
+{
+	size_t cap = 140 * 1024, len = 0;
+	char *src = xmalloc(cap), *path;
+	int64_t t0, slowest = 0;
+	int answered = 0;
+
+	len += (size_t)snprintf(src, cap,
+	    "const JOB_TYPE = { label: 'Big', settings: [] };\n"
+	    "const TABLE = [\n");
+	for (int i = 0; len < 128 * 1024; i++)
+		len += (size_t)snprintf(src + len, cap - len,
+		    "  { name: 'shot_%06d', frames: '1-%d', camera: 'cam_%d', "
+		    "tags: ['a%d', 'b%d'], scale: %d.5 },\n",
+		    i, i % 250 + 1, i % 17, i % 5, i % 7, i % 13);
+	snprintf(src + len, cap - len,
+	    "];\nfunction compileJob(job) {\n"
+	    "  for (const s of TABLE.slice(0, 2)) {\n"
+	    "    const t = author.Task(`t-${s.name}`, 'misc');\n"
+	    "    t.addCommand(author.Command('echo', { message: s.frames }));\n"
+	    "    job.addTask(t);\n  }\n}\n");
+	/* After start-up, whose first load requests do wait for. */
+	ck_assert(has_type("spin", NULL));
+	path = test_write_file(scripts_dir, "big_type.js", src);
+	t0 = time_mono_us();
+	for (;;) {
+		int64_t t1 = time_mono_us();
+		int found = has_type("big-type", NULL);
+		int64_t took = time_mono_us() - t1;
+
+		if (took > slowest)
+			slowest = took;
+		if (found)
+			break;
+		answered++;
+		ck_assert_msg(time_mono_us() - t0 < 60 * 1000000LL,
+		    "big-type did not show");
+		usleep(50 * 1000);
+	}
+	fprintf(stderr,
+	    "api_jobs: a 128 KiB script was listed after %.2f s; %d listings "
+	    "meanwhile, the slowest took %.3f s\n",
+	    (double)(time_mono_us() - t0) / 1e6, answered,
+	    (double)slowest / 1e6);
+	ck_assert_msg(
+	    slowest < 1000000, "a listing took %.3f s", (double)slowest / 1e6);
+	ck_assert_int_ge(answered, 5);
+	unlink(path);
+	free(path);
+	free(src);
 }
 END_TEST
 
@@ -1163,6 +1261,7 @@ api_jobs_suite(void)
 	tcase_add_test(tc, test_hostile_scripts_stopped);
 	tcase_add_test(tc, test_nul_in_commands);
 	tcase_add_test(tc, test_task_cap);
+	tcase_add_test(tc, test_reload_in_background);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
