@@ -7,6 +7,7 @@
  */
 #include "jsenv.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@
 #define GRACE_MAX_US     250000 /* call is abandoned; at most this */
 #define CLOCK_EVERY      256    /* allocations between reads of the clock */
 
-_Static_assert(sizeof(struct jsblk) % 16 == 0, "payload alignment");
+_Static_assert(sizeof(struct jsblk) == 16, "payload alignment");
 
 /* Bytecode of core-js, compiled by the first heap of the process. */
 static struct {
@@ -48,6 +49,13 @@ blk_unlink(struct jsblk *b)
 {
 	b->prev->next = b->next;
 	b->next->prev = b->prev;
+}
+
+/* What a block counts against the cap: its payload's usable size. */
+static size_t
+blk_size(struct jsblk *b)
+{
+	return malloc_usable_size(b) - sizeof(*b);
 }
 
 /* Leave the running call for good: jsheap_call gets FM_ERR_TIMEOUT. */
@@ -88,7 +96,7 @@ check_clock(struct jsheap *h)
 static bool
 alloc_allowed(struct jsheap *h, size_t grow)
 {
-	bool fits = grow <= h->cap - h->used;
+	bool fits = h->used <= h->cap && grow <= h->cap - h->used;
 
 	if (h->deadline_us != 0 &&
 	    (!fits || h->timed_out || ++h->ticks >= CLOCK_EVERY))
@@ -110,9 +118,8 @@ heap_alloc(void *udata, duk_size_t size)
 		h->alloc_refused = true;
 		return NULL;
 	}
-	b->size = size;
 	blk_link(h, b);
-	h->used += size;
+	h->used += blk_size(b);
 	if (h->used > h->peak)
 		h->peak = h->used;
 	return b + 1;
@@ -128,7 +135,7 @@ heap_free(void *udata, void *ptr)
 		return;
 	b = (struct jsblk *)ptr - 1;
 	blk_unlink(b);
-	h->used -= b->size;
+	h->used -= blk_size(b);
 	free(b);
 }
 
@@ -146,7 +153,7 @@ heap_realloc(void *udata, void *ptr, duk_size_t size)
 		return NULL;
 	}
 	b = (struct jsblk *)ptr - 1;
-	old = b->size;
+	old = blk_size(b);
 	/* Shrinking always goes ahead: it is how a heap gives back. */
 	if (size > old && !alloc_allowed(h, size - old))
 		return NULL;
@@ -156,9 +163,8 @@ heap_realloc(void *udata, void *ptr, duk_size_t size)
 		h->alloc_refused = true;
 		return NULL;
 	}
-	nb->size = size;
 	blk_link(h, nb);
-	h->used = h->used - old + size;
+	h->used = h->used - old + blk_size(nb);
 	if (h->used > h->peak)
 		h->peak = h->used;
 	return nb + 1;

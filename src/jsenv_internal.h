@@ -23,15 +23,15 @@
 #define JSHEAP_MAGIC 0x6a736870u /* "jshp" */
 
 /*
- * Header of every block a heap's allocator hands out. The blocks of a
- * heap form a list, so a heap abandoned in the middle of a call (see
- * jsheap_call) is freed block by block without Duktape's help.
+ * Header of every block a heap's allocator hands out (16 bytes, so the
+ * payload keeps malloc's alignment; a block's size is malloc's usable
+ * size). The blocks of a heap form a list, so a heap abandoned in the
+ * middle of a call (see jsheap_call) is freed block by block without
+ * Duktape's help.
  */
 struct jsblk {
 	struct jsblk *prev;
 	struct jsblk *next;
-	size_t size; /* bytes asked for */
-	size_t pad;  /* keeps the payload 16-byte aligned */
 };
 
 /*
@@ -43,7 +43,7 @@ struct jsheap {
 	uint32_t magic; /* JSHEAP_MAGIC while open */
 	duk_context *ctx;
 	struct jsblk blocks;  /* list head of the blocks handed out */
-	size_t used;          /* bytes held through the allocator */
+	size_t used;          /* usable bytes of the blocks held */
 	size_t cap;           /* allocations beyond this are refused */
 	size_t peak;          /* highest used */
 	int64_t deadline_us;  /* time_mono_us() limit of this call; 0: none */

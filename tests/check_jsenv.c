@@ -1325,6 +1325,36 @@ START_TEST(test_speed)
 }
 END_TEST
 
+/*
+ * What a large compile took is given back at the reset: the heap is back
+ * to its size before the job (the pool then trims malloc's arenas).
+ */
+START_TEST(test_memory_given_back)
+{
+	char *src = slurp(JSFIX "render_like.js"), *es5 = NULL, *err = NULL;
+	struct jsenv *env = new_env(0, 120000000);
+	size_t before, peak;
+
+	ck_assert_int_eq(
+	    jsenv_transpile(src, "render_like.js", &es5, &err), FM_OK);
+	(void)compile_render_like(env, es5, 10);
+	ck_assert_int_eq(jsenv_reset(env), FM_OK);
+	before = jsenv_heap_bytes(env);
+	(void)compile_render_like(env, es5, 20000);
+	peak = jsenv_heap_bytes(env);
+	ck_assert_int_eq(jsenv_reset(env), FM_OK);
+	fprintf(stderr,
+	    "jsenv: heap %zu KiB before a 20001-task job, %zu KiB after it, "
+	    "%zu KiB after the reset\n",
+	    before / 1024, peak / 1024, jsenv_heap_bytes(env) / 1024);
+	ck_assert_uint_gt(peak, before + ((size_t)16 << 20));
+	ck_assert_uint_lt(jsenv_heap_bytes(env), before + ((size_t)1 << 20));
+	jsenv_free(env);
+	free(es5);
+	free(src);
+}
+END_TEST
+
 START_TEST(test_new_heaps)
 {
 	struct jsenv *a, *b;
@@ -1373,6 +1403,7 @@ jsenv_suite(void)
 	tcase_add_test(sandbox, test_no_state_between_runs);
 	tcase_add_test(sandbox, test_hostile_reentry);
 	tcase_add_test(speed, test_speed);
+	tcase_add_test(speed, test_memory_given_back);
 	tcase_add_test(speed, test_new_heaps);
 	suite_add_tcase(s, fx);
 	suite_add_tcase(s, js);
