@@ -150,12 +150,14 @@ jobtypes_info_from_js(const char *name, const json_t *job_type)
 	json_array_foreach (json_object_get(job_type, "settings"), i, s)
 		if (json_is_object(s))
 			json_array_append_new(settings, filter_setting(s));
-	info = json_pack("{s:s, s:s, s:o, s:s}", "name", name, "label",
-	    json_is_string(label) ? json_string_value(label) : name, "settings",
-	    settings, "etag", "");
+	/* Strings are shared, not copied as C strings: whole even with a
+	 * NUL character. */
+	info = json_pack("{s:s, s:o, s:o, s:s}", "name", name, "label",
+	    json_is_string(label) ? json_incref((json_t *)(uintptr_t)label)
+	                          : json_string(name),
+	    "settings", settings, "etag", "");
 	if (json_is_string(desc))
-		json_object_set_new(
-		    info, "description", json_string(json_string_value(desc)));
+		json_object_set(info, "description", (json_t *)(uintptr_t)desc);
 	return info;
 }
 

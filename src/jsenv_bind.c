@@ -900,12 +900,17 @@ jsenv_bind_globals(duk_context *ctx)
 	duk_pop_2(ctx);
 }
 
-static const char *
-job_string(json_t *job_in, const char *key)
+/* [ ... ] -> [ ... s ]: job_in[key] as a string, whole; "" if unset. */
+static void
+push_job_string(duk_context *ctx, json_t *job_in, const char *key)
 {
-	const char *s = json_string_value(json_object_get(job_in, key));
+	json_t *v = json_object_get(job_in, key);
 
-	return s != NULL ? s : "";
+	if (json_is_string(v))
+		duk_push_lstring(
+		    ctx, json_string_value(v), json_string_length(v));
+	else
+		duk_push_string(ctx, "");
 }
 
 /* [ ... job ] -> [ ... job ]: job[key] = JSON of job_in[key] or {}. */
@@ -945,7 +950,7 @@ jsenv_bind_push_job(duk_context *ctx, json_t *job_in)
 
 	duk_push_object(ctx); /* -> [ ... job ] */
 	for (size_t i = 0; i < nitems(strings); i++) {
-		duk_push_string(ctx, job_string(job_in, strings[i]));
+		push_job_string(ctx, job_in, strings[i]);
 		duk_put_prop_string(ctx, -2, strings[i]);
 	}
 	duk_push_number(
