@@ -84,6 +84,7 @@ start_compiler(const struct fm_config *cfg, struct fm_ctx *ctx, char **err_out)
 		.heaps = (int)cfg->compiler_heaps,
 		.heap_max_bytes = (size_t)cfg->compiler_heap_max_bytes,
 		.timeout_us = cfg->compile_timeout_us,
+		.max_tasks = (size_t)cfg->max_tasks_per_job,
 		.wait_us = cfg->compile_timeout_us > JOBC_MIN_WAIT_US
 		    ? cfg->compile_timeout_us
 		    : JOBC_MIN_WAIT_US,

@@ -41,6 +41,7 @@ cli_compile(const struct fm_config *cfg, const char *type, const char *job_path)
 		.heaps = 1,
 		.heap_max_bytes = (size_t)cfg->compiler_heap_max_bytes,
 		.timeout_us = cfg->compile_timeout_us,
+		.max_tasks = (size_t)cfg->max_tasks_per_job,
 		.wait_us = READY_TIMEOUT_US,
 	};
 	struct fm_ctx ctx = { .cfg = cfg };

@@ -140,6 +140,9 @@ static const struct option option_table[] = {
 	    0 },
 	{ "compiler_heap_max", OPT_SIZE, OFF(compiler_heap_max_bytes), "512MiB",
 	    1 << 20, 1LL << 36, "Memory cap of each JavaScript heap.", 0 },
+	{ "max_tasks_per_job", OPT_INT, OFF(max_tasks_per_job), "500000", 1,
+	    10000000, "Most tasks one job may have; more is refused (400).",
+	    0 },
 	{ "db_connections", OPT_INT, OFF(db_connections), "0", 0, 64,
 	    "SQLite connections in the pool; 0 = http_threads + "
 	    "http_slow_threads + 2.",

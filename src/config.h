@@ -57,6 +57,7 @@ struct fm_config {
 	int64_t compiler_heaps;
 	int64_t compile_timeout_us;
 	int64_t compiler_heap_max_bytes;
+	int64_t max_tasks_per_job;
 	int64_t db_connections;
 	int64_t event_stream_heartbeat_us;
 	bool mqtt_enabled;

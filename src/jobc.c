@@ -7,7 +7,10 @@
  * "dirty" until a janitor thread has reset it (undoing the last script and
  * freeing its job, tens of milliseconds after a large job), so that work
  * stays off the next request's path; a caller finding only dirty heaps
- * takes one anyway, and the compile resets it first.
+ * takes one anyway, and the compile resets it first. A heap that broke
+ * (a fatal error, or a script abandoned far past its time limit) is
+ * freed and replaced by the janitor too, so the request that broke it
+ * gets its answer without waiting for a new heap.
  */
 #include "jobc.h"
 
@@ -45,6 +48,7 @@ struct jobc {
 };
 
 static void release(struct jobc *jobc, struct jsenv *env, bool dirty);
+static void replace(struct jobc *jobc, struct jsenv *env);
 static void *janitor_main(void *arg);
 
 static void
@@ -93,6 +97,7 @@ jobc_new(
 		jobc->opts.heaps = 1;
 	jobc->limits.max_heap_bytes = opts->heap_max_bytes;
 	jobc->limits.timeout_us = opts->timeout_us;
+	jobc->limits.max_tasks = opts->max_tasks;
 	/* Commands come back as JSON text, stored as they are. */
 	jobc->limits.commands_text = true;
 	jobc->started_us = time_mono_us();
@@ -178,7 +183,7 @@ borrow(struct jobc *jobc, struct jsenv **env_out)
 	return rc;
 }
 
-/* Reset returned heaps while nobody waits for them. */
+/* Reset returned heaps, and replace broken ones, while nobody waits. */
 static void *
 janitor_main(void *arg)
 {
@@ -194,9 +199,14 @@ janitor_main(void *arg)
 		}
 		env = jobc->dirty[--jobc->ndirty];
 		pthread_mutex_unlock(&jobc->lock);
-		if (jsenv_reset(env) != FM_OK)
-			log_warn("job compiler: a heap could not be reset");
-		release(jobc, env, false);
+		if (jsenv_broken(env)) {
+			replace(jobc, env);
+		} else {
+			if (jsenv_reset(env) != FM_OK)
+				log_warn("job compiler: a heap could not be "
+				         "reset");
+			release(jobc, env, false);
+		}
 		/* A large job leaves hundreds of MB free in malloc's arenas;
 		 * give them back to the system while nobody waits. */
 		malloc_trim(0);
@@ -206,27 +216,32 @@ janitor_main(void *arg)
 	return NULL;
 }
 
+/* Free a broken heap and give the pool a new one in its place. */
+static void
+replace(struct jobc *jobc, struct jsenv *env)
+{
+	log_warn("job compiler: replacing a broken JavaScript heap");
+	jsenv_free(env);
+	env = jsenv_new(&jobc->limits);
+	if (env == NULL) {
+		pthread_mutex_lock(&jobc->lock);
+		jobc->nfailed++;
+		pthread_cond_broadcast(&jobc->available);
+		pthread_mutex_unlock(&jobc->lock);
+		return;
+	}
+	give_back(jobc, env);
+}
+
 /*
- * Return a heap (dirty: it still holds the last script's state); one that
- * broke is replaced so the pool keeps its size.
+ * Return a heap (dirty: it still holds the last script's state). Dirty
+ * and broken heaps go to the janitor; a broken one is replaced there so
+ * the pool keeps its size.
  */
 static void
 release(struct jobc *jobc, struct jsenv *env, bool dirty)
 {
-	if (jsenv_broken(env)) {
-		log_warn("job compiler: replacing a broken JavaScript heap");
-		jsenv_free(env);
-		env = jsenv_new(&jobc->limits);
-		if (env == NULL) {
-			pthread_mutex_lock(&jobc->lock);
-			jobc->nfailed++;
-			pthread_cond_broadcast(&jobc->available);
-			pthread_mutex_unlock(&jobc->lock);
-			return;
-		}
-		dirty = false;
-	}
-	if (!dirty) {
+	if (!dirty && !jsenv_broken(env)) {
 		give_back(jobc, env);
 		return;
 	}

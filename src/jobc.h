@@ -20,6 +20,7 @@ struct jobc_options {
 	int heaps;             /* number of heaps, >= 1 */
 	size_t heap_max_bytes; /* memory cap per heap */
 	int64_t timeout_us;    /* run-time cap per script call */
+	size_t max_tasks;      /* tasks per job; 0: jsenv's default */
 	int64_t wait_us;       /* longest wait for a free heap */
 };
 

@@ -1,10 +1,12 @@
 /*
- * Job-type registry. A loader thread reads the built-in scripts and the
- * scripts_path directory once at start-up; later, a request that finds
- * the last scan older than the rescan interval rescans the directory
- * (stat only; a file is read and compiled again only when its size,
- * mtime or inode changed). Each scan publishes a new immutable snapshot
- * that readers take a reference to under a short mutex.
+ * Job-type registry. A watcher thread owned by the registry reads the
+ * built-in scripts and the scripts_path directory at start-up, then
+ * rescans the directory once per rescan interval (stat only; a file is
+ * read, down-levelled and described again only when its size, mtime or
+ * inode changed). A scan that changed anything publishes a new immutable
+ * snapshot; requests only take a reference to the last one under a short
+ * mutex, so none ever waits for a script to load (a 7 MB script takes
+ * seconds to down-level).
  */
 #include "jobtypes.h"
 
@@ -53,19 +55,21 @@ struct jobtypes {
 	struct jobc *jobc;
 	int64_t rescan_interval_us;
 
-	pthread_mutex_t lock; /* guards current, ready, loader state */
+	pthread_mutex_t lock; /* guards current, ready, stopping */
 	pthread_cond_t ready_cond;
+	pthread_cond_t stop_cond; /* monotonic clock */
 	struct snapshot *current;
 	bool ready;
-	pthread_t loader;
-	bool loader_running;
+	bool stopping;
+	pthread_t watcher;
+	bool watcher_running;
 
-	pthread_mutex_t scan_lock; /* one scan at a time */
+	/* The watcher's own (no lock): what it loaded. */
 	struct jobtype **builtins;
 	size_t nbuiltins;
 	struct disk_entry *disk;
 	size_t ndisk;
-	int64_t last_scan_us;
+	bool scanned; /* scripts_path was read at least once */
 };
 
 static const char *const setting_keys[] = {
@@ -146,12 +150,14 @@ jobtypes_info_from_js(const char *name, const json_t *job_type)
 	json_array_foreach (json_object_get(job_type, "settings"), i, s)
 		if (json_is_object(s))
 			json_array_append_new(settings, filter_setting(s));
-	info = json_pack("{s:s, s:s, s:o, s:s}", "name", name, "label",
-	    json_is_string(label) ? json_string_value(label) : name, "settings",
-	    settings, "etag", "");
+	/* Strings are shared, not copied as C strings: whole even with a
+	 * NUL character. */
+	info = json_pack("{s:s, s:o, s:o, s:s}", "name", name, "label",
+	    json_is_string(label) ? json_incref((json_t *)(uintptr_t)label)
+	                          : json_string(name),
+	    "settings", settings, "etag", "");
 	if (json_is_string(desc))
-		json_object_set_new(
-		    info, "description", json_string(json_string_value(desc)));
+		json_object_set(info, "description", (json_t *)(uintptr_t)desc);
 	return info;
 }
 
@@ -182,17 +188,29 @@ jobtypes_name_from_file(const char *path)
 	return name;
 }
 
+/*
+ * Load one script; NULL (logged) when it fails. *retry_out (may be
+ * NULL) is set when the failure was passing (no compiler heap free),
+ * so the file is tried again at the next scan.
+ */
 static struct jobtype *
-jobtype_load(struct jobc *jobc, const char *filename, const char *src)
+jobtype_load(
+    struct jobc *jobc, const char *filename, const char *src, bool *retry_out)
 {
 	struct jobtype *t = NULL;
 	char *es5 = NULL, *err = NULL;
 	json_t *js_type = NULL;
+	enum fm_err rc;
 
-	if (jobc_transpile(jobc, src, filename, &es5, &err) != FM_OK ||
-	    jobc_describe(jobc, es5, filename, &js_type, &err) != FM_OK) {
+	if (retry_out != NULL)
+		*retry_out = false;
+	if ((rc = jobc_transpile(jobc, src, filename, &es5, &err)) != FM_OK ||
+	    (rc = jobc_describe(jobc, es5, filename, &js_type, &err)) !=
+	        FM_OK) {
 		log_warn("job type %s skipped: %s", filename,
-		    err ? err : "failed to load");
+		    err ? err : fm_strerror(rc));
+		if (retry_out != NULL)
+			*retry_out = rc == FM_ERR_BUSY;
 		goto done;
 	}
 	t = xcalloc(1, sizeof(*t));
@@ -288,6 +306,8 @@ publish(struct jobtypes *reg, struct snapshot *s)
 
 /* ---- scanning ----------------------------------------------------- */
 
+/* The script's text (new); NULL (logged) when unreadable or when it
+ * holds a NUL byte, which would cut it short. */
 static char *
 read_file(const char *path, const struct stat *st)
 {
@@ -295,12 +315,20 @@ read_file(const char *path, const struct stat *st)
 	char *buf;
 	size_t n;
 
-	if (f == NULL)
+	if (f == NULL) {
+		log_warn("job type %s skipped: %s", path, strerror(errno));
 		return NULL;
+	}
 	buf = xmalloc((size_t)st->st_size + 1);
 	n = fread(buf, 1, (size_t)st->st_size, f);
 	fclose(f);
 	buf[n] = '\0';
+	if (memchr(buf, '\0', n) != NULL) {
+		log_warn(
+		    "job type %s skipped: the file holds a NUL byte", path);
+		free(buf);
+		return NULL;
+	}
 	return buf;
 }
 
@@ -327,10 +355,19 @@ str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/*
- * Rescan scripts_path; returns true when anything changed. Must hold
- * scan_lock.
- */
+/* True once jobtypes_free asked the watcher to stop. */
+static bool
+stopping(struct jobtypes *reg)
+{
+	bool stop;
+
+	pthread_mutex_lock(&reg->lock);
+	stop = reg->stopping;
+	pthread_mutex_unlock(&reg->lock);
+	return stop;
+}
+
+/* Rescan scripts_path; returns true when anything changed. Watcher only. */
 static bool
 scan_dir(struct jobtypes *reg)
 {
@@ -345,7 +382,7 @@ scan_dir(struct jobtypes *reg)
 		return false;
 	dir = opendir(reg->scripts_path);
 	if (dir == NULL) {
-		if (reg->ndisk > 0 || reg->last_scan_us == 0)
+		if (reg->ndisk > 0 || !reg->scanned)
 			log_warn("scripts_path %s: %s", reg->scripts_path,
 			    strerror(errno));
 	} else {
@@ -379,15 +416,24 @@ scan_dir(struct jobtypes *reg)
 		if (old != NULL && same_file(&old->st, &e.st)) {
 			e.type = old->type;
 			old->type = NULL;
+		} else if (stopping(reg)) {
+			/* Shutting down: load nothing more. */
+			memset(&e.st, 0, sizeof(e.st));
 		} else {
+			bool retry = false;
+
 			changed = true;
 			src = read_file(e.path, &e.st);
 			if (src != NULL)
-				e.type = jobtype_load(reg->jobc, e.path, src);
+				e.type = jobtype_load(
+				    reg->jobc, e.path, src, &retry);
 			free(src);
 			if (e.type != NULL)
 				log_info("job type %s loaded from %s",
 				    e.type->name, e.path);
+			/* Not seen: tried again at the next scan. */
+			if (retry)
+				memset(&e.st, 0, sizeof(e.st));
 		}
 		fresh = xrealloc(fresh, (nfresh + 1) * sizeof(*fresh));
 		fresh[nfresh++] = e;
@@ -402,6 +448,7 @@ scan_dir(struct jobtypes *reg)
 	free(paths);
 	reg->disk = fresh;
 	reg->ndisk = nfresh;
+	reg->scanned = true;
 	return changed;
 }
 
@@ -414,7 +461,8 @@ load_builtins(struct jobtypes *reg)
 
 		if (f->len < MIN_SCRIPT_SIZE)
 			continue;
-		t = jobtype_load(reg->jobc, f->name, (const char *)f->data);
+		t = jobtype_load(
+		    reg->jobc, f->name, (const char *)f->data, NULL);
 		if (t == NULL)
 			continue;
 		reg->builtins = xrealloc(reg->builtins,
@@ -423,19 +471,46 @@ load_builtins(struct jobtypes *reg)
 	}
 }
 
+/*
+ * Wait out one rescan interval; false when asked to stop meanwhile.
+ */
+static bool
+wait_interval(struct jobtypes *reg)
+{
+	struct timespec until;
+	bool stop;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += (time_t)(reg->rescan_interval_us / 1000000);
+	until.tv_nsec += (long)(reg->rescan_interval_us % 1000000) * 1000;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&reg->lock);
+	while (!reg->stopping &&
+	    pthread_cond_timedwait(&reg->stop_cond, &reg->lock, &until) == 0)
+		;
+	stop = reg->stopping;
+	pthread_mutex_unlock(&reg->lock);
+	return !stop;
+}
+
+/*
+ * The watcher: load everything, publish, then rescan scripts_path once
+ * per interval until jobtypes_free, publishing a new snapshot when a
+ * scan changed anything. All loading happens here.
+ */
 static void *
-loader_main(void *arg)
+watcher_main(void *arg)
 {
 	struct jobtypes *reg = arg;
 	int64_t t0 = time_mono_us();
 	struct snapshot *s;
 
-	pthread_mutex_lock(&reg->scan_lock);
 	load_builtins(reg);
 	scan_dir(reg);
-	reg->last_scan_us = time_mono_us();
 	s = snapshot_build(reg);
-	pthread_mutex_unlock(&reg->scan_lock);
 	log_info("job types ready in %lld ms: %zu types",
 	    (long long)((time_mono_us() - t0) / 1000), s->ntypes);
 	publish(reg, s);
@@ -443,32 +518,16 @@ loader_main(void *arg)
 	 * rarely change, so let it go and pay its set-up again then. */
 	jsenv_transpile_shutdown();
 	malloc_trim(0);
-	return NULL;
-}
-
-/* Rescan when due; never blocks behind another thread's scan. */
-static void
-maybe_rescan(struct jobtypes *reg)
-{
-	int64_t now = time_mono_us();
-
-	if (reg->scripts_path[0] == '\0' ||
-	    now - __atomic_load_n(&reg->last_scan_us, __ATOMIC_RELAXED) <
-	        reg->rescan_interval_us)
-		return;
-	if (pthread_mutex_trylock(&reg->scan_lock) != 0)
-		return;
-	if (now - reg->last_scan_us >= reg->rescan_interval_us) {
-		bool changed = scan_dir(reg);
-
-		__atomic_store_n(
-		    &reg->last_scan_us, time_mono_us(), __ATOMIC_RELAXED);
-		if (changed) {
-			publish(reg, snapshot_build(reg));
-			jsenv_transpile_shutdown();
-		}
+	if (reg->scripts_path[0] == '\0')
+		return NULL;
+	while (wait_interval(reg)) {
+		if (!scan_dir(reg))
+			continue;
+		publish(reg, snapshot_build(reg));
+		jsenv_transpile_shutdown();
+		malloc_trim(0);
 	}
-	pthread_mutex_unlock(&reg->scan_lock);
+	return NULL;
 }
 
 /* ---- public ------------------------------------------------------- */
@@ -478,17 +537,21 @@ jobtypes_new(
     const char *scripts_path, struct jobc *jobc, int64_t rescan_interval_us)
 {
 	struct jobtypes *reg = xcalloc(1, sizeof(*reg));
+	pthread_condattr_t attr;
 
 	reg->scripts_path = xstrdup(scripts_path ? scripts_path : "");
 	reg->jobc = jobc;
-	reg->rescan_interval_us = rescan_interval_us;
+	reg->rescan_interval_us =
+	    rescan_interval_us > 0 ? rescan_interval_us : 1000000;
 	pthread_mutex_init(&reg->lock, NULL);
-	pthread_mutex_init(&reg->scan_lock, NULL);
 	pthread_cond_init(&reg->ready_cond, NULL);
-	if (pthread_create(&reg->loader, NULL, loader_main, reg) == 0)
-		reg->loader_running = true;
-	else
-		loader_main(reg);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&reg->stop_cond, &attr);
+	pthread_condattr_destroy(&attr);
+	if (pthread_create(&reg->watcher, NULL, watcher_main, reg) != 0)
+		fatal("cannot start the job-type watcher thread");
+	reg->watcher_running = true;
 	return reg;
 }
 
@@ -497,8 +560,12 @@ jobtypes_free(struct jobtypes *reg)
 {
 	if (reg == NULL)
 		return;
-	if (reg->loader_running)
-		pthread_join(reg->loader, NULL);
+	pthread_mutex_lock(&reg->lock);
+	reg->stopping = true;
+	pthread_cond_broadcast(&reg->stop_cond);
+	pthread_mutex_unlock(&reg->lock);
+	if (reg->watcher_running)
+		pthread_join(reg->watcher, NULL);
 	snapshot_release(reg->current);
 	for (size_t i = 0; i < reg->ndisk; i++) {
 		jobtype_release(reg->disk[i].type);
@@ -509,8 +576,8 @@ jobtypes_free(struct jobtypes *reg)
 		jobtype_release(reg->builtins[i]);
 	free(reg->builtins);
 	pthread_mutex_destroy(&reg->lock);
-	pthread_mutex_destroy(&reg->scan_lock);
 	pthread_cond_destroy(&reg->ready_cond);
+	pthread_cond_destroy(&reg->stop_cond);
 	free(reg->scripts_path);
 	free(reg);
 }
@@ -542,10 +609,10 @@ snapshot_get(struct jobtypes *reg)
 {
 	struct snapshot *s;
 
-	/* Requests arriving during start-up wait for the first load. */
+	/* Requests arriving during start-up wait for the first load;
+	 * later ones take the last snapshot, never loading anything. */
 	if (jobtypes_wait_ready(reg, READY_WAIT_US) != FM_OK)
 		return NULL;
-	maybe_rescan(reg);
 	pthread_mutex_lock(&reg->lock);
 	s = reg->current;
 	if (s != NULL)

@@ -2,8 +2,9 @@
  * The job-type registry: the built-in scripts embedded in the binary plus
  * the *.js files of scripts_path (which override built-ins of the same
  * type name). Each script is down-levelled and described once when it is
- * loaded; the registry rescans scripts_path at most once per rescan
- * interval, so edits apply without a restart and listing costs nothing.
+ * loaded, by a watcher thread that rescans scripts_path once per rescan
+ * interval, so edits apply without a restart; requests never load
+ * anything and listing costs nothing.
  *
  * Readers get immutable snapshots: a struct jobtype stays valid until its
  * reference is released, even if the file changes meanwhile.
@@ -30,14 +31,16 @@ struct jobtype {
 };
 
 /*
- * Create the registry and load it in a background thread, so start-up is
- * not held up by JavaScript. scripts_path may be "" (built-ins only).
- * jobc is borrowed and must outlive the registry.
+ * Create the registry and its watcher thread, which loads it in the
+ * background (start-up is not held up by JavaScript) and then rescans
+ * scripts_path every rescan_interval_us. scripts_path may be "" (built-ins
+ * only, no rescans). jobc is borrowed and must outlive the registry.
  */
 struct jobtypes *jobtypes_new(
     const char *scripts_path, struct jobc *jobc, int64_t rescan_interval_us);
 
-/* Stop loading and free; NULL-safe. */
+/* Stop and join the watcher (after the script it is loading, if any),
+ * then free; NULL-safe. */
 void jobtypes_free(struct jobtypes *reg);
 
 /* Wait until the first load finished; FM_ERR_TIMEOUT after timeout_us. */

@@ -7,6 +7,7 @@
  */
 #include "jsenv.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,12 @@
 #include "timeutil.h"
 #include "xmalloc.h"
 
-#define ALLOC_HDR        16     /* size header, keeps 16-byte alignment */
 #define FORMAT_BUDGET_US 100000 /* time to turn a thrown value into text */
+#define GRACE_MIN_US     100000 /* least time past a deadline before a */
+#define GRACE_MAX_US     250000 /* call is abandoned; at most this */
+#define CLOCK_EVERY      256    /* allocations between reads of the clock */
+
+_Static_assert(sizeof(struct jsblk) == 16, "payload alignment");
 
 /* Bytecode of core-js, compiled by the first heap of the process. */
 static struct {
@@ -30,49 +35,115 @@ static struct {
 
 /* ---- allocator, fatal errors, deadline ---------------------------- */
 
+static void
+blk_link(struct jsheap *h, struct jsblk *b)
+{
+	b->prev = &h->blocks;
+	b->next = h->blocks.next;
+	b->next->prev = b;
+	h->blocks.next = b;
+}
+
+static void
+blk_unlink(struct jsblk *b)
+{
+	b->prev->next = b->next;
+	b->next->prev = b->prev;
+}
+
+/* What a block counts against the cap: its payload's usable size. */
+static size_t
+blk_size(struct jsblk *b)
+{
+	return malloc_usable_size(b) - sizeof(*b);
+}
+
+/* Leave the running call for good: jsheap_call gets FM_ERR_TIMEOUT. */
+static _Noreturn void
+heap_abandon(struct jsheap *h)
+{
+	h->broken = true;
+	h->abandoned = true;
+	h->timed_out = true;
+	h->armed = false;
+	longjmp(h->fatal_jmp, 2);
+}
+
+/* Read the clock: note a passed deadline, abandon a long-passed one. */
+static void
+check_clock(struct jsheap *h)
+{
+	int64_t now;
+
+	h->ticks = 0;
+	if (h->deadline_us == 0 || (now = time_mono_us()) < h->deadline_us)
+		return;
+	h->timed_out = true;
+	if (now >= h->abandon_us && h->armed)
+		heap_abandon(h);
+}
+
+/*
+ * May an allocation that grows the heap by grow bytes go ahead? Not past
+ * the cap. The clock is read on every refusal (Duktape collects garbage
+ * before each retry, which near the cap is where the time goes), on
+ * every allocation once the deadline has passed, and every CLOCK_EVERY
+ * allocations otherwise; a call long past its deadline is abandoned
+ * from here. Until then allocations past the deadline still go ahead:
+ * refusing them would only make Duktape collect garbage ten times before
+ * each of the errors that unwind the script.
+ */
+static bool
+alloc_allowed(struct jsheap *h, size_t grow)
+{
+	bool fits = h->used <= h->cap && grow <= h->cap - h->used;
+
+	if (h->deadline_us != 0 &&
+	    (!fits || h->timed_out || ++h->ticks >= CLOCK_EVERY))
+		check_clock(h);
+	if (!fits)
+		h->alloc_refused = true;
+	return fits;
+}
+
 static void *
 heap_alloc(void *udata, duk_size_t size)
 {
 	struct jsheap *h = udata;
-	unsigned char *p;
+	struct jsblk *b;
 
-	if (size == 0)
+	if (size == 0 || !alloc_allowed(h, size))
 		return NULL;
-	if (size > h->cap - h->used) {
+	if ((b = malloc(sizeof(*b) + size)) == NULL) {
 		h->alloc_refused = true;
 		return NULL;
 	}
-	if ((p = malloc(size + ALLOC_HDR)) == NULL) {
-		h->alloc_refused = true;
-		return NULL;
-	}
-	memcpy(p, &size, sizeof(size));
-	h->used += size;
+	blk_link(h, b);
+	h->used += blk_size(b);
 	if (h->used > h->peak)
 		h->peak = h->used;
-	return p + ALLOC_HDR;
+	return b + 1;
 }
 
 static void
 heap_free(void *udata, void *ptr)
 {
 	struct jsheap *h = udata;
-	unsigned char *p;
-	size_t size;
+	struct jsblk *b;
 
 	if (ptr == NULL)
 		return;
-	p = (unsigned char *)ptr - ALLOC_HDR;
-	memcpy(&size, p, sizeof(size));
-	h->used -= size;
-	free(p);
+	b = (struct jsblk *)ptr - 1;
+	blk_unlink(b);
+	h->used -= blk_size(b);
+	free(b);
 }
 
 static void *
 heap_realloc(void *udata, void *ptr, duk_size_t size)
 {
 	struct jsheap *h = udata;
-	unsigned char *p, *np;
+	struct jsblk *b, *nb;
 	size_t old;
 
 	if (ptr == NULL)
@@ -81,21 +152,37 @@ heap_realloc(void *udata, void *ptr, duk_size_t size)
 		heap_free(udata, ptr);
 		return NULL;
 	}
-	p = (unsigned char *)ptr - ALLOC_HDR;
-	memcpy(&old, p, sizeof(old));
-	if (size > old && size - old > h->cap - h->used) {
+	b = (struct jsblk *)ptr - 1;
+	old = blk_size(b);
+	/* Shrinking always goes ahead: it is how a heap gives back. */
+	if (size > old && !alloc_allowed(h, size - old))
+		return NULL;
+	blk_unlink(b);
+	if ((nb = realloc(b, sizeof(*b) + size)) == NULL) {
+		blk_link(h, b);
 		h->alloc_refused = true;
 		return NULL;
 	}
-	if ((np = realloc(p, size + ALLOC_HDR)) == NULL) {
-		h->alloc_refused = true;
-		return NULL;
-	}
-	memcpy(np, &size, sizeof(size));
-	h->used = h->used - old + size;
+	blk_link(h, nb);
+	h->used = h->used - old + blk_size(nb);
 	if (h->used > h->peak)
 		h->peak = h->used;
-	return np + ALLOC_HDR;
+	return nb + 1;
+}
+
+/* Free every block of a heap Duktape may no longer be asked to free. */
+static void
+blk_free_all(struct jsheap *h)
+{
+	struct jsblk *b = h->blocks.next, *next;
+
+	while (b != &h->blocks) {
+		next = b->next;
+		free(b);
+		b = next;
+	}
+	h->blocks.next = h->blocks.prev = &h->blocks;
+	h->used = 0;
 }
 
 /*
@@ -140,10 +227,12 @@ jsheap_open(struct jsheap *h, size_t cap, void *udata)
 	memset(h, 0, sizeof(*h));
 	h->magic = JSHEAP_MAGIC;
 	h->cap = cap;
+	h->blocks.next = h->blocks.prev = &h->blocks;
 	h->ctx = duk_create_heap(
 	    heap_alloc, heap_realloc, heap_free, udata, heap_fatal);
 	if (h->ctx == NULL) {
 		log_error("jsenv: cannot create a Duktape heap");
+		blk_free_all(h);
 		return false;
 	}
 	return true;
@@ -154,13 +243,18 @@ jsheap_close(struct jsheap *h)
 {
 	if (h == NULL || h->ctx == NULL)
 		return;
-	if (h->broken) {
-		log_warn("jsenv: leaking a broken heap of %zu bytes", h->used);
-	} else if (setjmp(h->fatal_jmp) == 0) {
+	h->deadline_us = 0;
+	if (!h->broken && setjmp(h->fatal_jmp) == 0) {
 		h->armed = true;
 		duk_destroy_heap(h->ctx);
 	}
 	h->armed = false;
+	/* A broken heap is never handed back to Duktape, whose state is
+	 * unknown: its blocks are freed one by one instead. */
+	if (h->broken)
+		log_info("jsenv: freeing a broken heap of %zu bytes%s", h->used,
+		    h->abandoned ? " (a script ran far over its time)" : "");
+	blk_free_all(h);
 	h->ctx = NULL;
 	h->magic = 0;
 }
@@ -261,18 +355,67 @@ format_thrown(duk_context *ctx, void *udata)
 		line = jsenv_map_line(h->es5, stack_line(stack, filename));
 	if (name == NULL)
 		name = "Error";
+	/* The message is pushed whole: it may hold NUL characters. */
 	if (msg == NULL)
-		msg = "";
-	if (strcmp(name, "Error") == 0 && *msg != '\0')
-		duk_push_string(ctx, msg);
+		duk_push_string(ctx, "");
 	else
-		duk_push_sprintf(ctx, "%s: %s", name, msg);
+		duk_dup(ctx, thrown + 2);
+	if (strcmp(name, "Error") == 0 && msg != NULL && *msg != '\0')
+		duk_push_string(ctx, "");
+	else
+		duk_push_sprintf(ctx, "%s: ", name);
+	duk_swap_top(ctx, -2);
 	if (line > 0)
 		duk_push_sprintf(ctx, " (%s:%ld)", filename, line);
 	else
 		duk_push_string(ctx, "");
-	duk_concat(ctx, 2);
+	duk_concat(ctx, 3);
 	return 1;
+}
+
+/* How long past its deadline a call may go on before it is abandoned. */
+static int64_t
+grace_us(int64_t timeout_us)
+{
+	int64_t g = timeout_us / 10;
+
+	return g < GRACE_MIN_US ? GRACE_MIN_US
+	    : g > GRACE_MAX_US  ? GRACE_MAX_US
+	                        : g;
+}
+
+static char *
+timeout_message(const char *filename, int64_t timeout_us)
+{
+	return xasprintf("%s: the script ran longer than %.3g s",
+	    filename ? filename : "script", (double)timeout_us / 1e6);
+}
+
+void
+jsheap_check_time(struct jsheap *h, duk_context *ctx)
+{
+	check_clock(h);
+	if (h->deadline_us != 0 && h->timed_out)
+		(void)duk_error(ctx, DUK_ERR_RANGE_ERROR, "execution timeout");
+}
+
+/* The string at idx as a message (new): NUL characters as \u0000. */
+static char *
+message_dup(duk_context *ctx, duk_idx_t idx)
+{
+	duk_size_t n;
+	const char *s = duk_get_lstring(ctx, idx, &n);
+	struct jsbuf b = { 0 };
+
+	if (memchr(s, '\0', n) == NULL)
+		return xstrdup(s);
+	for (duk_size_t i = 0; i < n; i++) {
+		if (s[i] == '\0')
+			jsbuf_addstr(&b, "\\u0000");
+		else
+			jsbuf_add(&b, s + i, 1);
+	}
+	return b.data;
 }
 
 enum fm_err
@@ -292,8 +435,17 @@ jsheap_call(struct jsheap *h, duk_safe_call_function fn, void *udata,
 	h->filename = filename;
 	h->timed_out = false;
 	h->alloc_refused = false;
+	h->ticks = 0;
 	h->deadline_us = timeout_us > 0 ? time_mono_us() + timeout_us : 0;
-	if (setjmp(h->fatal_jmp) != 0) {
+	h->abandon_us = h->deadline_us + grace_us(timeout_us);
+	switch (setjmp(h->fatal_jmp)) {
+	case 0:
+		break;
+	case 2: /* heap_abandon */
+		h->deadline_us = 0;
+		*err_out = timeout_message(filename, timeout_us);
+		return FM_ERR_TIMEOUT;
+	default: /* heap_fatal */
 		h->deadline_us = 0;
 		*err_out = xstrdup("the script engine failed fatally");
 		return FM_ERR_INTERNAL;
@@ -312,8 +464,7 @@ jsheap_call(struct jsheap *h, duk_safe_call_function fn, void *udata,
 		h->armed = false;
 		h->deadline_us = 0;
 		duk_set_top(ctx, top);
-		*err_out = xasprintf("%s: the script ran longer than %.3g s",
-		    filename ? filename : "script", (double)timeout_us / 1e6);
+		*err_out = timeout_message(filename, timeout_us);
 		return FM_ERR_TIMEOUT;
 	}
 	if (h->alloc_refused) {
@@ -327,11 +478,12 @@ jsheap_call(struct jsheap *h, duk_safe_call_function fn, void *udata,
 	}
 	/* A thrown object's getters run here, so give them a deadline. */
 	h->deadline_us = time_mono_us() + FORMAT_BUDGET_US;
+	h->abandon_us = h->deadline_us + GRACE_MIN_US;
 	rc = duk_safe_call(ctx, format_thrown, h, 1, 1);
 	h->armed = false;
 	h->deadline_us = 0;
 	if (rc == DUK_EXEC_SUCCESS && duk_is_string(ctx, -1))
-		*err_out = xstrdup(duk_get_string(ctx, -1));
+		*err_out = message_dup(ctx, -1);
 	else
 		*err_out = xstrdup("the script threw a value that cannot be "
 		                   "shown");

@@ -9,7 +9,9 @@
  * parses it (not: generators, async functions, tagged templates, optional
  * chaining, class fields) and core-js's library. require() knows only
  * "author", "path" and "process". A heap has no file, network or process
- * access; each run has a time limit and the heap a memory cap. Between
+ * access; each run has a time limit, which holds for time spent in C
+ * (built-ins, garbage collection, our bindings) too, and the heap a
+ * memory cap. Between
  * runs, the global object, the built-in constructors, namespaces and
  * prototypes and Flamenco's modules are put back as they were; deeper
  * objects (a property of a built-in function, say) are not tracked.
@@ -27,6 +29,9 @@
 
 #define JSENV_DEFAULT_MAX_HEAP   ((size_t)256 * 1024 * 1024)
 #define JSENV_DEFAULT_TIMEOUT_US ((int64_t)10 * 1000 * 1000)
+#define JSENV_DEFAULT_MAX_TASKS  ((size_t)500000)
+/* Longest task name, task type and command name a script may author. */
+#define JSENV_MAX_NAME_BYTES 1024
 
 /* Limits and options of one heap; zero fields mean the defaults. */
 struct jsenv_limits {
@@ -37,6 +42,7 @@ struct jsenv_limits {
 	 */
 	size_t max_heap_bytes;
 	int64_t timeout_us; /* wall-clock limit of one describe or compile */
+	size_t max_tasks;   /* tasks one job may have (max_tasks_per_job) */
 	/*
 	 * Give each authored task its commands as compact JSON text,
 	 * "commands_json", plus "steps_total" (the sum of their step
@@ -129,12 +135,20 @@ FM_MUST_CHECK enum fm_err jsenv_describe(struct jsenv *env, const char *es5,
  *   FM_ERR_TIMEOUT  it ran longer than the heap's time limit;
  *   FM_ERR_NOMEM    it hit the heap's memory cap or the job's budget;
  *   FM_ERR_INVALID  a task depends on a task that was never added to the
- *                   job, a task was added twice, or dependencies form a
- *                   cycle;
+ *                   job, a task was added twice, dependencies form a
+ *                   cycle, or the job has more than lim.max_tasks tasks
+ *                   (even if the script caught addTask's error);
  *   FM_ERR_INTERNAL the heap is broken (see jsenv_broken).
+ * Task names, task types and command names with a NUL character or
+ * longer than JSENV_MAX_NAME_BYTES are the script's error (FM_ERR_JS);
+ * so is a NUL in a parameter name. Parameter values keep NUL characters
+ * exactly. Text for C helpers (frameChunker, frameCount, shellSplit,
+ * path.*) with a NUL is a TypeError.
  * Nothing a script sets (globals, changes to built-ins) is visible to the
- * next describe or compile on the same heap; the heap stays usable after
- * a timeout or a memory error.
+ * next describe or compile on the same heap. The heap stays usable after
+ * a memory error and after a timeout, except when the script was still
+ * running in C well past its deadline (0.1-0.25 s): then the call was
+ * abandoned and the heap is broken (jsenv_broken); free it.
  */
 FM_MUST_CHECK enum fm_err jsenv_compile(struct jsenv *env, const char *es5,
     const char *filename, json_t *job_in, json_t **job_out, char **err_out);

@@ -67,6 +67,60 @@ arg_string(duk_context *ctx, duk_idx_t idx, duk_size_t *len_out)
 	return s;
 }
 
+/*
+ * Argument idx as a Go string for C code that reads text up to a NUL
+ * (frame ranges, shell words, paths): such text cannot be passed on
+ * whole, so one holding a NUL character is a TypeError naming what.
+ */
+static const char *
+arg_cstring(duk_context *ctx, duk_idx_t idx, const char *what)
+{
+	duk_size_t len;
+	const char *s = arg_string(ctx, idx, &len);
+
+	if (memchr(s, '\0', len) != NULL)
+		(void)duk_error(ctx, DUK_ERR_TYPE_ERROR,
+		    "%s: the text contains a NUL character", what);
+	return s;
+}
+
+/* How much of s a message shows: up to a NUL and at most 40 bytes,
+ * ending on a UTF-8 character boundary. */
+static int
+shown_len(const char *s, size_t len)
+{
+	const char *nul = memchr(s, '\0', len);
+	size_t n = nul != NULL ? (size_t)(nul - s) : len;
+
+	if (n > 40) {
+		n = 40;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	return (int)n;
+}
+
+/*
+ * Check authored text that is stored as a name (task name and type,
+ * command name, task UUID): a NUL character or more than
+ * JSENV_MAX_NAME_BYTES bytes is an Error naming what and showing the
+ * start of the text. Such names are refused rather than cut: the store,
+ * logs and the web interface treat them as C strings.
+ */
+static void
+check_name(duk_context *ctx, const char *s, duk_size_t len, const char *what,
+    const char *field)
+{
+	if (memchr(s, '\0', len) != NULL)
+		(void)duk_error(ctx, DUK_ERR_ERROR,
+		    "%s: the %s \"%.*s\" contains a NUL character", what, field,
+		    shown_len(s, len), s);
+	if (len > JSENV_MAX_NAME_BYTES)
+		(void)duk_error(ctx, DUK_ERR_ERROR,
+		    "%s: the %s \"%.*s...\" is longer than %d bytes", what,
+		    field, shown_len(s, len), s, JSENV_MAX_NAME_BYTES);
+}
+
 /* Argument idx as a Go int: truncated, NaN and undefined are 0. */
 static int64_t
 arg_int(duk_context *ctx, duk_idx_t idx)
@@ -95,6 +149,10 @@ push_string_list(duk_context *ctx, const char *p, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(p);
 
+		/* frameChunker gives up to a million chunks. */
+		if ((i & 4095) == 4095)
+			jsheap_check_time(&jsenv_of(ctx)->heap, ctx);
+
 		duk_push_uint(ctx, (duk_uint_t)i);
 		duk_push_lstring(ctx, p, len);
 		duk_def_prop(
@@ -111,16 +169,32 @@ log_args(duk_context *ctx, enum log_level level)
 	struct jsenv *env = jsenv_of(ctx);
 	duk_idx_t n = duk_get_top(ctx);
 	const char *name = env->run.filename ? env->run.filename : "script";
+	struct jsbuf b = { 0 };
+	const char *text;
+	duk_size_t len;
 
 	for (duk_idx_t i = 0; i < n; i++)
 		duk_to_string(ctx, i);
 	duk_push_string(ctx, " ");
 	duk_insert(ctx, 0);
 	duk_join(ctx, n);
+	text = duk_get_lstring(ctx, -1, &len);
+	/* A NUL would end the line early: show it as \u0000 instead. No
+	 * Duktape call (nothing throws) while b is held. */
+	if (memchr(text, '\0', len) != NULL) {
+		for (duk_size_t i = 0; i < len; i++) {
+			if (text[i] == '\0')
+				jsbuf_addstr(&b, "\\u0000");
+			else
+				jsbuf_add(&b, text + i, 1);
+		}
+		text = b.data;
+	}
 	if (level == LOG_LEVEL_WARN)
-		log_warn("%s: %s", name, duk_get_string(ctx, -1));
+		log_warn("%s: %s", name, text);
 	else
-		log_info("%s: %s", name, duk_get_string(ctx, -1));
+		log_info("%s: %s", name, text);
+	jsbuf_free(&b);
 	return 0;
 }
 
@@ -140,7 +214,8 @@ static duk_ret_t
 bind_frame_chunker(duk_context *ctx)
 {
 	struct jsenv *env = jsenv_of(ctx);
-	const char *spec = arg_string(ctx, 0, NULL);
+	const char *spec =
+	    arg_cstring(ctx, 0, "frameChunker(frames, chunkSize)");
 	int64_t size = arg_int(ctx, 1);
 	char *chunks = NULL, *err = NULL;
 	size_t n = 0;
@@ -156,7 +231,7 @@ bind_frame_chunker(duk_context *ctx)
 static duk_ret_t
 bind_frame_count(duk_context *ctx)
 {
-	const char *spec = arg_string(ctx, 0, NULL);
+	const char *spec = arg_cstring(ctx, 0, "frameCount(frames)");
 	char *err = NULL;
 	size_t n = 0;
 
@@ -170,7 +245,7 @@ static duk_ret_t
 bind_shell_split(duk_context *ctx)
 {
 	struct jsenv *env = jsenv_of(ctx);
-	const char *s = arg_string(ctx, 0, NULL);
+	const char *s = arg_cstring(ctx, 0, "shellSplit(text)");
 	char *words = NULL, *err = NULL;
 	size_t n = 0;
 
@@ -194,6 +269,7 @@ bind_format_timestamp(duk_context *ctx)
 	struct tm tm;
 
 	if (duk_is_string(ctx, 0)) {
+		(void)arg_cstring(ctx, 0, "formatTimestampLocal(t)");
 		if (time_parse_rfc3339(duk_get_string(ctx, 0), &us) != FM_OK)
 			return duk_error(ctx, DUK_ERR_TYPE_ERROR,
 			    "formatTimestampLocal(t): not a time: %s",
@@ -217,7 +293,7 @@ bind_format_timestamp(duk_context *ctx)
 static duk_ret_t
 bind_require(duk_context *ctx)
 {
-	const char *name = arg_string(ctx, 0, NULL);
+	const char *name = arg_cstring(ctx, 0, "require(name)");
 
 	duk_push_heap_stash(ctx);
 	duk_get_prop_string(ctx, -1, STASH_MODULES);
@@ -252,7 +328,7 @@ bind_path_join(duk_context *ctx)
 	char *res;
 
 	for (duk_idx_t i = 0; i < n; i++)
-		(void)arg_string(ctx, i, NULL);
+		(void)arg_cstring(ctx, i, "path.join(...paths)");
 	parts = xcalloc((size_t)n + 1, sizeof(*parts));
 	for (duk_idx_t i = 0; i < n; i++)
 		parts[i] = duk_get_string(ctx, i);
@@ -264,19 +340,22 @@ bind_path_join(duk_context *ctx)
 static duk_ret_t
 bind_path_dirname(duk_context *ctx)
 {
-	return push_owned(ctx, jspath_dirname(arg_string(ctx, 0, NULL)));
+	return push_owned(
+	    ctx, jspath_dirname(arg_cstring(ctx, 0, "path.dirname(path)")));
 }
 
 static duk_ret_t
 bind_path_basename(duk_context *ctx)
 {
-	return push_owned(ctx, jspath_basename(arg_string(ctx, 0, NULL)));
+	return push_owned(
+	    ctx, jspath_basename(arg_cstring(ctx, 0, "path.basename(path)")));
 }
 
 static duk_ret_t
 bind_path_stem(duk_context *ctx)
 {
-	return push_owned(ctx, jspath_stem(arg_string(ctx, 0, NULL)));
+	return push_owned(
+	    ctx, jspath_stem(arg_cstring(ctx, 0, "path.stem(path)")));
 }
 
 static duk_ret_t
@@ -365,6 +444,8 @@ bind_author_task(duk_context *ctx)
 {
 	struct jsenv *env = jsenv_of(ctx);
 	char uuid[ID_UUID_LEN + 1];
+	const char *s;
+	duk_size_t len;
 	duk_idx_t task;
 
 	if (push_trimmed(ctx, 0) == 0)
@@ -374,6 +455,10 @@ bind_author_task(duk_context *ctx)
 		return duk_error(ctx, DUK_ERR_ERROR,
 		    "author.Task(name, type): type is required");
 	/* -> [ name type nameT typeT ] */
+	s = duk_get_lstring(ctx, -2, &len);
+	check_name(ctx, s, len, "author.Task(name, type)", "name");
+	s = duk_get_lstring(ctx, -1, &len);
+	check_name(ctx, s, len, "author.Task(name, type)", "type");
 	new_uuid(&env->rand, uuid);
 	task = duk_push_object(ctx);
 	duk_push_heapptr(ctx, env->task_proto);
@@ -396,10 +481,14 @@ bind_author_task(duk_context *ctx)
 /*
  * [ ... name params steps ] at idx -> unchanged: the stored JSON text of
  * a command, {"name":..,"parameters":..,"total_step_count":..}, kept in
- * the run's command table. Returns its handle.
+ * the run's command table. Returns its handle. A NUL character in a
+ * parameter value is kept (as \u0000 in the text; Workers decode it);
+ * one in the name or in a parameter name is an Error, as JSON decoders
+ * (jansson among them) refuse NUL in object keys.
  */
 static double
-command_keep(struct jsenv *env, duk_context *ctx, duk_idx_t idx)
+command_keep(
+    struct jsenv *env, duk_context *ctx, duk_idx_t idx, const char *what)
 {
 	struct jsrun *run = &env->run;
 	struct jsbuf *b = &run->cmdtext;
@@ -408,9 +497,16 @@ command_keep(struct jsenv *env, duk_context *ctx, duk_idx_t idx)
 	char num[32];
 	int64_t steps;
 
+	jsheap_check_time(&env->heap, ctx);
 	name = duk_to_lstring(ctx, idx, &nlen);
+	check_name(ctx, name, nlen, what, "command name");
 	steps = arg_int(ctx, idx + 2);
 	params = jsenv_push_encoded(env, ctx, idx + 1, &plen);
+	if (jsenv_json_nul_in_key(params, plen))
+		(void)duk_error(ctx, DUK_ERR_ERROR,
+		    "%s: a parameter name of command \"%.*s\" contains a NUL "
+		    "character",
+		    what, shown_len(name, nlen), name);
 	jsenv_charge(env, ctx, nlen + 64);
 
 	/* No Duktape call (nothing can throw) until the text is kept. */
@@ -471,7 +567,8 @@ bind_author_command(duk_context *ctx)
 	}
 	duk_push_number(ctx, (double)arg_int(ctx, 2));
 	duk_replace(ctx, 2);
-	handle = command_keep(env, ctx, 0);
+	handle = command_keep(
+	    env, ctx, 0, "author.Command(name, parameters, totalStepCount)");
 
 	cmd = duk_push_object(ctx);
 	duk_dup(ctx, 0);
@@ -543,15 +640,20 @@ bind_task_add_dependency(duk_context *ctx)
 	return 0;
 }
 
-/* [ ... value ] -> [ ... ]: String(value) into out[key]; "" if unset. */
+/*
+ * [ ... value ] -> [ ... ]: String(value) into out[key]; "" if unset.
+ * Names are checked (check_name) as field.
+ */
 static void
-take_string(struct jsenv *env, duk_context *ctx, json_t *out, const char *key)
+take_string(struct jsenv *env, duk_context *ctx, json_t *out, const char *key,
+    const char *field)
 {
 	duk_size_t n = 0;
 	const char *s = "";
 
 	if (!duk_is_null_or_undefined(ctx, -1))
 		s = duk_to_lstring(ctx, -1, &n);
+	check_name(ctx, s, n, "job.addTask(task)", field);
 	jsenv_charge(env, ctx, n + JSENV_JSON_NODE_COST);
 	json_object_set_new_nocheck(out, key, jsenv_json_string(s, n));
 	duk_pop(ctx);
@@ -580,7 +682,8 @@ task_command(struct jsenv *env, duk_context *ctx, duk_idx_t cmd)
 		duk_push_object(ctx);
 	}
 	duk_get_prop_literal(ctx, cmd, "totalStepCount");
-	(void)command_keep(env, ctx, duk_get_top_index(ctx) - 2);
+	(void)command_keep(
+	    env, ctx, duk_get_top_index(ctx) - 2, "job.addTask(task)");
 	duk_pop_3(ctx);
 	return env->run.ncmds - 1;
 }
@@ -638,9 +741,18 @@ bind_job_add_task(duk_context *ctx)
 	struct jsrun *run = &env->run;
 	json_t *task, *deps;
 	int64_t steps = 0;
-	duk_size_t n;
+	duk_size_t n, len;
+	const char *s;
 	size_t slot;
 
+	jsheap_check_time(&env->heap, ctx);
+	if (json_array_size(run->tasks) >= env->lim.max_tasks) {
+		run->tasks_capped = true;
+		return duk_error(ctx, DUK_ERR_RANGE_ERROR,
+		    "job.addTask(task): the job would have more than %zu "
+		    "tasks, the most this Manager accepts (max_tasks_per_job)",
+		    env->lim.max_tasks);
+	}
 	if (!duk_is_object(ctx, 0))
 		return duk_error(ctx, DUK_ERR_TYPE_ERROR,
 		    "job.addTask(task): task must be made with author.Task()");
@@ -655,11 +767,11 @@ bind_job_add_task(duk_context *ctx)
 	slot = json_array_size(run->pending);
 	json_array_append_new(run->pending, task);
 	duk_get_prop_literal(ctx, 0, "uUID");
-	take_string(env, ctx, task, "uuid");
+	take_string(env, ctx, task, "uuid", "task UUID");
 	duk_get_prop_literal(ctx, 0, "name");
-	take_string(env, ctx, task, "name");
+	take_string(env, ctx, task, "name", "task name");
 	duk_get_prop_literal(ctx, 0, "type");
-	take_string(env, ctx, task, "type");
+	take_string(env, ctx, task, "type", "task type");
 	duk_get_prop_literal(ctx, 0, "priority");
 	json_object_set_new(
 	    task, "priority", json_integer((json_int_t)arg_int(ctx, -1)));
@@ -686,13 +798,13 @@ bind_job_add_task(duk_context *ctx)
 			duk_get_prop_index(ctx, 1, (duk_uarridx_t)i);
 			if (duk_is_object(ctx, 2))
 				duk_get_prop_literal(ctx, 2, "uUID");
-			if (!duk_is_string(ctx, -1))
+			s = duk_get_lstring(ctx, -1, &len);
+			if (s == NULL || memchr(s, '\0', len) != NULL)
 				return duk_error(ctx, DUK_ERR_TYPE_ERROR,
 				    "job.addTask(task): dependency %lu of "
 				    "the task is not a task",
 				    (unsigned long)i);
-			json_array_append_new(
-			    deps, json_string(duk_get_string(ctx, -1)));
+			json_array_append_new(deps, jsenv_json_string(s, len));
 			duk_set_top(ctx, 2);
 		}
 	}
@@ -788,12 +900,17 @@ jsenv_bind_globals(duk_context *ctx)
 	duk_pop_2(ctx);
 }
 
-static const char *
-job_string(json_t *job_in, const char *key)
+/* [ ... ] -> [ ... s ]: job_in[key] as a string, whole; "" if unset. */
+static void
+push_job_string(duk_context *ctx, json_t *job_in, const char *key)
 {
-	const char *s = json_string_value(json_object_get(job_in, key));
+	json_t *v = json_object_get(job_in, key);
 
-	return s != NULL ? s : "";
+	if (json_is_string(v))
+		duk_push_lstring(
+		    ctx, json_string_value(v), json_string_length(v));
+	else
+		duk_push_string(ctx, "");
 }
 
 /* [ ... job ] -> [ ... job ]: job[key] = JSON of job_in[key] or {}. */
@@ -833,7 +950,7 @@ jsenv_bind_push_job(duk_context *ctx, json_t *job_in)
 
 	duk_push_object(ctx); /* -> [ ... job ] */
 	for (size_t i = 0; i < nitems(strings); i++) {
-		duk_push_string(ctx, job_string(job_in, strings[i]));
+		push_job_string(ctx, job_in, strings[i]);
 		duk_put_prop_string(ctx, -2, strings[i]);
 	}
 	duk_push_number(

@@ -23,6 +23,18 @@
 #define JSHEAP_MAGIC 0x6a736870u /* "jshp" */
 
 /*
+ * Header of every block a heap's allocator hands out (16 bytes, so the
+ * payload keeps malloc's alignment; a block's size is malloc's usable
+ * size). The blocks of a heap form a list, so a heap abandoned in the
+ * middle of a call (see jsheap_call) is freed block by block without
+ * Duktape's help.
+ */
+struct jsblk {
+	struct jsblk *prev;
+	struct jsblk *next;
+};
+
+/*
  * Accounting and control block of one Duktape heap (its heap_udata).
  * Every Duktape heap of the process must be made by jsheap_open: the
  * Duktape build calls jsenv_timeout_check with each heap's udata.
@@ -30,13 +42,17 @@
 struct jsheap {
 	uint32_t magic; /* JSHEAP_MAGIC while open */
 	duk_context *ctx;
-	size_t used;          /* bytes held through the allocator */
+	struct jsblk blocks;  /* list head of the blocks handed out */
+	size_t used;          /* usable bytes of the blocks held */
 	size_t cap;           /* allocations beyond this are refused */
 	size_t peak;          /* highest used */
 	int64_t deadline_us;  /* time_mono_us() limit of this call; 0: none */
-	bool timed_out;       /* jsenv_timeout_check fired this call */
+	int64_t abandon_us;   /* past this the call is abandoned (broken) */
+	uint32_t ticks;       /* allocations since the clock was read */
+	bool timed_out;       /* the deadline passed during this call */
 	bool alloc_refused;   /* an allocation hit cap this call */
 	bool broken;          /* a fatal error: ctx must not be used again */
+	bool abandoned;       /* broken by jsheap_call past abandon_us */
 	bool armed;           /* fatal_jmp is set */
 	const char *filename; /* script of the running call (messages) */
 	const char *es5;      /* its transpiled text (line table); or NULL */
@@ -71,6 +87,7 @@ struct jsrun {
 	size_t json_bytes; /* estimated size of what this run built */
 	size_t json_cap;   /* budget for json_bytes */
 	bool budget_hit;   /* json_cap was exceeded */
+	bool tasks_capped; /* addTask went past lim.max_tasks */
 	struct jsbuf buf;  /* scratch text of the running binding */
 	void *scratch;     /* C buffer of the running native binding */
 };
@@ -91,6 +108,7 @@ struct jsenv {
 	size_t ntracked;  /* objects in the isolation baseline */
 	size_t ncached;   /* scripts in the compiled-script cache */
 	void *task_proto; /* prototype of tasks (kept in the stash) */
+	json_t *garbage;  /* what a failed run built; freed by jsenv_reset */
 };
 
 /* Stash keys (heap stash) used across the files. */
@@ -120,6 +138,17 @@ void jsheap_close(struct jsheap *h);
  * the heap broken and gives FM_ERR_INTERNAL. filename (may be NULL) picks
  * the script frame for error locations; set h->es5 to the script's text
  * beforehand to have them mapped to its own lines.
+ *
+ * The deadline holds in C code too. Past it, Duktape's executor throws a
+ * RangeError and bindings throw (jsheap_check_time), which unwinds a
+ * script in milliseconds. Time spent in C is not always stopped that
+ * way: near the memory cap Duktape collects garbage up to ten times
+ * before it gives up on an allocation, each collection a good part of
+ * a second, and built-ins run long loops. So a call still running a
+ * grace period after its deadline (a tenth of the time limit, 0.1 s to
+ * 0.25 s) is abandoned from the allocator or a binding: the heap is
+ * marked broken, jsheap_close frees its blocks, and the result is
+ * FM_ERR_TIMEOUT. A collection under way then still finishes first.
  */
 FM_MUST_CHECK enum fm_err jsheap_call(struct jsheap *h,
     duk_safe_call_function fn, void *udata, int64_t timeout_us,
@@ -130,6 +159,13 @@ FM_MUST_CHECK enum fm_err jsheap_call(struct jsheap *h,
  * transpile.js appends; line itself when there is none.
  */
 long jsenv_map_line(const char *es5, long line);
+
+/*
+ * Inside a protected call: throw the time limit's RangeError once the
+ * deadline has passed (and abandon the call once it is long past). For
+ * bindings that loop or are called in loops.
+ */
+void jsheap_check_time(struct jsheap *h, duk_context *ctx);
 
 /* The struct jsenv of a runtime heap (its heap_udata). */
 struct jsenv *jsenv_of(duk_context *ctx);
@@ -178,6 +214,16 @@ json_t *jsenv_json_string(const char *s, size_t n);
 
 /* Parse JSON text from Duktape (new reference; JSON null if invalid). */
 json_t *jsenv_json_parse(const char *s, size_t n);
+
+/* jsenv_json_parse giving up (NULL) at time_mono_us() deadline_us. */
+json_t *jsenv_json_parse_by(const char *s, size_t n, int64_t deadline_us);
+
+/*
+ * True when the JSON text [s, s + n) (Duktape's encoding) has an object
+ * key holding a NUL character (written \u0000), which jansson and other
+ * decoders refuse.
+ */
+bool jsenv_json_nul_in_key(const char *s, size_t n);
 
 /* Push the JS value of v (borrowed). */
 void jsenv_push_json(duk_context *ctx, json_t *v);

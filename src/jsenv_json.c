@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "jsenv_internal.h"
+#include "timeutil.h"
 #include "xmalloc.h"
 
 /* Budget per byte of JSON text once parsed into jansson values. */
@@ -217,7 +218,10 @@ jsenv_json_string(const char *s, size_t n)
 struct jp {
 	const char *p;
 	const char *end;
-	struct jsbuf tmp; /* unescaped string text */
+	struct jsbuf tmp;    /* unescaped string text */
+	int64_t deadline_us; /* give up past this time_mono_us(); 0: never */
+	unsigned ticks;      /* values since the clock was read */
+	bool late;           /* gave up at deadline_us */
 };
 
 static json_t *jp_value(struct jp *jp, int depth);
@@ -412,6 +416,13 @@ jp_value(struct jp *jp, int depth)
 
 	if (jp->p >= jp->end || depth > 2000)
 		return NULL;
+	if (jp->deadline_us != 0 && ++jp->ticks >= 4096) {
+		jp->ticks = 0;
+		if (time_mono_us() >= jp->deadline_us) {
+			jp->late = true;
+			return NULL;
+		}
+	}
 	switch (*jp->p) {
 	case '{':
 	case '[':
@@ -438,7 +449,13 @@ jp_value(struct jp *jp, int depth)
 json_t *
 jsenv_json_parse(const char *s, size_t n)
 {
-	struct jp jp = { s, s + n, { 0 } };
+	return jsenv_json_parse_by(s, n, 0);
+}
+
+json_t *
+jsenv_json_parse_by(const char *s, size_t n, int64_t deadline_us)
+{
+	struct jp jp = { s, s + n, { 0 }, deadline_us, 0, false };
 	struct jsbuf fixed = { 0 };
 	json_t *v;
 
@@ -455,7 +472,39 @@ jsenv_json_parse(const char *s, size_t n)
 	}
 	jsbuf_free(&jp.tmp);
 	jsbuf_free(&fixed);
+	if (jp.late)
+		return NULL;
 	return v != NULL ? v : json_null();
+}
+
+bool
+jsenv_json_nul_in_key(const char *s, size_t n)
+{
+	const char *p = s, *end = s + n;
+
+	/* Duktape's encoder writes NUL as \u0000: nothing to look at in the
+	 * common case. */
+	if (memmem(s, n, "\\u0000", 6) == NULL)
+		return false;
+	while ((p = memchr(p, '"', (size_t)(end - p))) != NULL) {
+		bool nul = false;
+
+		for (p++; p < end && *p != '"'; p++) {
+			if (*p != '\\')
+				continue;
+			if (end - p >= 6 && memcmp(p, "\\u0000", 6) == 0)
+				nul = true;
+			p++; /* the escaped character */
+		}
+		if (p >= end)
+			return false;
+		p++; /* the closing quote */
+		while (p < end && (*p == ' ' || *p == '\n' || *p == '\t'))
+			p++;
+		if (nul && p < end && *p == ':')
+			return true;
+	}
+	return false;
 }
 
 /* ---- values ------------------------------------------------------- */
@@ -469,7 +518,8 @@ jsenv_push_json(duk_context *ctx, json_t *v)
 		duk_push_object(ctx);
 		for (void *it = json_object_iter(v); it != NULL;
 		     it = json_object_iter_next(v, it)) {
-			duk_push_string(ctx, json_object_iter_key(it));
+			duk_push_lstring(ctx, json_object_iter_key(it),
+			    json_object_iter_key_len(it));
 			jsenv_push_json(ctx, json_object_iter_value(it));
 			duk_def_prop(ctx, -3,
 			    DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WEC);
@@ -555,7 +605,12 @@ jsenv_to_json(struct jsenv *env, duk_context *ctx, duk_idx_t idx)
 	idx = duk_normalize_index(ctx, idx);
 	text = jsenv_push_encoded(env, ctx, idx, &n);
 	jsenv_charge(env, ctx, n * PARSED_COST_PER_BYTE);
-	v = jsenv_json_parse(text, n);
+	v = jsenv_json_parse_by(text, n, env->heap.deadline_us);
 	duk_pop(ctx);
+	if (v == NULL) {
+		/* Past the deadline: throws (nothing is held yet). */
+		jsheap_check_time(&env->heap, ctx);
+		v = json_null();
+	}
 	return v;
 }

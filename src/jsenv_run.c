@@ -378,6 +378,8 @@ jsenv_new(const struct jsenv_limits *lim)
 		env->lim.max_heap_bytes = JSENV_DEFAULT_MAX_HEAP;
 	if (env->lim.timeout_us <= 0)
 		env->lim.timeout_us = JSENV_DEFAULT_TIMEOUT_US;
+	if (env->lim.max_tasks == 0)
+		env->lim.max_tasks = JSENV_DEFAULT_MAX_TASKS;
 	if (!jsheap_open(&env->heap, env->lim.max_heap_bytes, env)) {
 		free(env);
 		return NULL;
@@ -400,6 +402,7 @@ jsenv_free(struct jsenv *env)
 {
 	if (env == NULL)
 		return;
+	json_decref(env->garbage);
 	jsheap_close(&env->heap);
 	jsbuf_free(&env->run.buf);
 	jsbuf_free(&env->run.cmdtext);
@@ -423,6 +426,8 @@ jsenv_reset(struct jsenv *env)
 {
 	char *err = NULL;
 
+	json_decref(env->garbage);
+	env->garbage = NULL;
 	if (jsenv_broken(env))
 		return FM_ERR_INTERNAL;
 	if (!env->dirty)
@@ -470,11 +475,16 @@ run_begin(struct jsenv *env, const char *filename)
 	run->json_bytes = 0;
 	run->json_cap = env->lim.max_heap_bytes;
 	run->budget_hit = false;
+	run->tasks_capped = false;
 }
 
-/* Release the run's C state; the heap is reset lazily (jsenv_reset). */
+/*
+ * Release the run's C state; the heap is reset lazily (jsenv_reset). The
+ * tasks of a failed run, which may be hundreds of thousands (a time or
+ * task limit stopped it), are freed then too, off the caller's path.
+ */
 static void
-run_end(struct jsenv *env)
+run_end(struct jsenv *env, bool failed)
 {
 	struct jsrun *run = &env->run;
 
@@ -485,7 +495,12 @@ run_end(struct jsenv *env)
 	run->job_tasks = NULL;
 	run->cmds = NULL;
 	run->ncmds = run->cmds_cap = 0;
-	json_decref(run->tasks);
+	if (failed && json_array_size(run->tasks) > 0) {
+		json_decref(env->garbage);
+		env->garbage = run->tasks;
+	} else {
+		json_decref(run->tasks);
+	}
 	json_decref(run->pending);
 	run->tasks = run->pending = NULL;
 	jsenv_scratch(env, NULL);
@@ -535,6 +550,7 @@ metadata_json(struct jsenv *env, duk_context *ctx, duk_idx_t idx)
 {
 	json_t *meta, *out = json_object();
 	const char *key;
+	size_t klen;
 	void *it;
 
 	if (!duk_is_object(ctx, idx))
@@ -545,12 +561,14 @@ metadata_json(struct jsenv *env, duk_context *ctx, duk_idx_t idx)
 		json_t *v = json_object_iter_value(it);
 		char *text;
 
+		/* Keys with a NUL are kept whole; submit.c refuses them. */
 		key = json_object_iter_key(it);
+		klen = json_object_iter_key_len(it);
 		if (json_is_string(v)) {
-			json_object_set(out, key, v);
+			json_object_setn(out, key, klen, v);
 		} else if (!json_is_null(v)) {
 			text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-			json_object_set_new(out, key, json_string(text));
+			json_object_setn_new(out, key, klen, json_string(text));
 			free(text);
 		}
 	}
@@ -871,6 +889,15 @@ run(struct run_args *a, char **err_out)
 	}
 	if (rc == FM_ERR_JS && env->run.budget_hit)
 		rc = FM_ERR_NOMEM;
+	/* Over the task cap even if the script caught the error. */
+	if ((rc == FM_OK || rc == FM_ERR_JS) && env->run.tasks_capped) {
+		free(*err_out);
+		*err_out = xasprintf("the job would have more than %zu tasks, "
+		                     "the most this Manager accepts "
+		                     "(max_tasks_per_job)",
+		    env->lim.max_tasks);
+		rc = FM_ERR_INVALID;
+	}
 	if (rc == FM_OK && a->mode == RUN_COMPILE) {
 		json_t *tasks = json_object_get(a->result, "tasks");
 
@@ -878,7 +905,7 @@ run(struct run_args *a, char **err_out)
 		if (rc == FM_OK && !env->lim.commands_text)
 			commands_to_json(tasks);
 	}
-	run_end(env);
+	run_end(env, rc != FM_OK);
 	if (rc != FM_OK) {
 		json_decref(a->result);
 		a->result = NULL;

@@ -213,10 +213,19 @@ assigned_json(
 		return NULL;
 	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		commands = json_loads(
-		    (const char *)sqlite3_column_text(st, 8), 0, NULL);
-		if (commands == NULL)
-			commands = json_array();
+		/* Parameters may hold NUL characters (\u0000), kept exactly.
+		 * Commands that do not parse are an error, never an empty
+		 * list: a worker would complete the task doing nothing. */
+		commands = json_loads((const char *)sqlite3_column_text(st, 8),
+		    JSON_ALLOW_NUL, NULL);
+		if (!json_is_array(commands)) {
+			log_error("task %s: its stored commands are not a "
+			          "JSON array",
+			    uuid);
+			json_decref(commands);
+			sqlite3_reset(st);
+			return NULL;
+		}
 		variables_expand_commands(
 		    ctx->cfg, "workers", w->platform, commands);
 		out = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, "

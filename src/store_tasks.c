@@ -132,7 +132,7 @@ store_tasks_get(struct store_conn *conn, const char *uuid, json_t **task_out)
 		    : store_error(conn, rc, "reading a task");
 	}
 	task_id = sqlite3_column_int64(st, 0);
-	commands = json_loads(store_text(st, 11), 0, NULL);
+	commands = json_loads(store_text(st, 11), JSON_ALLOW_NUL, NULL);
 	task = json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:s, s:o, "
 	                 "s:I, s:I}",
 	    "id", store_text(st, 1), "job_id", store_text(st, 4),

@@ -75,13 +75,155 @@ all_strings(const json_t *obj)
 	return true;
 }
 
+/*
+ * The string s (may be NULL: nothing to check) of field what ("\"name\"",
+ * "the job name"): no NUL character, at most SUBMIT_MAX_NAME_BYTES bytes.
+ */
+static bool
+check_text(const json_t *s, const char *what, char **msg_out)
+{
+	size_t n = json_string_length(s);
+
+	if (!json_is_string(s))
+		return true;
+	if (memchr(json_string_value(s), '\0', n) != NULL) {
+		*msg_out =
+		    xasprintf("%s must not contain NUL characters", what);
+		return false;
+	}
+	if (n > SUBMIT_MAX_NAME_BYTES) {
+		*msg_out = xasprintf(
+		    "%s is longer than %d bytes", what, SUBMIT_MAX_NAME_BYTES);
+		return false;
+	}
+	return true;
+}
+
+/* How much of key a message shows: at most 40 bytes, whole characters. */
+static int
+shown_len(const char *key)
+{
+	size_t n = strlen(key);
+
+	if (n > 40) {
+		n = 40;
+		while (n > 0 && ((unsigned char)key[n] & 0xC0) == 0x80)
+			n--;
+	}
+	return (int)n;
+}
+
+/* True when a key or a string anywhere in v holds a NUL character. */
+static bool
+has_nul(const json_t *v)
+{
+	size_t i;
+	json_t *e;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		for (void *it = json_object_iter((json_t *)(uintptr_t)v);
+		     it != NULL;
+		     it = json_object_iter_next((json_t *)(uintptr_t)v, it)) {
+			if (memchr(json_object_iter_key(it), '\0',
+			        json_object_iter_key_len(it)) != NULL ||
+			    has_nul(json_object_iter_value(it)))
+				return true;
+		}
+		return false;
+	case JSON_ARRAY:
+		json_array_foreach (v, i, e)
+			if (has_nul(e))
+				return true;
+		return false;
+	case JSON_STRING:
+		return memchr(json_string_value(v), '\0',
+		           json_string_length(v)) != NULL;
+	case JSON_INTEGER:
+	case JSON_REAL:
+	case JSON_TRUE:
+	case JSON_FALSE:
+	case JSON_NULL:
+		return false;
+	}
+	return false;
+}
+
+/*
+ * Job settings (submitted, or as the script left them; what is the
+ * field's name in messages): no NUL character in keys or strings, at
+ * most SUBMIT_MAX_SETTINGS_BYTES as compact JSON.
+ */
+static bool
+check_settings(const json_t *settings, const char *what, char **msg_out)
+{
+	if (settings == NULL)
+		return true;
+	if (has_nul(settings)) {
+		*msg_out =
+		    xasprintf("%s must not contain NUL characters", what);
+		return false;
+	}
+	/* Counted, not written: no buffer is given. */
+	if (json_dumpb(settings, NULL, 0, JSON_COMPACT) >
+	    SUBMIT_MAX_SETTINGS_BYTES) {
+		*msg_out = xasprintf("%s are larger than %zu KiB as JSON", what,
+		    SUBMIT_MAX_SETTINGS_BYTES / 1024);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Job metadata: strings only, at most SUBMIT_MAX_METADATA entries, keys
+ * and values of at most SUBMIT_MAX_METADATA_BYTES without NUL characters.
+ */
+static bool
+check_metadata(const json_t *metadata, const char *what, char **msg_out)
+{
+	json_t *m = (json_t *)(uintptr_t)metadata;
+
+	if (metadata == NULL)
+		return true;
+	if (json_object_size(m) > SUBMIT_MAX_METADATA) {
+		*msg_out = xasprintf(
+		    "%s has more than %d entries", what, SUBMIT_MAX_METADATA);
+		return false;
+	}
+	for (void *it = json_object_iter(m); it != NULL;
+	     it = json_object_iter_next(m, it)) {
+		const char *key = json_object_iter_key(it);
+		size_t klen = json_object_iter_key_len(it);
+		json_t *v = json_object_iter_value(it);
+
+		if (!json_is_string(v)) {
+			*msg_out = xasprintf("%s values must be strings", what);
+			return false;
+		}
+		if (memchr(key, '\0', klen) != NULL || has_nul(v)) {
+			*msg_out = xasprintf(
+			    "%s must not contain NUL characters", what);
+			return false;
+		}
+		if (klen > SUBMIT_MAX_METADATA_BYTES ||
+		    json_string_length(v) > SUBMIT_MAX_METADATA_BYTES) {
+			*msg_out = xasprintf("%s entry \"%.*s\": keys and "
+			                     "values are limited to %d bytes",
+			    what, shown_len(key), key,
+			    SUBMIT_MAX_METADATA_BYTES);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Validate the SubmittedJob's fields; fills the JS-side job object. */
 static enum fm_err
 validate(struct fm_ctx *ctx, struct store_conn *conn, const json_t *in,
     json_t **js_job_out, int64_t *tag_id_out, char **msg_out)
 {
 	json_t *name, *type, *prio, *platform, *settings, *metadata, *status,
-	    *tag, *storage, *checkout = NULL;
+	    *tag, *storage, *etag, *checkout = NULL;
 	enum job_status initial = JOB_STATUS_QUEUED;
 	const char *plat;
 	char uuid[ID_UUID_LEN + 1];
@@ -102,6 +244,7 @@ validate(struct fm_ctx *ctx, struct store_conn *conn, const json_t *in,
 	    !optional(in, "metadata", JSON_OBJECT, &metadata, msg_out) ||
 	    !optional(in, "initial_status", JSON_STRING, &status, msg_out) ||
 	    !optional(in, "worker_tag", JSON_STRING, &tag, msg_out) ||
+	    !optional(in, "type_etag", JSON_STRING, &etag, msg_out) ||
 	    !optional(in, "storage", JSON_OBJECT, &storage, msg_out) ||
 	    (storage != NULL &&
 	        !optional(storage, "shaman_checkout_id", JSON_STRING, &checkout,
@@ -111,12 +254,18 @@ validate(struct fm_ctx *ctx, struct store_conn *conn, const json_t *in,
 		*msg_out = xstrdup("\"name\" must not be empty");
 		return FM_ERR_INVALID;
 	}
+	if (!check_text(name, "\"name\"", msg_out) ||
+	    !check_text(type, "\"type\"", msg_out) ||
+	    !check_text(platform, "\"submitter_platform\"", msg_out) ||
+	    !check_text(etag, "\"type_etag\"", msg_out) ||
+	    !check_text(status, "\"initial_status\"", msg_out) ||
+	    !check_text(tag, "\"worker_tag\"", msg_out) ||
+	    !check_text(checkout, "\"storage.shaman_checkout_id\"", msg_out) ||
+	    !check_settings(settings, "\"settings\"", msg_out) ||
+	    !check_metadata(metadata, "\"metadata\"", msg_out))
+		return FM_ERR_INVALID;
 	if (json_integer_value(prio) < 0 || json_integer_value(prio) > 100) {
 		*msg_out = xstrdup("\"priority\" must be between 0 and 100");
-		return FM_ERR_INVALID;
-	}
-	if (metadata != NULL && !all_strings(metadata)) {
-		*msg_out = xstrdup("\"metadata\" values must be strings");
 		return FM_ERR_INVALID;
 	}
 	if (status != NULL &&
@@ -185,15 +334,16 @@ shape_result(struct fm_ctx *ctx, struct store_conn *conn, const json_t *js_in,
 	    json_object_get(out, "storage"), "shamanCheckoutID"));
 	json_t *job;
 
-	(void)ctx;
 	if (!json_is_array(tasks) || json_array_size(tasks) == 0) {
 		*msg_out = xstrdup("the job type authored no tasks");
 		return FM_ERR_JS;
 	}
-	if (json_array_size(tasks) > SUBMIT_MAX_TASKS) {
-		*msg_out = xasprintf("the job has %zu tasks; at most %d are "
-		                     "allowed",
-		    json_array_size(tasks), SUBMIT_MAX_TASKS);
+	/* The compiler stops a script at this many already. */
+	if (json_array_size(tasks) > (size_t)ctx->cfg->max_tasks_per_job) {
+		*msg_out = xasprintf("the job has %zu tasks; at most %lld are "
+		                     "allowed (max_tasks_per_job)",
+		    json_array_size(tasks),
+		    (long long)ctx->cfg->max_tasks_per_job);
 		return FM_ERR_INVALID;
 	}
 	if (!json_is_string(name) || json_string_length(name) == 0 ||
@@ -208,6 +358,19 @@ shape_result(struct fm_ctx *ctx, struct store_conn *conn, const json_t *js_in,
 		                   "a map of strings");
 		return FM_ERR_JS;
 	}
+	/* The same limits as on the submission: the script may change
+	 * every one of these fields. */
+	if (!check_text(name, "the job name the script left", msg_out) ||
+	    !check_text(json_object_get(out, "workerTagUUID"),
+	        "the worker tag the script left", msg_out) ||
+	    !check_text(json_object_get(json_object_get(out, "storage"),
+	                    "shamanCheckoutID"),
+	        "the shaman checkout ID the script left", msg_out) ||
+	    !check_metadata(
+	        metadata, "the metadata the script left", msg_out) ||
+	    !check_settings(json_object_get(out, "settings"),
+	        "the settings the script left", msg_out))
+		return FM_ERR_JS;
 	/* A script may retag the job; look the new tag up. */
 	if (tag != NULL && tag[0] != '\0' &&
 	    (in_tag == NULL || strcmp(tag, in_tag) != 0)) {
@@ -309,7 +472,7 @@ task_commands(const json_t *task)
 		return json_is_array(commands) ? json_incref(commands)
 		                               : json_array();
 	}
-	commands = json_loads(text, 0, NULL);
+	commands = json_loads(text, JSON_ALLOW_NUL, NULL);
 	return commands != NULL ? commands : json_array();
 }
 

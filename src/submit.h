@@ -14,8 +14,16 @@
 struct fm_ctx;
 struct store_conn;
 
-/* Refuse jobs with more tasks than this (memory and response sizes). */
-#define SUBMIT_MAX_TASKS 500000
+/*
+ * Limits on what a submission (and the job its script leaves) may hold,
+ * refused with 400 naming the field (README, "Limits"). NUL characters
+ * are refused in every field of the job itself; only command parameters
+ * authored by the script keep them (see jsenv_compile).
+ */
+#define SUBMIT_MAX_NAME_BYTES     1024 /* name, type, platform, ids */
+#define SUBMIT_MAX_METADATA       256  /* metadata entries */
+#define SUBMIT_MAX_METADATA_BYTES 4096 /* each metadata key and value */
+#define SUBMIT_MAX_SETTINGS_BYTES ((size_t)1024 * 1024) /* as JSON text */
 
 /*
  * Compile submitted (borrowed). conn may be NULL (no worker-tag lookup,

@@ -94,26 +94,33 @@ sbuf_add(struct sbuf *b, const char *s, size_t n)
 	b->s[b->len] = '\0';
 }
 
-/* Replace every "{name}" of variables with the given two-way-ness. */
-static char *
+/*
+ * Replace every "{name}" of variables with the given two-way-ness in
+ * [s, s + n), which may hold NUL characters (a name never does).
+ */
+static struct sbuf
 replace_names(const struct fm_config *cfg, const char *audience,
-    const char *platform, const char *s, bool twoway, bool *replaced)
+    const char *platform, const char *s, size_t n, bool twoway, bool *replaced)
 {
 	struct sbuf out = { NULL, 0, 0 };
+	const char *end = s + n;
 
 	sbuf_add(&out, "", 0);
-	while (*s != '\0') {
+	while (s < end) {
 		const char *close, *value = NULL;
 
-		if (*s == '{' && (close = strchr(s + 1, '}')) != NULL) {
+		if (*s == '{' &&
+		    (close = memchr(s + 1, '}', (size_t)(end - s - 1))) !=
+		        NULL) {
 			char name[128];
-			size_t n = (size_t)(close - s - 1);
+			size_t len = (size_t)(close - s - 1);
 
-			if (n > 0 && n < sizeof(name)) {
+			if (len > 0 && len < sizeof(name) &&
+			    memchr(s + 1, '\0', len) == NULL) {
 				const struct fm_variable *var;
 
-				memcpy(name, s + 1, n);
-				name[n] = '\0';
+				memcpy(name, s + 1, len);
+				name[len] = '\0';
 				var = config_variable(cfg, name);
 				if (strcmp(name, "jobs") == 0 && !twoway)
 					value = config_shared_storage(cfg);
@@ -132,7 +139,7 @@ replace_names(const struct fm_config *cfg, const char *audience,
 		sbuf_add(&out, s, 1);
 		s++;
 	}
-	return out.s;
+	return out;
 }
 
 /* Does s start with the first n bytes of prefix, treating \ and / alike? */
@@ -163,56 +170,70 @@ trimmed_len(const char *v)
 	return n;
 }
 
-static char *
-normalise_path(const char *s, const char *platform)
+/* [s, s + n) with separators made the platform's and runs of them one. */
+static struct sbuf
+normalise_path(const char *s, size_t n, const char *platform)
 {
 	bool windows = strcmp(platform, "windows") == 0;
 	char sep = windows ? '\\' : '/';
 	struct sbuf out = { NULL, 0, 0 };
-	const char *p = s;
+	const char *p = s, *end = s + n;
 
 	sbuf_add(&out, "", 0);
 	/* Leading separators are kept as they are (UNC paths). */
-	while (*p == '/' || *p == '\\') {
+	while (p < end && (*p == '/' || *p == '\\')) {
 		sbuf_add(&out, &sep, 1);
 		p++;
 	}
-	if (windows && isalpha((unsigned char)p[0]) && p[1] == ':' &&
-	    p[2] != '\0' && p[2] != '/' && p[2] != '\\') {
+	if (windows && end - p >= 3 && isalpha((unsigned char)p[0]) &&
+	    p[1] == ':' && p[2] != '/' && p[2] != '\\') {
 		sbuf_add(&out, p, 2);
 		sbuf_add(&out, &sep, 1);
 		p += 2;
 	}
-	while (*p != '\0') {
+	while (p < end) {
 		if (*p == '/' || *p == '\\') {
-			while (*p == '/' || *p == '\\')
+			while (p < end && (*p == '/' || *p == '\\'))
 				p++;
-			if (*p != '\0')
+			if (p < end)
 				sbuf_add(&out, &sep, 1);
 			continue;
 		}
 		sbuf_add(&out, p, 1);
 		p++;
 	}
-	return out.s;
+	return out;
 }
 
-char *
-variables_expand(const struct fm_config *cfg, const char *audience,
-    const char *platform, const char *s)
+/*
+ * variables_expand for [s, s + n), which may hold NUL characters (a
+ * command parameter can): the result is as long as it is (*len_out).
+ */
+static char *
+expand_n(const struct fm_config *cfg, const char *audience,
+    const char *platform, const char *s, size_t n, size_t *len_out)
 {
 	const char *own = variables_manager_platform();
 	bool is_path = false, ignored = false;
-	char *step1, *result;
+	struct sbuf step1, result;
 
-	if (strchr(s, '{') == NULL && cfg->nvariables == 0)
-		return xstrdup(s);
-	step1 = replace_names(cfg, audience, platform, s, false, &ignored);
-	result = replace_names(cfg, audience, platform, step1, true, &is_path);
-	free(step1);
+	if (memchr(s, '{', n) == NULL && cfg->nvariables == 0) {
+		char *copy = xmalloc(n + 1);
+
+		memcpy(copy, s, n);
+		copy[n] = '\0';
+		*len_out = n;
+		return copy;
+	}
+	step1 = replace_names(cfg, audience, platform, s, n, false, &ignored);
+	result = replace_names(
+	    cfg, audience, platform, step1.s, step1.len, true, &is_path);
+	free(step1.s);
 	for (size_t i = 0; i < cfg->nvariables; i++) {
 		const struct fm_variable *var = &cfg->variables[i];
 		const char *from, *to;
+		struct sbuf swapped = { NULL, 0, 0 };
+		size_t flen;
 
 		if (!var->is_twoway)
 			continue;
@@ -221,24 +242,35 @@ variables_expand(const struct fm_config *cfg, const char *audience,
 		if (from == NULL || to == NULL || from[0] == '\0')
 			continue;
 		/* Two-way values count without trailing separators. */
-		if (path_prefix(result, from, trimmed_len(from), false)) {
-			size_t flen = trimmed_len(from);
-			char *swapped = xasprintf(
-			    "%.*s%s", (int)trimmed_len(to), to, result + flen);
-
-			free(result);
+		flen = trimmed_len(from);
+		if (result.len >= flen &&
+		    path_prefix(result.s, from, flen, false)) {
+			sbuf_add(&swapped, to, trimmed_len(to));
+			sbuf_add(&swapped, result.s + flen, result.len - flen);
+			free(result.s);
 			result = swapped;
 			is_path = true;
 			break;
 		}
 	}
 	if (is_path) {
-		char *norm = normalise_path(result, platform);
+		struct sbuf norm =
+		    normalise_path(result.s, result.len, platform);
 
-		free(result);
+		free(result.s);
 		result = norm;
 	}
-	return result;
+	*len_out = result.len;
+	return result.s;
+}
+
+char *
+variables_expand(const struct fm_config *cfg, const char *audience,
+    const char *platform, const char *s)
+{
+	size_t len;
+
+	return expand_n(cfg, audience, platform, s, strlen(s), &len);
 }
 
 static void
@@ -247,14 +279,16 @@ expand_string_in_place(const struct fm_config *cfg, const char *audience,
 {
 	json_t *v =
 	    key ? json_object_get(holder, key) : json_array_get(holder, index);
+	size_t n, len;
 	char *expanded;
 
 	if (!json_is_string(v))
 		return;
+	n = json_string_length(v);
 	expanded =
-	    variables_expand(cfg, audience, platform, json_string_value(v));
-	if (strcmp(expanded, json_string_value(v)) != 0)
-		json_string_set(v, expanded);
+	    expand_n(cfg, audience, platform, json_string_value(v), n, &len);
+	if (len != n || memcmp(expanded, json_string_value(v), n) != 0)
+		json_string_setn(v, expanded, len);
 	free(expanded);
 }
 
@@ -324,7 +358,10 @@ variables_replace_twoway_object(
 	json_object_foreach (obj, key, value) {
 		char *replaced;
 
-		if (!json_is_string(value))
+		/* Text with a NUL is left whole (submit.c refuses it). */
+		if (!json_is_string(value) ||
+		    strlen(json_string_value(value)) !=
+		        json_string_length(value))
 			continue;
 		replaced = variables_replace_twoway(
 		    cfg, platform, json_string_value(value));

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app.h"
+#include "submit.h"
 #include "testutil.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -432,6 +434,136 @@ START_TEST(test_bad_submissions)
 }
 END_TEST
 
+/* An echo-sleep-test submission with these fields added (new). */
+static char *
+echo_with(const char *fields)
+{
+	return xasprintf("{\"type\": \"echo-sleep-test\", \"priority\": 50, "
+	                 "\"submitter_platform\": \"linux\", \"settings\": "
+	                 "{\"message\": \"m\", \"sleep_duration_seconds\": 1, "
+	                 "\"sleep_repeats\": 1}, %s}",
+	    fields);
+}
+
+static void
+assert_submit_refused(const char *fields, const char *needle)
+{
+	struct test_response r;
+	char *body = echo_with(fields);
+
+	test_http(&ts, "POST", "/api/v3/jobs/check", body, -1, NULL, &r);
+	test_assert_error(&r, 400, needle);
+	test_response_free(&r);
+	free(body);
+}
+
+/* submit_compile itself: the HTTP layer may hand it NUL characters. */
+static void
+assert_compile_refused(json_t *job, const char *needle)
+{
+	json_t *out = NULL;
+	char *msg = NULL;
+	enum fm_err rc = submit_compile(&ts.app->ctx, NULL, job, &out, &msg);
+
+	ck_assert_msg(rc == FM_ERR_INVALID, "rc %d: %s", rc, msg);
+	ck_assert_ptr_null(out);
+	ck_assert_msg(msg != NULL && strstr(msg, needle) != NULL,
+	    "'%s' lacks '%s'", msg, needle);
+	free(msg);
+	json_decref(job);
+}
+
+/*
+ * Size limits on what a submission holds (a 10 MB name used to make
+ * every job list 31 MB), and NUL characters refused in the job's own
+ * fields rather than cut by the store.
+ */
+START_TEST(test_submission_limits)
+{
+	struct test_response r;
+	char *big = xmalloc(SUBMIT_MAX_SETTINGS_BYTES + 2);
+	char *fields, *body;
+	json_t *meta;
+
+	memset(big, 'x', SUBMIT_MAX_SETTINGS_BYTES + 1);
+	big[SUBMIT_MAX_SETTINGS_BYTES + 1] = '\0';
+	/* A name of exactly the limit is fine, one byte more is not. */
+	fields = xasprintf("\"name\": \"%.*s\"", SUBMIT_MAX_NAME_BYTES, big);
+	body = echo_with(fields);
+	test_http(&ts, "POST", "/api/v3/jobs/check", body, -1, NULL, &r);
+	ck_assert_msg(r.status == 204, "%ld %s", r.status, r.body);
+	test_response_free(&r);
+	free(body);
+	free(fields);
+	fields =
+	    xasprintf("\"name\": \"%.*s\"", SUBMIT_MAX_NAME_BYTES + 1, big);
+	assert_submit_refused(fields, "\"name\" is longer than 1024 bytes");
+	free(fields);
+	fields = xasprintf("\"name\": \"n\", \"storage\": "
+	                   "{\"shaman_checkout_id\": \"%.*s\"}",
+	    SUBMIT_MAX_NAME_BYTES + 1, big);
+	assert_submit_refused(fields, "shaman_checkout_id\" is longer");
+	free(fields);
+	fields = xasprintf("\"name\": \"n\", \"metadata\": {\"k\": \"%.*s\"}",
+	    SUBMIT_MAX_METADATA_BYTES + 1, big);
+	assert_submit_refused(fields, "limited to 4096 bytes");
+	free(fields);
+	fields = xasprintf("\"name\": \"n\", \"metadata\": {\"%.*s\": \"v\"}",
+	    SUBMIT_MAX_METADATA_BYTES + 1, big);
+	assert_submit_refused(fields, "limited to 4096 bytes");
+	free(fields);
+	meta = json_object();
+	for (int i = 0; i <= SUBMIT_MAX_METADATA; i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "k%d", i);
+		json_object_set_new(meta, key, json_string("v"));
+	}
+	body = json_dumps(meta, JSON_COMPACT);
+	fields = xasprintf("\"name\": \"n\", \"metadata\": %s", body);
+	assert_submit_refused(fields, "has more than 256 entries");
+	free(fields);
+	free(body);
+	json_decref(meta);
+	body = xasprintf("{\"name\": \"n\", \"type\": \"echo-sleep-test\", "
+	                 "\"priority\": 50, \"submitter_platform\": \"linux\", "
+	                 "\"settings\": {\"s\": \"%s\"}}",
+	    big);
+	test_http(&ts, "POST", "/api/v3/jobs/check", body, -1, NULL, &r);
+	test_assert_error(&r, 400, "\"settings\" are larger than 1024 KiB");
+	test_response_free(&r);
+	free(body);
+	free(big);
+
+	/* NUL characters, as the HTTP layer may pass them on. */
+	assert_compile_refused(
+	    json_pack("{s:s%, s:s, s:i, s:s}", "name", "a\0b", (size_t)3,
+	        "type", "echo-sleep-test", "priority", 50, "submitter_platform",
+	        "linux"),
+	    "\"name\" must not contain NUL characters");
+	assert_compile_refused(
+	    json_pack("{s:s, s:s%, s:i, s:s}", "name", "n", "type", "echo\0x",
+	        (size_t)6, "priority", 50, "submitter_platform", "linux"),
+	    "\"type\" must not contain NUL");
+	assert_compile_refused(
+	    json_pack("{s:s, s:s, s:i, s:s, s:{s:[s%]}}", "name", "n", "type",
+	        "echo-sleep-test", "priority", 50, "submitter_platform",
+	        "linux", "settings", "deep", "a\0", (size_t)2),
+	    "\"settings\" must not contain NUL");
+	meta = json_object();
+	json_object_setn_new(meta, "k\0", 2, json_string("v"));
+	assert_compile_refused(
+	    json_pack("{s:s, s:s, s:i, s:s, s:o}", "name", "n", "type",
+	        "echo-sleep-test", "priority", 50, "submitter_platform",
+	        "linux", "metadata", meta),
+	    "\"metadata\" must not contain NUL");
+	assert_compile_refused(json_pack("{s:s, s:s, s:i, s:s%}", "name", "n",
+	                           "type", "echo-sleep-test", "priority", 50,
+	                           "submitter_platform", "linux\0", (size_t)6),
+	    "\"submitter_platform\" must not contain NUL");
+}
+END_TEST
+
 START_TEST(test_bad_ids)
 {
 	struct test_response r;
@@ -586,6 +718,26 @@ END_TEST
 
 static char *scripts_dir;
 
+/* A NUL in command parameters (kept) and, on request, in a task name. */
+static const char nul_cmd_type[] =
+    "const JOB_TYPE = { label: 'Nul', settings: [] };\n"
+    "function compileJob(job) {\n"
+    "  const t = author.Task('nul-task', 'misc');\n"
+    "  t.addCommand(author.Command('exec', { exe: '{blender}', "
+    "args: ['a\\u0000b', '{blender}\\u0000x'] }));\n"
+    "  job.addTask(t);\n"
+    "  if (job.settings.badname) {\n"
+    "    const u = author.Task('u', 'misc'); u.name = 'bad\\u0000name';\n"
+    "    job.addTask(u);\n"
+    "  }\n"
+    "  if (job.settings.longname) job.name = 'n'.repeat(1025);\n"
+    "  if (job.settings.nulname) job.name = 'n\\u0000';\n"
+    "  if (job.settings.nulmeta) job.metadata['m\\u0000'] = 'v';\n"
+    "  if (job.settings.bigmeta) job.metadata.m = 'v'.repeat(5000);\n"
+    "  if (job.settings.nulset) job.settings.s = ['\\u0000'];\n"
+    "  if (job.settings.bigset) job.settings.s = 's'.repeat(1100000);\n"
+    "}\n";
+
 static void
 setup_scripts(void)
 {
@@ -601,8 +753,10 @@ setup_scripts(void)
 	    "const JOB_TYPE = { label: 'Hog', settings: [] };\n"
 	    "function compileJob(job) { const a = []; "
 	    "for (;;) { a.push('x'.repeat(1000) + a.length); } }\n"));
+	free(test_write_file(scripts_dir, "nul_cmd.js", nul_cmd_type));
 	conf = xasprintf("scripts_path = %s\ncompile_timeout = 1s\n"
-	                 "compiler_heap_max = 64MiB\ncompiler_heaps = 1\n",
+	                 "compiler_heap_max = 64MiB\ncompiler_heaps = 1\n"
+	                 "max_tasks_per_job = 50\n",
 	    scripts_dir);
 	test_server_start(&ts, conf);
 	free(conf);
@@ -637,6 +791,34 @@ has_type(const char *name, char *etag_out)
 	return found;
 }
 
+/*
+ * Poll GET /jobs/types until type name is listed (present) or not, with
+ * etag_out (may be NULL) set, or until another etag than not_etag (may
+ * be NULL) shows; fails after 20 s (sanitizers, loaded machines).
+ * Returns the seconds it took.
+ */
+static double
+wait_type(const char *name, int present, const char *not_etag, char *etag_out)
+{
+	int64_t t0 = time_mono_us();
+	char etag[41] = "";
+
+	for (;;) {
+		int found = has_type(name, etag);
+
+		if (found == present &&
+		    (!found || not_etag == NULL || strcmp(etag, not_etag) != 0))
+			break;
+		ck_assert_msg(time_mono_us() - t0 < 20 * 1000000LL,
+		    "type %s did not %s", name,
+		    present ? "show (or change)" : "go");
+		usleep(50 * 1000);
+	}
+	if (etag_out != NULL)
+		strcpy(etag_out, etag);
+	return (double)(time_mono_us() - t0) / 1e6;
+}
+
 static const char small_type[] =
     "const JOB_TYPE = { label: 'Hot', settings: [{ key: 'n', type: "
     "'int32', default: 1 }] };\n"
@@ -649,6 +831,7 @@ START_TEST(test_scripts_picked_up_live)
 {
 	char etag1[41] = "", etag2[41] = "";
 	char *changed, *path;
+	double secs;
 
 	/* The broken script is skipped, the others and built-ins load. */
 	ck_assert(!has_type("broken-type", NULL));
@@ -656,9 +839,12 @@ START_TEST(test_scripts_picked_up_live)
 	ck_assert(has_type("echo-sleep-test", NULL));
 	ck_assert(!has_type("hot-type", NULL));
 
+	/* The watcher picks a new file up within about a second (plus
+	 * loading it, slower with sanitizers). */
 	path = test_write_file(scripts_dir, "hot_type.js", small_type);
-	usleep(1300 * 1000);
-	ck_assert(has_type("hot-type", etag1));
+	secs = wait_type("hot-type", 1, NULL, etag1);
+	fprintf(
+	    stderr, "api_jobs: a new script was listed after %.2f s\n", secs);
 
 	/* Changing it changes its etag, and only then. */
 	ck_assert(has_type("hot-type", etag2));
@@ -667,13 +853,22 @@ START_TEST(test_scripts_picked_up_live)
 	                    "JOB_TYPE.label = 'Hotter';\n",
 	    small_type);
 	free(test_write_file(scripts_dir, "hot_type.js", changed));
-	usleep(1300 * 1000);
-	ck_assert(has_type("hot-type", etag2));
+	(void)wait_type("hot-type", 1, etag1, etag2);
 	ck_assert_str_ne(etag1, etag2);
 
 	/* Overriding a built-in, then removing files. */
 	free(test_write_file(scripts_dir, "echo_sleep_test.js", small_type));
-	usleep(1300 * 1000);
+	for (int64_t t0 = time_mono_us();; usleep(50 * 1000)) {
+		json_t *t = get_json("/api/v3/jobs/type/echo-sleep-test", 200);
+		int hot = strcmp(json_string_value(json_object_get(t, "label")),
+		              "Hot") == 0;
+
+		json_decref(t);
+		if (hot)
+			break;
+		ck_assert_msg(time_mono_us() - t0 < 20 * 1000000LL,
+		    "the override did not show");
+	}
 	{
 		json_t *t = get_json("/api/v3/jobs/type/echo-sleep-test", 200);
 
@@ -685,8 +880,7 @@ START_TEST(test_scripts_picked_up_live)
 	free(path);
 	path = xasprintf("%s/echo_sleep_test.js", scripts_dir);
 	unlink(path);
-	usleep(1300 * 1000);
-	ck_assert(!has_type("hot-type", NULL));
+	(void)wait_type("hot-type", 0, NULL, NULL);
 	{
 		json_t *t = get_json("/api/v3/jobs/type/echo-sleep-test", 200);
 
@@ -696,6 +890,64 @@ START_TEST(test_scripts_picked_up_live)
 	}
 	free(path);
 	free(changed);
+}
+END_TEST
+
+/*
+ * Scripts load in the background: while a big one (128 KiB, seconds to
+ * down-level) loads, GET /jobs/types keeps answering at once from the
+ * last snapshot (it used to load the script itself, blocking).
+ */
+START_TEST(test_reload_in_background)
+{
+	size_t cap = 140 * 1024, len = 0;
+	char *src = xmalloc(cap), *path;
+	int64_t t0, slowest = 0;
+	int answered = 0;
+
+	len += (size_t)snprintf(src, cap,
+	    "const JOB_TYPE = { label: 'Big', settings: [] };\n"
+	    "const TABLE = [\n");
+	for (int i = 0; len < 128 * 1024; i++)
+		len += (size_t)snprintf(src + len, cap - len,
+		    "  { name: 'shot_%06d', frames: '1-%d', camera: 'cam_%d', "
+		    "tags: ['a%d', 'b%d'], scale: %d.5 },\n",
+		    i, i % 250 + 1, i % 17, i % 5, i % 7, i % 13);
+	snprintf(src + len, cap - len,
+	    "];\nfunction compileJob(job) {\n"
+	    "  for (const s of TABLE.slice(0, 2)) {\n"
+	    "    const t = author.Task(`t-${s.name}`, 'misc');\n"
+	    "    t.addCommand(author.Command('echo', { message: s.frames }));\n"
+	    "    job.addTask(t);\n  }\n}\n");
+	/* After start-up, whose first load requests do wait for. */
+	ck_assert(has_type("spin", NULL));
+	path = test_write_file(scripts_dir, "big_type.js", src);
+	t0 = time_mono_us();
+	for (;;) {
+		int64_t t1 = time_mono_us();
+		int found = has_type("big-type", NULL);
+		int64_t took = time_mono_us() - t1;
+
+		if (took > slowest)
+			slowest = took;
+		if (found)
+			break;
+		answered++;
+		ck_assert_msg(time_mono_us() - t0 < 60 * 1000000LL,
+		    "big-type did not show");
+		usleep(50 * 1000);
+	}
+	fprintf(stderr,
+	    "api_jobs: a 128 KiB script was listed after %.2f s; %d listings "
+	    "meanwhile, the slowest took %.3f s\n",
+	    (double)(time_mono_us() - t0) / 1e6, answered,
+	    (double)slowest / 1e6);
+	ck_assert_msg(
+	    slowest < 1000000, "a listing took %.3f s", (double)slowest / 1e6);
+	ck_assert_int_ge(answered, 5);
+	unlink(path);
+	free(path);
+	free(src);
 }
 END_TEST
 
@@ -729,6 +981,257 @@ START_TEST(test_hostile_scripts_stopped)
 }
 END_TEST
 
+/* Parse a body that may carry \u0000 (new). */
+static json_t *
+json_with_nul(const struct test_response *r)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(r->body, r->body_len, JSON_ALLOW_NUL, &jerr);
+
+	ck_assert_msg(j != NULL, "%s: %s", jerr.text, r->body);
+	return j;
+}
+
+/* The string s is exactly the n bytes want. */
+static void
+assert_bytes(const json_t *s, const char *want, size_t n)
+{
+	ck_assert_msg(json_is_string(s), "not a string");
+	ck_assert_uint_eq(json_string_length(s), n);
+	ck_assert_mem_eq(json_string_value(s), want, n);
+}
+
+/*
+ * A NUL character in a command parameter is stored and handed to the
+ * worker exactly (it used to become "commands": []); a NUL in a task
+ * name is refused with 400 naming the task, and nothing is stored.
+ */
+START_TEST(test_nul_in_commands)
+{
+	static const struct {
+		const char *setting, *needle;
+	} script_limits[] = {
+		{ "longname",
+		    "the job name the script left is longer than 1024" },
+		{ "nulname", "the job name the script left must not contain" },
+		{ "nulmeta", "the metadata the script left must not contain" },
+		{ "bigmeta", "limited to 4096 bytes" },
+		{ "nulset", "the settings the script left must not contain" },
+		{ "bigset", "the settings the script left are larger" },
+	};
+	static const char bad[] =
+	    "{\"name\": \"nulbad\", \"type\": \"nul-cmd\", \"priority\": "
+	    "50, \"submitter_platform\": \"linux\", \"settings\": "
+	    "{\"badname\": true}}";
+	struct test_worker w;
+	struct test_response r;
+	json_t *job, *tasks, *task, *params;
+	char *path, *body;
+
+	job = submit("{\"name\": \"nul\", \"type\": \"nul-cmd\", "
+	             "\"priority\": 50, \"submitter_platform\": \"linux\"}");
+	path = xasprintf("/api/v3/jobs/%s/tasks",
+	    json_string_value(json_object_get(job, "id")));
+	tasks = get_json(path, 200);
+	free(path);
+	ck_assert_uint_eq(json_array_size(json_object_get(tasks, "tasks")), 1);
+	path = xasprintf("/api/v3/tasks/%s",
+	    json_string_value(json_object_get(
+	        json_array_get(json_object_get(tasks, "tasks"), 0), "id")));
+	test_http(&ts, "GET", path, NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	task = json_with_nul(&r);
+	test_response_free(&r);
+	params = json_object_get(
+	    json_array_get(json_object_get(task, "commands"), 0), "parameters");
+	assert_bytes(
+	    json_array_get(json_object_get(params, "args"), 0), "a\0b", 3);
+	assert_bytes(json_array_get(json_object_get(params, "args"), 1),
+	    "{blender}\0x", 11);
+	json_decref(task);
+	free(path);
+
+	/* The worker gets it whole, variables expanded around the NUL. */
+	test_worker_register(&ts, &w, "nulw", "linux", "\"misc\"");
+	body = xstrdup("{\"name\": \"nulw\", \"supported_task_types\": "
+	               "[\"misc\"], \"software_version\": \"3.9\"}");
+	test_http(&ts, "POST", "/api/v3/worker/sign-on", body, -1, w.auth, &r);
+	ck_assert_int_eq(r.status, 200);
+	test_response_free(&r);
+	test_http(&ts, "POST", "/api/v3/worker/state-changed",
+	    "{\"status\": \"awake\"}", -1, w.auth, &r);
+	ck_assert_int_eq(r.status, 204);
+	test_response_free(&r);
+	test_http(&ts, "POST", "/api/v3/worker/task", NULL, 0, w.auth, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	task = json_with_nul(&r);
+	test_response_free(&r);
+	params = json_object_get(
+	    json_array_get(json_object_get(task, "commands"), 0), "parameters");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(params, "exe")), "blender");
+	assert_bytes(
+	    json_array_get(json_object_get(params, "args"), 0), "a\0b", 3);
+	assert_bytes(json_array_get(json_object_get(params, "args"), 1),
+	    "blender\0x", 9);
+	json_decref(task);
+	free(body);
+
+	test_http(&ts, "POST", "/api/v3/jobs", bad, -1, NULL, &r);
+	test_assert_error(&r, 400, "task name \"bad\" contains a NUL");
+	test_response_free(&r);
+	/* What the script leaves in the job has the submission's limits. */
+	for (size_t i = 0; i < nitems(script_limits); i++) {
+		body =
+		    xasprintf("{\"name\": \"nulbad\", \"type\": \"nul-cmd\", "
+		              "\"priority\": 50, \"submitter_platform\": "
+		              "\"linux\", \"settings\": {\"%s\": true}}",
+		        script_limits[i].setting);
+		test_http(&ts, "POST", "/api/v3/jobs", body, -1, NULL, &r);
+		test_assert_error(&r, 400, script_limits[i].needle);
+		test_response_free(&r);
+		free(body);
+	}
+	json_decref(tasks);
+	tasks = get_json("/api/v3/jobs?name=nulbad", 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(tasks, "jobs")), 0);
+	json_decref(tasks);
+	json_decref(job);
+}
+END_TEST
+
+/* A simple-blender-render job rendering frames (new). */
+static char *
+render_job(const char *frames)
+{
+	return xasprintf(
+	    "{\"name\": \"big\", \"type\": \"simple-blender-render\", "
+	    "\"priority\": 50, \"submitter_platform\": \"linux\", "
+	    "\"settings\": {\"frames\": \"%s\", \"chunk_size\": 1, "
+	    "\"render_output_root\": \"/render\", \"add_path_components\": 0, "
+	    "\"render_output_path\": \"/render/big/{timestamp}/######\", "
+	    "\"blendfile\": \"/shared/big.blend\", \"fps\": 24, "
+	    "\"format\": \"PNG\", \"image_file_extension\": \".png\", "
+	    "\"has_previews\": false, \"scene\": \"Scene\"}}",
+	    frames);
+}
+
+/* More tasks than max_tasks_per_job (50 here): 400 naming the key. */
+START_TEST(test_task_cap)
+{
+	struct test_response r;
+	char *body = render_job("1-100");
+
+	test_http(&ts, "POST", "/api/v3/jobs", body, -1, NULL, &r);
+	test_assert_error(&r, 400, "more than 50 tasks");
+	test_assert_error(&r, 400, "max_tasks_per_job");
+	test_response_free(&r);
+	free(body);
+	body = render_job("1-49");
+	json_decref(submit(body));
+	free(body);
+}
+END_TEST
+
+/* --- compile_timeout holds for time spent in C ---------------------- */
+
+static char *limits_dir;
+
+static void
+setup_limits(void)
+{
+	char *conf;
+
+	limits_dir = test_tmpdir();
+	/* Fills the heap with small objects (fast, in JSON.parse), then
+	 * keeps allocating at the cap, catching the failures: Duktape
+	 * collects garbage ten times per failed allocation. */
+	free(test_write_file(limits_dir, "thrash.js",
+	    "const JOB_TYPE = { label: 'Thrash', settings: [] };\n"
+	    "function compileJob(job) {\n"
+	    "  const keep = [];\n"
+	    "  try {\n"
+	    "    for (;;) keep.push(JSON.parse('[' + "
+	    "'{\"a\":[1,2,3]},'.repeat(20000) + '{}]'));\n"
+	    "  } catch (e) {}\n"
+	    "  for (;;) {\n"
+	    "    try { keep.push({ s: 'x' + keep.length, a: [1, 2, 3] }); }\n"
+	    "    catch (e) { keep.pop(); }\n"
+	    "  }\n"
+	    "}\n"));
+	conf = xasprintf("scripts_path = %s\ncompile_timeout = 1s\n"
+	                 "compiler_heap_max = 64MiB\ncompiler_heaps = 1\n"
+	                 "max_tasks_per_job = 1000000\n",
+	    limits_dir);
+	test_server_start(&ts, conf);
+	free(conf);
+}
+
+static void
+teardown_limits(void)
+{
+	test_server_stop(&ts);
+	test_rmtree(limits_dir);
+	free(limits_dir);
+}
+
+/* POST body to /api/v3/jobs expecting 400 for a script that runs too
+ * long; returns the seconds the answer took. */
+static double
+timed_refusal(const char *body)
+{
+	struct test_response r;
+	int64_t t0 = time_mono_us();
+	double secs;
+
+	test_http(&ts, "POST", "/api/v3/jobs", body, -1, NULL, &r);
+	secs = (double)(time_mono_us() - t0) / 1e6;
+	test_assert_error(&r, 400, "ran longer than 1 s");
+	test_response_free(&r);
+	return secs;
+}
+
+/*
+ * With compile_timeout = 1s, a script thrashing Duktape's garbage
+ * collector near the memory cap (took 100 s) and simple-blender-render
+ * over frames 1-600000 (32 s; time in frameChunker, addTask and garbage
+ * collection) are both answered 400 about a second later, and the
+ * Manager goes on compiling jobs.
+ */
+START_TEST(test_compile_timeout_holds)
+{
+	/* ASan and a loaded machine: the slack covers one collection. */
+	const double limit = 1.0, slack = 2.0;
+	char *big = render_job("1-600000");
+	struct test_response r;
+	double thrash, range;
+
+	/* Job types and the compiler heap load in the background first. */
+	test_http(&ts, "POST", "/api/v3/jobs/check",
+	    "{\"name\": \"warm\", \"type\": \"echo-sleep-test\", "
+	    "\"priority\": 50, \"submitter_platform\": \"linux\"}",
+	    -1, NULL, &r);
+	ck_assert_int_eq(r.status, 204);
+	test_response_free(&r);
+	thrash = timed_refusal("{\"name\": \"t\", \"type\": \"thrash\", "
+	                       "\"priority\": 50, \"submitter_platform\": "
+	                       "\"linux\"}");
+	range = timed_refusal(big);
+	fprintf(stderr,
+	    "api_jobs: compile_timeout %.1f s: the thrashing script was "
+	    "refused after %.2f s, frames 1-600000 after %.2f s\n",
+	    limit, thrash, range);
+	ck_assert_msg(thrash < limit + slack, "thrash took %.2f s", thrash);
+	ck_assert_msg(range < limit + slack, "1-600000 took %.2f s", range);
+	json_decref(
+	    submit("{\"name\": \"after\", \"type\": \"echo-sleep-test\", "
+	           "\"priority\": 50, \"submitter_platform\": \"linux\", "
+	           "\"settings\": {\"message\": \"still here\", "
+	           "\"sleep_duration_seconds\": 1, \"sleep_repeats\": 1}}"));
+	free(big);
+}
+END_TEST
+
 static Suite *
 api_jobs_suite(void)
 {
@@ -743,6 +1246,7 @@ api_jobs_suite(void)
 	tcase_add_test(tc, test_check_and_etag);
 	tcase_add_test(tc, test_explain);
 	tcase_add_test(tc, test_bad_submissions);
+	tcase_add_test(tc, test_submission_limits);
 	tcase_add_test(tc, test_bad_ids);
 	tcase_add_test(tc, test_fixture_es2015);
 	tcase_add_test(tc, test_fixture_environment);
@@ -755,6 +1259,15 @@ api_jobs_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_scripts_picked_up_live);
 	tcase_add_test(tc, test_hostile_scripts_stopped);
+	tcase_add_test(tc, test_nul_in_commands);
+	tcase_add_test(tc, test_task_cap);
+	tcase_add_test(tc, test_reload_in_background);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("limits");
+	tcase_add_checked_fixture(tc, setup_limits, teardown_limits);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_compile_timeout_holds);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -379,6 +379,38 @@ START_TEST(test_expand_commands)
 }
 END_TEST
 
+/* Parameters holding NUL characters are expanded around them, whole. */
+START_TEST(test_expand_commands_nul)
+{
+	json_t *cmds =
+	    json_loads("[{\"name\": \"exec\", \"parameters\": {"
+	               "  \"exe\": \"{blender}\\u0000{blender}\","
+	               "  \"args\": [\"a\\u0000b\", \"{storage}/x\\u0000y\","
+	               "             \"{bl\\u0000ender}\"]}}]",
+	        JSON_ALLOW_NUL, NULL);
+	json_t *params, *args;
+
+	ck_assert_ptr_nonnull(cmds);
+	variables_expand_commands(cfg, "workers", "windows", cmds);
+	params = json_object_get(json_array_get(cmds, 0), "parameters");
+	args = json_object_get(params, "args");
+	ck_assert_uint_eq(json_string_length(json_object_get(params, "exe")),
+	    strlen("blender.exe") * 2 + 1);
+	ck_assert_mem_eq(json_string_value(json_object_get(params, "exe")),
+	    "blender.exe\0blender.exe", 23);
+	ck_assert_uint_eq(json_string_length(json_array_get(args, 0)), 3);
+	ck_assert_mem_eq(json_string_value(json_array_get(args, 0)), "a\0b", 3);
+	ck_assert_uint_eq(json_string_length(json_array_get(args, 1)), 11);
+	ck_assert_mem_eq(
+	    json_string_value(json_array_get(args, 1)), "S:\\farm\\x\0y", 11);
+	/* A NUL inside braces is no variable name. */
+	ck_assert_uint_eq(json_string_length(json_array_get(args, 2)), 10);
+	ck_assert_mem_eq(
+	    json_string_value(json_array_get(args, 2)), "{bl\0ender}", 10);
+	json_decref(cmds);
+}
+END_TEST
+
 /* ---- two-way replacement ---- */
 
 START_TEST(test_twoway_replace)
@@ -526,6 +558,7 @@ variables_suite(void)
 	tcase_add_test(tc, test_expand_jobs_empty_storage);
 	tcase_add_test(tc, test_expand_audience);
 	tcase_add_test(tc, test_expand_commands);
+	tcase_add_test(tc, test_expand_commands_nul);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("twoway");
