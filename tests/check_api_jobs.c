@@ -26,8 +26,10 @@ static struct test_server ts;
 static void
 setup(void)
 {
+	/* Bodies above the default 1 MiB cap, so that the submission's own
+	 * limit on settings (test_submission_limits) is reached. */
 	char *conf = xasprintf("scripts_path = %s\ncompile_timeout = 2s\n"
-	                       "compiler_heaps = 2\n",
+	                       "compiler_heaps = 2\nmax_body_size = 4MiB\n",
 	    FIXTURES);
 
 	test_server_start(&ts, conf);
