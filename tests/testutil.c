@@ -13,6 +13,7 @@
 
 #include "app.h"
 #include "config.h"
+#include "log.h"
 #include "xmalloc.h"
 
 char *
@@ -106,6 +107,8 @@ void
 test_server_stop(struct test_server *ts)
 {
 	app_stop(ts->app);
+	/* Join the log flusher too: a valgrind run sees no thread left. */
+	log_shutdown();
 	config_free(ts->cfg);
 	test_rmtree(ts->dir);
 	free(ts->dir);
