@@ -566,6 +566,179 @@ START_TEST(test_task_timeout_fails)
 }
 END_TEST
 
+/* Stop the Manager and start it again on the same database. */
+static void
+restart(void)
+{
+	char *err = NULL;
+
+	app_stop(ts.app);
+	if (app_start(ts.cfg, &ts.app, &err) != FM_OK)
+		ck_abort_msg("app_start: %s", err);
+	ts.port = app_port(ts.app);
+}
+
+/* The worker's status and pending request as the admin API shows them. */
+static void
+admin_worker(const struct test_worker *w, char **status_out,
+    char **requested_out, int *lazy_out)
+{
+	char *path = xasprintf("/api/v3/worker-mgt/workers/%s", w->uuid);
+	json_t *j, *change;
+
+	ck_assert_int_eq(call("GET", path, NULL, NULL, &j), 200);
+	*status_out = xstrdup(json_string_value(json_object_get(j, "status")));
+	change = json_object_get(j, "status_change");
+	*requested_out = xstrdup(
+	    change ? json_string_value(json_object_get(change, "status")) : "");
+	*lazy_out = json_is_true(json_object_get(change, "is_lazy"));
+	json_decref(j);
+	free(path);
+}
+
+START_TEST(test_timeout_grace)
+{
+	/* Five worker_timeouts, capped at Flamenco's five minutes. */
+	ck_assert_int_eq(housekeeping_timeout_grace_us(ts.cfg), 300000000LL);
+}
+END_TEST
+
+/*
+ * A Manager restart while a worker idles: the worker's next request fails
+ * and it waits about a minute before the next one. The first timeout
+ * check must leave it alone for longer than worker_timeout, or the
+ * healthy worker is declared dead and refused work.
+ */
+START_TEST(test_restart_keeps_idle_worker)
+{
+	char *job, *status, *requested;
+	struct test_worker w;
+	json_t *t;
+	int lazy;
+
+	test_server_stop(&ts);
+	start("worker_timeout = 2s\ntimeout_check_interval = 200ms\n");
+	ck_assert_int_eq(housekeeping_timeout_grace_us(ts.cfg), 10000000LL);
+	job = submit_echo(0, 50);
+	worker_up(&w, "idle", "linux", "\"misc\"");
+	restart();
+	/* Silent for more than twice worker_timeout after the restart. */
+	sleep(5);
+	t = take(&w);
+	ck_assert_ptr_nonnull(t);
+	admin_worker(&w, &status, &requested, &lazy);
+	ck_assert_str_eq(status, "awake");
+	ck_assert_str_eq(requested, "");
+	free(status);
+	free(requested);
+	json_decref(t);
+	free(job);
+}
+END_TEST
+
+/*
+ * A worker that timed out anyway recovers when it shows up again: its
+ * task request gets 423 "awake", it acknowledges and gets work, no admin
+ * needed.
+ */
+START_TEST(test_timed_out_worker_recovers)
+{
+	char *job, *status, *requested;
+	struct test_worker w;
+	json_t *t, *t2, *j;
+	int lazy;
+
+	test_server_stop(&ts);
+	start("worker_timeout = 1s\ntimeout_check_interval = 200ms\n");
+	job = submit_echo(0, 50);
+	worker_up(&w, "back", "linux", "\"misc\"");
+	t = take(&w);
+	sleep(2);
+	ck_assert_int_eq(housekeeping_check_timeouts(&ts.app->ctx), FM_OK);
+	admin_worker(&w, &status, &requested, &lazy);
+	ck_assert_str_eq(status, "error");
+	ck_assert_str_eq(requested, "awake");
+	ck_assert_int_eq(lazy, 0);
+	free(status);
+	free(requested);
+
+	/* Back: the worker follows the 423 as the Flamenco Worker does. */
+	ck_assert_int_eq(
+	    call("POST", "/api/v3/worker/task", NULL, &w, &j), 423);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(j, "status_requested")), "awake");
+	json_decref(j);
+	ck_assert_int_eq(call("POST", "/api/v3/worker/state-changed",
+	                     "{\"status\": \"awake\"}", &w, NULL),
+	    204);
+	t2 = take(&w);
+	ck_assert_ptr_nonnull(t2);
+	/* Its task was requeued by the timeout and comes back to it. */
+	ck_assert_str_eq(json_string_value(json_object_get(t2, "uuid")),
+	    json_string_value(json_object_get(t, "uuid")));
+	admin_worker(&w, &status, &requested, &lazy);
+	ck_assert_str_eq(status, "awake");
+	ck_assert_str_eq(requested, "");
+	free(status);
+	free(requested);
+	json_decref(t);
+	json_decref(t2);
+	free(job);
+}
+END_TEST
+
+/* An asleep worker gets "asleep" back through GET /worker/state; an
+ * admin's pending request survives the timeout. */
+START_TEST(test_timed_out_worker_keeps_requests)
+{
+	char *path, *status, *requested;
+	struct test_worker a, b;
+	json_t *j;
+	int lazy;
+
+	test_server_stop(&ts);
+	start("worker_timeout = 1s\ntimeout_check_interval = 200ms\n");
+	worker_up(&a, "sleeper", "linux", "\"misc\"");
+	ck_assert_int_eq(call("POST", "/api/v3/worker/state-changed",
+	                     "{\"status\": \"asleep\"}", &a, NULL),
+	    204);
+	worker_up(&b, "drained", "linux", "\"misc\"");
+	path = xasprintf("/api/v3/worker-mgt/workers/%s/setstatus", b.uuid);
+	ck_assert_int_eq(
+	    call("POST", path, "{\"status\": \"asleep\", \"is_lazy\": true}",
+	        NULL, NULL),
+	    204);
+	free(path);
+	sleep(2);
+	ck_assert_int_eq(housekeeping_check_timeouts(&ts.app->ctx), FM_OK);
+
+	ck_assert_int_eq(
+	    call("GET", "/api/v3/worker/state", NULL, &a, &j), 200);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(j, "status_requested")),
+	    "asleep");
+	json_decref(j);
+	ck_assert_int_eq(call("POST", "/api/v3/worker/state-changed",
+	                     "{\"status\": \"asleep\"}", &a, NULL),
+	    204);
+	ck_assert_int_eq(
+	    call("GET", "/api/v3/worker/state", NULL, &a, NULL), 204);
+
+	admin_worker(&b, &status, &requested, &lazy);
+	ck_assert_str_eq(status, "error");
+	ck_assert_str_eq(requested, "asleep");
+	ck_assert_int_eq(lazy, 1);
+	free(status);
+	free(requested);
+	ck_assert_int_eq(
+	    call("POST", "/api/v3/worker/task", NULL, &b, &j), 423);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(j, "status_requested")),
+	    "asleep");
+	json_decref(j);
+}
+END_TEST
+
 static Suite *
 worker_suite(void)
 {
@@ -587,6 +760,10 @@ worker_suite(void)
 	tcase_add_test(tc, test_no_double_assignment);
 	tcase_add_test(tc, test_worker_timeout_requeues);
 	tcase_add_test(tc, test_task_timeout_fails);
+	tcase_add_test(tc, test_timeout_grace);
+	tcase_add_test(tc, test_restart_keeps_idle_worker);
+	tcase_add_test(tc, test_timed_out_worker_recovers);
+	tcase_add_test(tc, test_timed_out_worker_keeps_requests);
 	suite_add_tcase(s, tc);
 	return s;
 }
