@@ -356,7 +356,7 @@ run_handler(struct req *req)
 				    "request body is empty; expected JSON");
 		} else {
 			req->json = json_loadb(req->body, req->body_len,
-			    JSON_REJECT_DUPLICATES, &jerr);
+			    JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 			if (req->json == NULL)
 				return http_reply_error(req, 400,
 				    "invalid JSON in request body: %s "

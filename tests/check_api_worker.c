@@ -293,6 +293,86 @@ START_TEST(test_update_errors)
 }
 END_TEST
 
+/* GET path as raw bytes (the body may hold NUL bytes). */
+static struct test_response
+get_raw(const char *path)
+{
+	struct test_response r;
+
+	test_http(&ts, "GET", path, NULL, 0, NULL, &r);
+	return r;
+}
+
+/*
+ * Renders print odd bytes; the Worker's JSON encoder sends NUL as \u0000
+ * and a 400 would abort its output reader. The log keeps the bytes, the
+ * activity gets U+FFFD for each NUL, and every reader copes.
+ */
+START_TEST(test_update_with_nul)
+{
+	static const char want[] = "before\0after\nline 2\n";
+	char *job = submit_echo(0, 50), *path;
+	struct test_worker a;
+	struct test_response r;
+	const char *id;
+	json_t *t, *j;
+
+	worker_up(&a, "nul", "linux", "\"misc\"");
+	t = take(&a);
+	id = json_string_value(json_object_get(t, "uuid"));
+	ck_assert_int_eq(update(&a, id,
+	                     "{\"log\": \"before\\u0000after\\nline 2\", "
+	                     "\"activity\": \"odd\\u0000byte\"}"),
+	    204);
+
+	path = xasprintf("/api/v3/tasks/%s", id);
+	ck_assert_int_eq(call("GET", path, NULL, NULL, &j), 200);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "activity")),
+	    "odd\xef\xbf\xbd"
+	    "byte");
+	json_decref(j);
+	free(path);
+
+	/* The log file, through job-files, holds the bytes as sent. */
+	path = xasprintf("/api/v3/tasks/%s/log", id);
+	ck_assert_int_eq(call("GET", path, NULL, NULL, &j), 200);
+	free(path);
+	r = get_raw(json_string_value(json_object_get(j, "url")));
+	json_decref(j);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(
+	    memmem(r.body, r.body_len, want, sizeof(want) - 1));
+	test_response_free(&r);
+	path = xasprintf("/api/v3/tasks/%s/logtail", id);
+	r = get_raw(path);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(
+	    memmem(r.body, r.body_len, want, sizeof(want) - 1));
+	test_response_free(&r);
+	free(path);
+
+	/* Elsewhere a NUL would cut a name short: refused. */
+	ck_assert_int_eq(call("POST", "/api/v3/worker/sign-on",
+	                     "{\"name\": \"a\\u0000b\", "
+	                     "\"supported_task_types\": [\"misc\"], "
+	                     "\"software_version\": \"3.9\"}",
+	                     &a, &j),
+	    400);
+	ck_assert_ptr_nonnull(
+	    strstr(json_string_value(json_object_get(j, "message")), "NUL"));
+	json_decref(j);
+	ck_assert_int_eq(call("POST", "/api/v3/worker/sign-on",
+	                     "{\"name\": \"ab\", "
+	                     "\"supported_task_types\": [\"mi\\u0000sc\"], "
+	                     "\"software_version\": \"3.9\"}",
+	                     &a, &j),
+	    400);
+	json_decref(j);
+	json_decref(t);
+	free(job);
+}
+END_TEST
+
 START_TEST(test_soft_fail_then_other_worker)
 {
 	char *job = submit_echo(0, 50), *st;
@@ -752,6 +832,7 @@ worker_suite(void)
 	tcase_add_test(tc, test_not_awake_gets_409);
 	tcase_add_test(tc, test_job_runs_in_dependency_order);
 	tcase_add_test(tc, test_update_errors);
+	tcase_add_test(tc, test_update_with_nul);
 	tcase_add_test(tc, test_soft_fail_then_other_worker);
 	tcase_add_test(tc, test_hard_fail_fails_job);
 	tcase_add_test(tc, test_sign_off_requeues);
