@@ -32,7 +32,7 @@
 #include "timeutil.h"
 #include "xmalloc.h"
 
-#define MAX_NAME_LEN      255
+#define MAX_NAME_LEN      256 /* bytes; README, Limits */
 #define MAX_LOG_CHUNK     (1 << 20)
 #define MAX_IMAGE_BYTES   26214400 /* 25 MiB, as Flamenco */
 #define MAX_IMAGE_PENDING 3        /* uploads processed at once */
@@ -134,6 +134,17 @@ types_field(struct req *req, char **csv_out)
 	return true;
 }
 
+/* A worker name of 1 to MAX_NAME_LEN bytes; answers 400 otherwise. */
+static bool
+valid_name(struct req *req, const char *name)
+{
+	if (name[0] != '\0' && strlen(name) <= MAX_NAME_LEN)
+		return true;
+	http_reply_error(
+	    req, 400, "\"name\" must be 1 to %d bytes", MAX_NAME_LEN);
+	return false;
+}
+
 static bool
 valid_secret(const char *s)
 {
@@ -158,10 +169,9 @@ register_worker(struct req *req)
 	    !string_field(req, "platform", true, &platform) ||
 	    !types_field(req, &types))
 		return FM_OK;
-	if (name[0] == '\0' || strlen(name) > MAX_NAME_LEN) {
+	if (!valid_name(req, name)) {
 		free(types);
-		return http_reply_error(
-		    req, 400, "\"name\" must be 1 to %d bytes", MAX_NAME_LEN);
+		return FM_OK;
 	}
 	if (!valid_secret(secret)) {
 		free(types);
@@ -238,7 +248,7 @@ do_sign_on(struct req *req, const struct status_ctx *sc, struct worker *w)
 		return http_reply_error(req, 400, "expected a JSON object");
 	if (!string_field(req, "name", true, &name) ||
 	    !string_field(req, "software_version", true, &software) ||
-	    !types_field(req, &types))
+	    !valid_name(req, name) || !types_field(req, &types))
 		return FM_OK;
 	if (restart != NULL && !json_is_boolean(restart)) {
 		free(types);

@@ -160,6 +160,53 @@ START_TEST(test_register_validation)
 }
 END_TEST
 
+/* Worker names are 1 to 256 bytes, at registration and at sign-on. */
+START_TEST(test_worker_name_limits)
+{
+	char name[258], *body;
+	struct test_worker w;
+	json_t *j;
+
+	memset(name, 'w', 256);
+	name[256] = '\0';
+	test_worker_register(&ts, &w, name, "linux", "\"misc\"");
+	body = xasprintf("{\"name\": \"%sX\", \"secret\": \"%s\", "
+	                 "\"platform\": \"linux\", "
+	                 "\"supported_task_types\": [\"misc\"]}",
+	    name, w.secret);
+	ck_assert_int_eq(
+	    call("POST", "/api/v3/worker/register-worker", body, NULL, &j),
+	    400);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "message")),
+	    "\"name\" must be 1 to 256 bytes");
+	json_decref(j);
+	free(body);
+
+	body = xasprintf("{\"name\": \"%s\", \"supported_task_types\": "
+	                 "[\"misc\"], \"software_version\": \"3.9\"}",
+	    name);
+	ck_assert_int_eq(
+	    call("POST", "/api/v3/worker/sign-on", body, &w, &j), 200);
+	json_decref(j);
+	free(body);
+	body = xasprintf("{\"name\": \"%sX\", \"supported_task_types\": "
+	                 "[\"misc\"], \"software_version\": \"3.9\"}",
+	    name);
+	ck_assert_int_eq(
+	    call("POST", "/api/v3/worker/sign-on", body, &w, &j), 400);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "message")),
+	    "\"name\" must be 1 to 256 bytes");
+	json_decref(j);
+	free(body);
+	ck_assert_int_eq(call("POST", "/api/v3/worker/sign-on",
+	                     "{\"name\": \"\", \"supported_task_types\": [], "
+	                     "\"software_version\": \"3.9\"}",
+	                     &w, &j),
+	    400);
+	json_decref(j);
+}
+END_TEST
+
 START_TEST(test_auth_refused)
 {
 	struct test_worker w, bad;
@@ -828,6 +875,7 @@ worker_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_register_validation);
+	tcase_add_test(tc, test_worker_name_limits);
 	tcase_add_test(tc, test_auth_refused);
 	tcase_add_test(tc, test_not_awake_gets_409);
 	tcase_add_test(tc, test_job_runs_in_dependency_order);
