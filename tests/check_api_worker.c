@@ -299,6 +299,111 @@ START_TEST(test_job_runs_in_dependency_order)
 }
 END_TEST
 
+/* The job's steps: steps_completed and steps_total (new path). */
+static void
+job_steps(const char *job, json_int_t *done_out, json_int_t *total_out)
+{
+	char *path = xasprintf("/api/v3/jobs/%s", job);
+	json_t *j;
+
+	ck_assert_int_eq(call("GET", path, NULL, NULL, &j), 200);
+	*done_out = json_integer_value(json_object_get(j, "steps_completed"));
+	*total_out = json_integer_value(json_object_get(j, "steps_total"));
+	json_decref(j);
+	free(path);
+}
+
+/*
+ * Every command is at least one step, as Flamenco counts: echo and sleep
+ * carry no step count, so each task has 1 step (not 0: the Worker and a
+ * progress bar would show 0/0), and the job the sum from the start.
+ */
+START_TEST(test_step_counts)
+{
+	char *job = submit_echo(2, 50), *path;
+	struct test_worker w;
+	json_int_t done, total;
+	json_t *j, *t;
+	size_t i;
+
+	job_steps(job, &done, &total);
+	ck_assert_int_eq(done, 0);
+	ck_assert_int_eq(total, 3);
+	path = xasprintf("/api/v3/jobs/%s/tasks", job);
+	ck_assert_int_eq(call("GET", path, NULL, NULL, &j), 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "tasks")), 3);
+	json_array_foreach (json_object_get(j, "tasks"), i, t)
+		ck_assert_int_eq(
+		    json_integer_value(json_object_get(t, "steps_total")), 1);
+	json_decref(j);
+	free(path);
+
+	worker_up(&w, "counter", "linux", "\"misc\"");
+	while ((t = take(&w)) != NULL) {
+		const char *id = json_string_value(json_object_get(t, "uuid"));
+
+		ck_assert_int_eq(
+		    json_integer_value(json_object_get(t, "steps_total")), 1);
+		ck_assert_int_eq(
+		    json_integer_value(json_object_get(t, "steps_completed")),
+		    0);
+		/* What the Worker sends after a command without steps. */
+		ck_assert_int_eq(update(&w, id,
+		                     "{\"activity\": \"Progress\", "
+		                     "\"steps_completed\": 1}"),
+		    204);
+		ck_assert_int_eq(update(&w, id,
+		                     "{\"activity\": \"Completed\", "
+		                     "\"taskStatus\": \"completed\"}"),
+		    204);
+		json_decref(t);
+	}
+	job_steps(job, &done, &total);
+	ck_assert_int_eq(done, 3);
+	ck_assert_int_eq(total, 3);
+	free(job);
+}
+END_TEST
+
+/* Render tasks count their frames, the preview video (no count) one. */
+START_TEST(test_step_counts_blender)
+{
+	static const json_int_t want[] = { 3, 3, 3, 1, 1 };
+	char *text = test_read_file(FM_SOURCE_DIR
+	    "/tests/jobc/simple-blender-render/frames-1-10-chunk-3.in.json",
+	    NULL);
+	json_t *in, *j, *t;
+	json_int_t done, total;
+	char *body, *job, *path;
+	size_t i;
+
+	ck_assert_ptr_nonnull(text);
+	in = json_loads(text, 0, NULL);
+	ck_assert_ptr_nonnull(in);
+	json_object_del(in, "created");
+	body = json_dumps(in, 0);
+	ck_assert_int_eq(call("POST", "/api/v3/jobs", body, NULL, &j), 200);
+	job = xstrdup(json_string_value(json_object_get(j, "id")));
+	json_decref(j);
+	job_steps(job, &done, &total);
+	ck_assert_int_eq(total, 11);
+	path = xasprintf("/api/v3/jobs/%s/tasks", job);
+	ck_assert_int_eq(call("GET", path, NULL, NULL, &j), 200);
+	ck_assert_uint_eq(
+	    json_array_size(json_object_get(j, "tasks")), nitems(want));
+	json_array_foreach (json_object_get(j, "tasks"), i, t)
+		ck_assert_int_eq(
+		    json_integer_value(json_object_get(t, "steps_total")),
+		    want[i]);
+	json_decref(j);
+	free(path);
+	free(job);
+	free(body);
+	json_decref(in);
+	free(text);
+}
+END_TEST
+
 START_TEST(test_update_errors)
 {
 	char *job = submit_echo(1, 50);
@@ -879,6 +984,8 @@ worker_suite(void)
 	tcase_add_test(tc, test_auth_refused);
 	tcase_add_test(tc, test_not_awake_gets_409);
 	tcase_add_test(tc, test_job_runs_in_dependency_order);
+	tcase_add_test(tc, test_step_counts);
+	tcase_add_test(tc, test_step_counts_blender);
 	tcase_add_test(tc, test_update_errors);
 	tcase_add_test(tc, test_update_with_nul);
 	tcase_add_test(tc, test_soft_fail_then_other_worker);
