@@ -133,19 +133,20 @@ collect(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-void
-test_http(const struct test_server *ts, const char *method, const char *path,
-    const char *body, long body_len, const char *extra_header,
+/* One request on handle c; its options are reset, its connections kept. */
+static void
+perform(CURL *c, const struct test_server *ts, const char *method,
+    const char *path, const char *body, long body_len, const char *extra_header,
     struct test_response *resp)
 {
 	struct growbuf bbuf = { NULL, 0 }, hbuf = { NULL, 0 };
 	struct curl_slist *hdrs = NULL;
 	char *url = xasprintf("http://127.0.0.1:%d%s", ts->port, path);
 	char *ct = NULL;
-	CURL *c = curl_easy_init();
 	CURLcode rc;
 
 	memset(resp, 0, sizeof(*resp));
+	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	if (strcmp(method, "HEAD") == 0)
@@ -178,6 +179,7 @@ test_http(const struct test_server *ts, const char *method, const char *path,
 	ck_assert_msg(
 	    rc == CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &resp->connects);
 	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
 	if (ct != NULL)
 		snprintf(
@@ -186,8 +188,43 @@ test_http(const struct test_server *ts, const char *method, const char *path,
 	resp->body_len = bbuf.len;
 	resp->headers = hbuf.data ? hbuf.data : xstrdup("");
 	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
 	free(url);
+}
+
+void
+test_http(const struct test_server *ts, const char *method, const char *path,
+    const char *body, long body_len, const char *extra_header,
+    struct test_response *resp)
+{
+	CURL *c = curl_easy_init();
+
+	ck_assert_ptr_nonnull(c);
+	perform(c, ts, method, path, body, body_len, extra_header, resp);
+	curl_easy_cleanup(c);
+}
+
+void
+test_client_open(struct test_client *client, const struct test_server *ts)
+{
+	client->ts = ts;
+	client->curl = curl_easy_init();
+	ck_assert_ptr_nonnull(client->curl);
+}
+
+void
+test_client_http(struct test_client *client, const char *method,
+    const char *path, const char *body, long body_len, const char *extra_header,
+    struct test_response *resp)
+{
+	perform(client->curl, client->ts, method, path, body, body_len,
+	    extra_header, resp);
+}
+
+void
+test_client_close(struct test_client *client)
+{
+	curl_easy_cleanup(client->curl);
+	client->curl = NULL;
 }
 
 void
