@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
 #include "testutil.h"
 #include "xmalloc.h"
 
@@ -337,6 +338,40 @@ START_TEST(test_configuration_file)
 }
 END_TEST
 
+/* app_keep_compiler(): the next server with the same compiler settings
+ * takes the compiler over; other settings get their own. */
+START_TEST(test_kept_compiler)
+{
+	struct jobc *first;
+	struct test_response r;
+	json_t *j;
+
+	test_server_stop(&ts);
+	app_keep_compiler(true);
+	test_server_start(&ts, NULL);
+	ck_assert(ts.app->kept_compiler);
+	first = ts.app->ctx.jobc;
+	test_server_stop(&ts);
+	test_server_start(&ts, NULL);
+	ck_assert(ts.app->kept_compiler);
+	ck_assert_ptr_eq(ts.app->ctx.jobc, first);
+	test_http(&ts, "GET", "/api/v3/jobs/types", NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	j = test_json(&r);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "job_types")), 2);
+	json_decref(j);
+	test_response_free(&r);
+	test_server_stop(&ts);
+	test_server_start(&ts, "compiler_heaps = 2\n");
+	ck_assert_ptr_ne(ts.app->ctx.jobc, first);
+	test_server_stop(&ts);
+	/* Back to how the run started (make valgrind keeps one). */
+	app_keep_compiler(false);
+	app_keep_compiler(getenv("FM_TEST_KEEP_COMPILER") != NULL);
+	setup();
+}
+END_TEST
+
 static Suite *
 api_meta_suite(void)
 {
@@ -358,6 +393,7 @@ api_meta_suite(void)
 	tcase_add_test(tc, test_metrics);
 	tcase_add_test(tc, test_check_shared_storage);
 	tcase_add_test(tc, test_configuration_file);
+	tcase_add_test(tc, test_kept_compiler);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -881,11 +881,11 @@ START_TEST(test_timed_out_worker_recovers)
 	int lazy;
 
 	test_server_stop(&ts);
-	start("worker_timeout = 1s\ntimeout_check_interval = 200ms\n");
+	start("worker_timeout = 3s\ntimeout_check_interval = 200ms\n");
 	job = submit_echo(0, 50);
 	worker_up(&w, "back", "linux", "\"misc\"");
 	t = take(&w);
-	sleep(2);
+	sleep(4);
 	ck_assert_int_eq(housekeeping_check_timeouts(&ts.app->ctx), FM_OK);
 	admin_worker(&w, &status, &requested, &lazy);
 	ck_assert_str_eq(status, "error");
@@ -929,7 +929,7 @@ START_TEST(test_timed_out_worker_keeps_requests)
 	int lazy;
 
 	test_server_stop(&ts);
-	start("worker_timeout = 1s\ntimeout_check_interval = 200ms\n");
+	start("worker_timeout = 3s\ntimeout_check_interval = 200ms\n");
 	worker_up(&a, "sleeper", "linux", "\"misc\"");
 	ck_assert_int_eq(call("POST", "/api/v3/worker/state-changed",
 	                     "{\"status\": \"asleep\"}", &a, NULL),
@@ -941,7 +941,7 @@ START_TEST(test_timed_out_worker_keeps_requests)
 	        NULL, NULL),
 	    204);
 	free(path);
-	sleep(2);
+	sleep(4);
 	ck_assert_int_eq(housekeeping_check_timeouts(&ts.app->ctx), FM_OK);
 
 	ck_assert_int_eq(

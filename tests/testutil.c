@@ -6,6 +6,7 @@
 #include <check.h>
 #include <curl/curl.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,18 @@
 
 #include "app.h"
 #include "config.h"
+#include "jobtypes.h"
 #include "log.h"
 #include "xmalloc.h"
+
+long
+test_time_scale(void)
+{
+	const char *env = getenv("FM_TEST_TIME_SCALE");
+	long n = env != NULL ? strtol(env, NULL, 10) : 1;
+
+	return n > 1 ? n : 1;
+}
 
 char *
 test_tmpdir(void)
@@ -78,27 +89,62 @@ test_read_file(const char *path, size_t *len_out)
 	return buf;
 }
 
+static void
+release_kept_compiler(void)
+{
+	app_keep_compiler(false);
+}
+
+/*
+ * FM_TEST_KEEP_COMPILER=1 (set by `make valgrind`): one job compiler for
+ * all the servers this process starts, see app_keep_compiler().
+ */
+static void
+keep_compiler_once(void)
+{
+	static bool done;
+	const char *env = getenv("FM_TEST_KEEP_COMPILER");
+
+	if (done || env == NULL || strcmp(env, "1") != 0)
+		return;
+	done = true;
+	app_keep_compiler(true);
+	atexit(release_kept_compiler);
+}
+
 void
 test_server_start(struct test_server *ts, const char *extra_conf)
 {
 	char *conf, *path, *err = NULL;
 
+	keep_compiler_once();
 	memset(ts, 0, sizeof(*ts));
 	ts->dir = test_tmpdir();
+	/* One compiler heap unless a test asks for more: loading a heap is
+	 * most of what starting a server costs. The compile time limit is the
+	 * default 10 s, stretched under valgrind. */
 	conf = xasprintf("listen = 127.0.0.1:0\n"
 	                 "database = test.sqlite\n"
 	                 "local_manager_storage_path = storage\n"
 	                 "shared_storage_path = %s/shared\n"
 	                 "log_level = warn\n"
 	                 "http_threads = 2\n"
+	                 "compiler_heaps = 1\n"
+	                 "compile_timeout = %lds\n"
 	                 "%s",
-	    ts->dir, extra_conf ? extra_conf : "");
+	    ts->dir, 10 * test_time_scale(), extra_conf ? extra_conf : "");
 	path = test_write_file(ts->dir, "flamenco-manager.conf", conf);
 	if (config_load(path, false, &ts->cfg, &err) != FM_OK)
 		ck_abort_msg("config: %s", err);
 	if (app_start(ts->cfg, &ts->app, &err) != FM_OK)
 		ck_abort_msg("app_start: %s", err);
 	ts->port = app_port(ts->app);
+	/* Under valgrind the first load of the compiler takes longer than a
+	 * submission waits for a heap; the kept one is ready at once. */
+	if (getenv("FM_TEST_KEEP_COMPILER") != NULL)
+		ck_assert_int_eq(
+		    jobtypes_wait_ready(ts->app->ctx.jobtypes, 600 * 1000000LL),
+		    FM_OK);
 	free(conf);
 	free(path);
 }
@@ -174,7 +220,7 @@ perform(CURL *c, const struct test_server *ts, const char *method,
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &bbuf);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &hbuf);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L * test_time_scale());
 	rc = curl_easy_perform(c);
 	ck_assert_msg(
 	    rc == CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));

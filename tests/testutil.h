@@ -12,6 +12,13 @@
 struct fm_config;
 struct fm_app;
 
+/*
+ * FM_TEST_TIME_SCALE (make valgrind sets it, default 1): what safety time
+ * limits in tests are multiplied by. Speed checks are skipped instead
+ * (Check tag "speed").
+ */
+long test_time_scale(void);
+
 /* A new empty directory under /tmp; the caller frees the string. */
 char *test_tmpdir(void);
 /* rm -rf; NULL-safe. */
