@@ -180,10 +180,12 @@ $(OUT)/tests/%: tests/%.c $(TEST_HELPERS) $(LIBFM)
 
 asan: test
 
+# Every suite under valgrind in a process of its own (tests/valgrind.sh),
+# as many at a time as there are CPUs; logs in build/valgrind/.
+VALGRIND_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 valgrind: all
 	@$(MAKE) --no-print-directory $(TEST_BINS)
-	@for t in $(TEST_BINS); do CK_FORK=no valgrind -q --error-exitcode=1 \
-	    --leak-check=full $$t || exit 1; done
+	@sh tests/valgrind.sh build/valgrind $(VALGRIND_JOBS) $(TEST_BINS)
 
 check-spec: flamenco-manager-test
 	@sh tests/check-spec.sh $(OUT)/flamenco-manager api/openapi.yaml

@@ -9,6 +9,8 @@
 #include <ctype.h>
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "app.h"
 #include "http.h"
@@ -27,12 +29,17 @@ valid_tag_id(struct req *req)
 	return false;
 }
 
+/* Limits in bytes (README, Limits). */
+#define TAG_NAME_MAX        256
+#define TAG_DESCRIPTION_MAX 4096
+
 /*
- * Read an optional string member into *out (borrowed, NULL when absent
- * or null); answers 400 and returns false when it is not a string.
+ * Read an optional string member of at most max bytes into *out
+ * (borrowed, NULL when absent or null); answers 400 and returns false
+ * when it is not a string, is longer, or holds a NUL character.
  */
 static bool
-optional_string(struct req *req, const char *key, const char **out)
+optional_string(struct req *req, const char *key, size_t max, const char **out)
 {
 	json_t *v = json_object_get(req_json(req), key);
 
@@ -41,6 +48,16 @@ optional_string(struct req *req, const char *key, const char **out)
 		return true;
 	if (!json_is_string(v)) {
 		http_reply_error(req, 400, "\"%s\" must be a string", key);
+		return false;
+	}
+	if (json_string_length(v) > max) {
+		http_reply_error(
+		    req, 400, "\"%s\" must be at most %zu bytes", key, max);
+		return false;
+	}
+	if (memchr(json_string_value(v), '\0', json_string_length(v))) {
+		http_reply_error(
+		    req, 400, "\"%s\" must not contain NUL characters", key);
 		return false;
 	}
 	*out = json_string_value(v);
@@ -56,8 +73,9 @@ name_and_description(
 		http_reply_error(req, 400, "expected a JSON object");
 		return false;
 	}
-	if (!optional_string(req, "name", name_out) ||
-	    !optional_string(req, "description", description_out))
+	if (!optional_string(req, "name", TAG_NAME_MAX, name_out) ||
+	    !optional_string(
+	        req, "description", TAG_DESCRIPTION_MAX, description_out))
 		return false;
 	if (*name_out == NULL || (*name_out)[0] == '\0') {
 		http_reply_error(req, 400, "\"name\" is required");
@@ -143,7 +161,7 @@ create_tag(struct req *req)
 	enum fm_err rc;
 
 	if (!name_and_description(req, &name, &description) ||
-	    !optional_string(req, "id", &id))
+	    !optional_string(req, "id", SIZE_MAX, &id))
 		return FM_OK;
 	if (id == NULL || id[0] == '\0') {
 		ids_new_uuid(uuid);

@@ -30,7 +30,7 @@
 #include "timeutil.h"
 #include "xmalloc.h"
 
-#define MAX_NAME_LEN    255
+#define MAX_NAME_LEN    256 /* bytes; README, Limits */
 #define MAX_LOG_CHUNK   (1 << 20)
 #define MAX_IMAGE_BYTES 26214400 /* 25 MiB, as Flamenco */
 
@@ -59,12 +59,21 @@ api_worker_auth(struct req *req, const char *user, const char *pass)
 	return FM_OK;
 }
 
+/*
+ * A string member of the body: *out borrowed, NULL when absent or null,
+ * *len_out (may be NULL) its length. The JSON layer accepts \u0000, so a
+ * string may hold NUL bytes; only callers that handle them pass allow_nul,
+ * the others answer 400 instead of silently using a cut-off C string.
+ */
 static bool
-string_field(struct req *req, const char *key, bool required, const char **out)
+string_field_n(struct req *req, const char *key, bool required, bool allow_nul,
+    const char **out, size_t *len_out)
 {
 	json_t *v = json_object_get(req_json(req), key);
 
 	*out = NULL;
+	if (len_out != NULL)
+		*len_out = 0;
 	if (v == NULL || json_is_null(v)) {
 		if (!required)
 			return true;
@@ -75,8 +84,22 @@ string_field(struct req *req, const char *key, bool required, const char **out)
 		http_reply_error(req, 400, "\"%s\" must be a string", key);
 		return false;
 	}
+	if (!allow_nul &&
+	    memchr(json_string_value(v), '\0', json_string_length(v)) != NULL) {
+		http_reply_error(
+		    req, 400, "\"%s\" must not contain NUL characters", key);
+		return false;
+	}
 	*out = json_string_value(v);
+	if (len_out != NULL)
+		*len_out = json_string_length(v);
 	return true;
+}
+
+static bool
+string_field(struct req *req, const char *key, bool required, const char **out)
+{
+	return string_field_n(req, key, required, false, out, NULL);
 }
 
 static bool
@@ -93,15 +116,28 @@ types_field(struct req *req, char **csv_out)
 		return false;
 	}
 	json_array_foreach (v, i, t) {
-		if (!json_is_string(t)) {
+		if (!json_is_string(t) ||
+		    memchr(json_string_value(t), '\0', json_string_length(t)) !=
+		        NULL) {
 			http_reply_error(req, 400,
 			    "\"supported_task_types\" must be an array of "
-			    "strings");
+			    "strings without NUL characters");
 			return false;
 		}
 	}
 	*csv_out = store_workers_join_types(v);
 	return true;
+}
+
+/* A worker name of 1 to MAX_NAME_LEN bytes; answers 400 otherwise. */
+static bool
+valid_name(struct req *req, const char *name)
+{
+	if (name[0] != '\0' && strlen(name) <= MAX_NAME_LEN)
+		return true;
+	http_reply_error(
+	    req, 400, "\"name\" must be 1 to %d bytes", MAX_NAME_LEN);
+	return false;
 }
 
 static bool
@@ -128,10 +164,9 @@ register_worker(struct req *req)
 	    !string_field(req, "platform", true, &platform) ||
 	    !types_field(req, &types))
 		return FM_OK;
-	if (name[0] == '\0' || strlen(name) > MAX_NAME_LEN) {
+	if (!valid_name(req, name)) {
 		free(types);
-		return http_reply_error(
-		    req, 400, "\"name\" must be 1 to %d bytes", MAX_NAME_LEN);
+		return FM_OK;
 	}
 	if (!valid_secret(secret)) {
 		free(types);
@@ -208,7 +243,7 @@ do_sign_on(struct req *req, const struct status_ctx *sc, struct worker *w)
 		return http_reply_error(req, 400, "expected a JSON object");
 	if (!string_field(req, "name", true, &name) ||
 	    !string_field(req, "software_version", true, &software) ||
-	    !types_field(req, &types))
+	    !valid_name(req, name) || !types_field(req, &types))
 		return FM_OK;
 	if (restart != NULL && !json_is_boolean(restart)) {
 		free(types);
@@ -396,12 +431,45 @@ static const char sql_task_progress_untouched[] =
 /* Like last_seen_at: task timeouts are minutes, a second is plenty. */
 #define TOUCH_GRANULARITY_US 1000000
 
+/*
+ * The activity as stored: NUL characters (which the Worker's JSON encoder
+ * sends for odd bytes a render printed) become U+FFFD, the replacement
+ * character, so the text stays one C string for every reader (the
+ * database column, the JSON answers) and shows where something was. New
+ * string, or NULL when there was no NUL to replace.
+ */
+static char *
+activity_without_nul(const char *activity, size_t len)
+{
+	static const char repl[] = "\xef\xbf\xbd";
+	size_t nnul = 0, o = 0;
+	char *out;
+
+	for (size_t i = 0; i < len; i++)
+		nnul += activity[i] == '\0';
+	if (nnul == 0)
+		return NULL;
+	out = xmalloc(len + nnul * (sizeof(repl) - 2) + 1);
+	for (size_t i = 0; i < len; i++) {
+		if (activity[i] == '\0') {
+			memcpy(out + o, repl, sizeof(repl) - 1);
+			o += sizeof(repl) - 1;
+		} else {
+			out[o++] = activity[i];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static enum fm_err
 do_task_update(struct req *req, const struct status_ctx *sc, struct worker *w)
 {
 	json_t *body = req_json(req);
 	json_t *steps = json_object_get(body, "steps_completed");
 	const char *status_text, *activity, *logtext;
+	size_t activity_len, log_len;
+	char *activity_fixed = NULL;
 	enum task_status new_status = TASK_STATUS_ACTIVE;
 	struct task_row t;
 	sqlite3_stmt *st;
@@ -409,9 +477,12 @@ do_task_update(struct req *req, const struct status_ctx *sc, struct worker *w)
 
 	if (!json_is_object(body))
 		return http_reply_error(req, 400, "expected a JSON object");
+	/* The log and the activity are the Worker's text, which may hold
+	 * NUL characters; the log keeps them, byte for byte. */
 	if (!string_field(req, "taskStatus", false, &status_text) ||
-	    !string_field(req, "activity", false, &activity) ||
-	    !string_field(req, "log", false, &logtext))
+	    !string_field_n(
+	        req, "activity", false, true, &activity, &activity_len) ||
+	    !string_field_n(req, "log", false, true, &logtext, &log_len))
 		return FM_OK;
 	if (steps != NULL && !json_is_null(steps) && !json_is_integer(steps))
 		return http_reply_error(
@@ -421,7 +492,7 @@ do_task_update(struct req *req, const struct status_ctx *sc, struct worker *w)
 	        !state_task_status_worker_may_send(new_status)))
 		return http_reply_error(req, 400,
 		    "workers may not set task status \"%s\"", status_text);
-	if (logtext != NULL && strlen(logtext) > MAX_LOG_CHUNK)
+	if (log_len > MAX_LOG_CHUNK)
 		return http_reply_error(
 		    req, 413, "log chunk larger than %d bytes", MAX_LOG_CHUNK);
 	if (!load_path_task(req, sc, &t, &rc))
@@ -432,13 +503,12 @@ do_task_update(struct req *req, const struct status_ctx *sc, struct worker *w)
 
 	/* A log that cannot be written fails the update, so the worker
 	 * keeps it and sends it again rather than losing it. */
-	if (logtext != NULL && logtext[0] != '\0') {
+	if (log_len > 0) {
 		if ((rc = tasklog_append(sc->cfg->local_manager_storage_path,
-		         t.job_uuid, t.uuid, logtext, strlen(logtext))) !=
-		    FM_OK)
+		         t.job_uuid, t.uuid, logtext, log_len)) != FM_OK)
 			return rc;
 		events_task_log(((struct fm_ctx *)req_app(req))->events, t.uuid,
-		    logtext, strlen(logtext));
+		    logtext, log_len);
 	}
 	st = store_stmt(sc->conn,
 	    time_now_us() - t.last_touched_us >= TOUCH_GRANULARITY_US
@@ -447,7 +517,10 @@ do_task_update(struct req *req, const struct status_ctx *sc, struct worker *w)
 	if (st == NULL)
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, t.id);
-	if (activity != NULL)
+	if (activity != NULL &&
+	    (activity_fixed = activity_without_nul(activity, activity_len)))
+		sqlite3_bind_text(st, 2, activity_fixed, -1, free);
+	else if (activity != NULL)
 		sqlite3_bind_text(st, 2, activity, -1, SQLITE_STATIC);
 	if (json_is_integer(steps))
 		sqlite3_bind_int64(st, 3, json_integer_value(steps));

@@ -5,6 +5,8 @@
 #include "app.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -75,11 +77,104 @@ reapply_job_states(struct fm_ctx *ctx, char **err_out)
 	return rc;
 }
 
+/*
+ * The compiler kept between apps by app_keep_compiler(): one at most,
+ * with the settings it was made for. Guarded by lock.
+ */
+static struct {
+	pthread_mutex_t lock;
+	bool enabled;
+	bool in_use;            /* an app runs on it now */
+	struct jobc_options jo; /* what it was made with */
+	char *scripts_path;
+	struct jobc *jobc;
+	struct jobtypes *jobtypes;
+} kept = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static const char *
+scripts_path(const struct fm_config *cfg)
+{
+	return cfg->scripts_path != NULL ? cfg->scripts_path : "";
+}
+
+static bool
+same_options(const struct jobc_options *a, const struct jobc_options *b)
+{
+	return a->heaps == b->heaps && a->heap_max_bytes == b->heap_max_bytes &&
+	    a->timeout_us == b->timeout_us && a->wait_us == b->wait_us;
+}
+
+/* Free the kept compiler unless an app runs on it; the lock is held. */
+static void
+drop_kept_locked(void)
+{
+	if (kept.jobc == NULL || kept.in_use)
+		return;
+	jobtypes_free(kept.jobtypes);
+	jobc_free(kept.jobc);
+	free(kept.scripts_path);
+	kept.jobtypes = NULL;
+	kept.jobc = NULL;
+	kept.scripts_path = NULL;
+}
+
+void
+app_keep_compiler(bool keep)
+{
+	pthread_mutex_lock(&kept.lock);
+	kept.enabled = keep;
+	if (!keep) {
+		drop_kept_locked();
+		jsenv_transpile_shutdown();
+	}
+	pthread_mutex_unlock(&kept.lock);
+}
+
+/* Take the kept compiler if it fits; true when ctx got it. */
+static bool
+take_kept(const struct fm_config *cfg, const struct jobc_options *jo,
+    struct fm_ctx *ctx)
+{
+	bool took = false;
+
+	pthread_mutex_lock(&kept.lock);
+	if (kept.enabled && !kept.in_use && kept.jobc != NULL &&
+	    same_options(&kept.jo, jo) &&
+	    strcmp(kept.scripts_path, scripts_path(cfg)) == 0) {
+		ctx->jobc = kept.jobc;
+		ctx->jobtypes = kept.jobtypes;
+		kept.in_use = took = true;
+	}
+	pthread_mutex_unlock(&kept.lock);
+	return took;
+}
+
+/* Offer a new compiler for keeping; true when it is kept from now on. */
+static bool
+offer_kept(const struct fm_config *cfg, const struct jobc_options *jo,
+    struct fm_ctx *ctx)
+{
+	bool keep = false;
+
+	pthread_mutex_lock(&kept.lock);
+	if (kept.enabled && !kept.in_use) {
+		drop_kept_locked();
+		kept.jo = *jo;
+		kept.scripts_path = xstrdup(scripts_path(cfg));
+		kept.jobc = ctx->jobc;
+		kept.jobtypes = ctx->jobtypes;
+		kept.in_use = keep = true;
+	}
+	pthread_mutex_unlock(&kept.lock);
+	return keep;
+}
+
 /* The compiler pool and the job-type registry both load in background
  * threads: the HTTP server is up long before JavaScript is. */
 static enum fm_err
-start_compiler(const struct fm_config *cfg, struct fm_ctx *ctx, char **err_out)
+start_compiler(const struct fm_config *cfg, struct fm_app *app, char **err_out)
 {
+	struct fm_ctx *ctx = &app->ctx;
 	struct jobc_options jo = {
 		.heaps = (int)cfg->compiler_heaps,
 		.heap_max_bytes = (size_t)cfg->compiler_heap_max_bytes,
@@ -93,10 +188,13 @@ start_compiler(const struct fm_config *cfg, struct fm_ctx *ctx, char **err_out)
 
 	if (jo.heaps == 0)
 		jo.heaps = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if ((app->kept_compiler = take_kept(cfg, &jo, ctx)))
+		return FM_OK;
 	if ((rc = jobc_new(&jo, &ctx->jobc, err_out)) != FM_OK)
 		return rc;
 	ctx->jobtypes =
 	    jobtypes_new(cfg->scripts_path, ctx->jobc, JOBTYPES_RESCAN_US);
+	app->kept_compiler = offer_kept(cfg, &jo, ctx);
 	return FM_OK;
 }
 
@@ -139,7 +237,7 @@ app_start(const struct fm_config *cfg, struct fm_app **app_out, char **err_out)
 	metrics_init(api_all_routes, api_all_routes_count);
 	if ((rc = reapply_job_states(&app->ctx, err_out)) != FM_OK)
 		goto fail;
-	if ((rc = start_compiler(cfg, &app->ctx, err_out)) != FM_OK)
+	if ((rc = start_compiler(cfg, app, err_out)) != FM_OK)
 		goto fail;
 
 	/* Before HTTP: handlers queue uploads for it. */
@@ -193,9 +291,21 @@ app_stop(struct fm_app *app)
 	http_stop(app->http);
 	lastrendered_stop(app->ctx.lastrendered);
 	housekeeping_stop(app->housekeeping);
-	jobtypes_free(app->ctx.jobtypes);
-	jobc_free(app->ctx.jobc);
-	jsenv_transpile_shutdown();
+	if (app->kept_compiler) {
+		/* Nothing runs on it now: the server and housekeeping have
+		 * stopped. The next app may take it. */
+		pthread_mutex_lock(&kept.lock);
+		kept.in_use = false;
+		pthread_mutex_unlock(&kept.lock);
+	} else {
+		jobtypes_free(app->ctx.jobtypes);
+		jobc_free(app->ctx.jobc);
+		pthread_mutex_lock(&kept.lock);
+		/* The transpiler stays while a kept compiler may need it. */
+		if (kept.jobc == NULL)
+			jsenv_transpile_shutdown();
+		pthread_mutex_unlock(&kept.lock);
+	}
 	/* After everything that could still publish has stopped. */
 	mqtt_stop(app->mqtt);
 	sse_hub_free(app->ctx.sse);

@@ -11,6 +11,7 @@
 #ifndef FM_APP_H
 #define FM_APP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "fm.h"
@@ -47,6 +48,7 @@ struct fm_app {
 	struct http_server *http;
 	struct housekeeping *housekeeping;
 	struct mqtt_forwarder *mqtt;
+	bool kept_compiler; /* ctx.jobc/jobtypes belong to app_keep_compiler */
 };
 
 /*
@@ -61,5 +63,17 @@ int app_port(const struct fm_app *app);
 
 /* Stop serving (letting in-flight requests finish) and close. NULL-safe. */
 void app_stop(struct fm_app *app);
+
+/*
+ * With keep, app_stop() keeps the job compiler (the heap pool, the job-type
+ * registry and the transpiler) and the next app_start() in this process
+ * with the same compiler settings and scripts_path takes it over instead
+ * of loading JavaScript again; each app still has its own database,
+ * server and housekeeping. Loading the heaps is nearly all the work of
+ * starting an app under valgrind, so `make valgrind` has the test helpers
+ * turn this on (tests/testutil.c). app_keep_compiler(false) frees what is
+ * kept; call it when no app runs. The daemon never calls it.
+ */
+void app_keep_compiler(bool keep);
 
 #endif

@@ -52,9 +52,9 @@ static const char sql_timed_out_tasks[] =
     "ON w.id = t.worker_id WHERE t.status = 'active' "
     "AND t.last_touched_at <= ?1 LIMIT 1000";
 static const char sql_timed_out_workers[] =
-    "SELECT id, uuid, name, status FROM workers WHERE deleted_at IS NULL "
-    "AND status NOT IN ('error', 'offline', '') AND last_seen_at <= ?1 "
-    "LIMIT 1000";
+    "SELECT id, uuid, name, status, status_requested FROM workers "
+    "WHERE deleted_at IS NULL AND status NOT IN ('error', 'offline', '') "
+    "AND last_seen_at <= ?1 LIMIT 1000";
 
 struct timed_out_task {
 	char uuid[ID_UUID_LEN + 1];
@@ -115,6 +115,16 @@ fail_timed_out_tasks(const struct status_ctx *sc, int64_t cutoff)
 	return rc;
 }
 
+/*
+ * Workers unseen since cutoff go to status "error" and their tasks back to
+ * the queue. A worker that was awake or asleep gets that status stored as
+ * a non-lazy request (what sign-off does for the next sign-on): when it
+ * shows up again, its next task request answers 423 with it (or
+ * GET /worker/state does, when asleep), the worker acknowledges with
+ * state-changed and is back without an admin. A request already pending
+ * (an admin's, say "asleep" or "offline") is kept, not cleared, so the
+ * admin's intent still reaches the worker when it returns.
+ */
 static enum fm_err
 error_timed_out_workers(const struct status_ctx *sc, int64_t cutoff)
 {
@@ -122,7 +132,8 @@ error_timed_out_workers(const struct status_ctx *sc, int64_t cutoff)
 	struct {
 		int64_t id;
 		char uuid[ID_UUID_LEN + 1];
-		char status[16];
+		enum worker_status status;
+		bool has_request;
 	} *ws = NULL;
 	size_t n = 0;
 	enum fm_err rc = FM_OK;
@@ -132,12 +143,21 @@ error_timed_out_workers(const struct status_ctx *sc, int64_t cutoff)
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, cutoff);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		enum worker_status req;
+
 		ws = xrealloc(ws, (n + 1) * sizeof(*ws));
 		ws[n].id = sqlite3_column_int64(st, 0);
 		snprintf(ws[n].uuid, sizeof(ws[n].uuid), "%s",
 		    sqlite3_column_text(st, 1));
-		snprintf(ws[n].status, sizeof(ws[n].status), "%s",
-		    sqlite3_column_text(st, 3));
+		if (state_worker_status_parse(
+		        (const char *)sqlite3_column_text(st, 3),
+		        &ws[n].status) != FM_OK)
+			ws[n].status = WORKER_STATUS_ERROR;
+		ws[n].has_request =
+		    state_worker_status_parse(
+		        (const char *)sqlite3_column_text(st, 4), &req) ==
+		        FM_OK &&
+		    req != WORKER_STATUS_REGISTERED;
 		log_warn("worker %s (%s) timed out", sqlite3_column_text(st, 2),
 		    ws[n].uuid);
 		n++;
@@ -147,13 +167,28 @@ error_timed_out_workers(const struct status_ctx *sc, int64_t cutoff)
 		rc = store_error(sc->conn, step, "finding timed-out workers");
 	for (size_t i = 0; i < n && rc == FM_OK; i++) {
 		rc = store_workers_set_status(
-		    sc->conn, ws[i].id, WORKER_STATUS_ERROR, true);
+		    sc->conn, ws[i].id, WORKER_STATUS_ERROR, false);
+		if (rc == FM_OK && !ws[i].has_request &&
+		    (ws[i].status == WORKER_STATUS_AWAKE ||
+		        ws[i].status == WORKER_STATUS_ASLEEP))
+			rc = store_workers_set_request(
+			    sc->conn, ws[i].id, true, ws[i].status, false);
 		if (rc == FM_OK)
 			rc = store_status_requeue_worker(
 			    sc, ws[i].id, "worker timed out");
 	}
 	free(ws);
 	return rc;
+}
+
+int64_t
+housekeeping_timeout_grace_us(const struct fm_config *cfg)
+{
+	int64_t grace = 5 * cfg->worker_timeout_us;
+
+	return grace < HOUSEKEEPING_TIMEOUT_GRACE_MAX_US
+	    ? grace
+	    : HOUSEKEEPING_TIMEOUT_GRACE_MAX_US;
 }
 
 enum fm_err
@@ -264,12 +299,10 @@ housekeeping_start(struct fm_ctx *ctx)
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&hk->wake, &attr);
 	pthread_condattr_destroy(&attr);
-	/* Timeouts first run after workers had a worker_timeout to check in
-	 * with a restarted Manager. */
 	hk->duties[0] = (struct duty){
 		.name = "timeouts",
 		.fn = housekeeping_check_timeouts,
-		.first_us = ctx->cfg->worker_timeout_us,
+		.first_us = housekeeping_timeout_grace_us(ctx->cfg),
 		.every_us = ctx->cfg->timeout_check_interval_us,
 	};
 	/* Sleep schedules as Flamenco: 2 s after start, then every minute. */

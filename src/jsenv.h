@@ -45,9 +45,9 @@ struct jsenv_limits {
 	size_t max_tasks;   /* tasks one job may have (max_tasks_per_job) */
 	/*
 	 * Give each authored task its commands as compact JSON text,
-	 * "commands_json", plus "steps_total" (the sum of their step
-	 * counts), instead of "commands" as JSON values. The text is what
-	 * the store writes anyway; skipping the values saves ~10 us a task
+	 * "commands_json", plus "steps_total" (Σ max(1, step count),
+	 * Flamenco's figure), instead of "commands" as JSON values. The text is
+	 * what the store writes anyway; skipping the values saves ~10 us a task
 	 * (building, dumping and freeing them).
 	 */
 	bool commands_text;

@@ -688,7 +688,11 @@ task_command(struct jsenv *env, duk_context *ctx, duk_idx_t cmd)
 	return env->run.ncmds - 1;
 }
 
-/* [ task cmds ] -> unchanged: the commands as one JSON array text. */
+/*
+ * [ task cmds ] -> unchanged: the commands as one JSON array text.
+ * *steps_out gets the task's steps as Flamenco counts them: every command
+ * is at least one step, Σ max(1, total_step_count).
+ */
 static json_t *
 task_commands(struct jsenv *env, duk_context *ctx, int64_t *steps_out)
 {
@@ -721,7 +725,7 @@ task_commands(struct jsenv *env, duk_context *ctx, int64_t *steps_out)
 		if (i > 0)
 			jsbuf_add(b, ",", 1);
 		jsbuf_add(b, env->run.cmdtext.data + c->off, c->len);
-		steps += c->steps;
+		steps += c->steps > 1 ? c->steps : 1;
 	}
 	jsbuf_add(b, "]", 1);
 	duk_pop(ctx);

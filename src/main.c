@@ -72,7 +72,7 @@ serve(struct fm_config *cfg)
 	log_info("signal %d: shutting down", sig);
 	app_stop(app);
 	log_info("shut down cleanly");
-	log_flush();
+	log_shutdown();
 	return 0;
 }
 

@@ -67,6 +67,10 @@ metrics_init(const struct route_table *const *tables, size_t ntables)
 		cap *= 2;
 	free(metrics.slots);
 	free(metrics.index);
+	/* A new app counts from zero, also when it is not the process's
+	 * first (the tests start many; the counters live here, not in the
+	 * app). */
+	memset(&metrics, 0, sizeof(metrics));
 	metrics.slots = xcalloc(n ? n : 1, sizeof(*metrics.slots));
 	metrics.index = xcalloc(cap, sizeof(*metrics.index));
 	metrics.mask = cap - 1;

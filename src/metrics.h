@@ -15,7 +15,8 @@ struct route;
 struct route_table;
 struct store_conn;
 
-/* Register the routes to count; call once before serving. */
+/* Register the routes to count and zero every counter; call before
+ * serving, with no request in flight. */
 void metrics_init(const struct route_table *const *tables, size_t ntables);
 
 /* An http_observe_fn: count one finished request. */

@@ -50,7 +50,11 @@ static const char sql_job_counts_init[] =
     "INSERT INTO job_task_counts (job_id, status, n) VALUES (?1, 'queued', ?2)";
 static const char sql_tag_id[] = "SELECT id FROM worker_tags WHERE uuid = ?1";
 
-/* Steps of a task: each command counts max(1, total_step_count). */
+/*
+ * Steps of a task as Flamenco counts them: each command is at least one
+ * step, max(1, total_step_count), so echo, sleep or a preview video (no
+ * step count) still show 0/1, not 0/0, to the Worker and a progress bar.
+ */
 static int64_t
 task_steps(const json_t *commands)
 {
@@ -190,6 +194,9 @@ store_jobs_insert(struct store_conn *conn, const json_t *job)
 	size_t i;
 	json_t *task;
 
+	/* The job's total is the sum of its tasks' from the start. (Flamenco
+	 * leaves it 0 until tasks first report steps; a progress bar then
+	 * jumps from 0/0, so we do not copy that.) */
 	json_array_foreach (tasks, i, task)
 		steps_total += task_steps_of(task);
 	uuid_map_init(&map, json_array_size(tasks));

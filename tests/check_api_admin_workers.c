@@ -658,6 +658,65 @@ START_TEST(test_tags_crud)
 }
 END_TEST
 
+/* A string of n copies of c (new). */
+static char *
+repeat(char c, size_t n)
+{
+	char *s = xmalloc(n + 1);
+
+	memset(s, c, n);
+	s[n] = '\0';
+	return s;
+}
+
+/* Tag names up to 256 bytes and descriptions up to 4 KiB (README). */
+START_TEST(test_tag_limits)
+{
+	char *name = repeat('n', 256), *desc = repeat('d', 4096), *body;
+	json_t *j;
+
+	body = xasprintf(
+	    "{\"name\": \"%s\", \"description\": \"%s\"}", name, desc);
+	ck_assert_int_eq(call("POST", MGT "/tags", body, NULL, &j), 200);
+	free(body);
+	ck_assert_uint_eq(
+	    json_string_length(json_object_get(j, "description")), 4096);
+	json_decref(j);
+
+	body = xasprintf("{\"name\": \"%sX\"}", name);
+	ck_assert_int_eq(call("POST", MGT "/tags", body, NULL, &j), 400);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "message")),
+	    "\"name\" must be at most 256 bytes");
+	json_decref(j);
+	free(body);
+	body =
+	    xasprintf("{\"name\": \"short\", \"description\": \"%sX\"}", desc);
+	ck_assert_int_eq(call("POST", MGT "/tags", body, NULL, &j), 400);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "message")),
+	    "\"description\" must be at most 4096 bytes");
+	json_decref(j);
+	free(body);
+	ck_assert_int_eq(
+	    call("POST", MGT "/tags", "{\"name\": \"a\\u0000b\"}", NULL, &j),
+	    400);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "message")),
+	    "\"name\" must not contain NUL characters");
+	json_decref(j);
+
+	/* The same rules on update. */
+	ck_assert_int_eq(
+	    call("POST", MGT "/tags", "{\"name\": \"u\"}", NULL, &j), 200);
+	body = xasprintf("{\"name\": \"u\", \"description\": \"%sX\"}", desc);
+	ck_assert_int_eq(callf("PUT", body, NULL, MGT "/tag/%s",
+	                     json_string_value(json_object_get(j, "id"))),
+	    400);
+	free(body);
+	json_decref(j);
+	free(name);
+	free(desc);
+}
+END_TEST
+
 START_TEST(test_settags_and_tagged_scheduling)
 {
 	struct test_worker plain, gpu;
@@ -935,6 +994,7 @@ admin_workers_suite(void)
 	tcase_add_test(tc, test_request_delivered_to_asleep_worker);
 	tcase_add_test(tc, test_delete_worker);
 	tcase_add_test(tc, test_tags_crud);
+	tcase_add_test(tc, test_tag_limits);
 	tcase_add_test(tc, test_settags_and_tagged_scheduling);
 	tcase_add_test(tc, test_tag_delete_untags);
 	tcase_add_test(tc, test_sleep_schedule);

@@ -10,6 +10,7 @@
 
 #include "api.h"
 #include "router.h"
+#include "app.h"
 #include "testutil.h"
 #include "xmalloc.h"
 
@@ -206,15 +207,27 @@ START_TEST(test_status)
 }
 END_TEST
 
+/*
+ * A request is counted when the server has finished it, after the last
+ * byte went out, so a client on another connection can ask for /metrics
+ * before that. On one kept-alive connection the server finishes each
+ * request before reading the next: the counts are there, every time.
+ */
 START_TEST(test_metrics)
 {
+	struct test_client c;
 	struct test_response r;
 
-	test_http(&ts, "GET", "/api/v3/version", NULL, 0, NULL, &r);
+	test_client_open(&c, &ts);
+	test_client_http(&c, "GET", "/api/v3/version", NULL, 0, NULL, &r);
 	test_response_free(&r);
-	test_http(&ts, "GET", "/api/v3/nope", NULL, 0, NULL, &r);
+	test_client_http(&c, "GET", "/api/v3/nope", NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_int_eq(r.connects, 0);
 	test_response_free(&r);
-	test_http(&ts, "GET", "/metrics", NULL, 0, NULL, &r);
+	test_client_http(&c, "GET", "/metrics", NULL, 0, NULL, &r);
+	test_client_close(&c);
+	ck_assert_int_eq(r.connects, 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_ptr_nonnull(strstr(r.content_type, "text/plain"));
 	ck_assert_ptr_nonnull(strstr(r.body,
@@ -653,6 +666,40 @@ START_TEST(test_admin_password_hash)
 }
 END_TEST
 
+/* app_keep_compiler(): the next server with the same compiler settings
+ * takes the compiler over; other settings get their own. */
+START_TEST(test_kept_compiler)
+{
+	struct jobc *first;
+	struct test_response r;
+	json_t *j;
+
+	test_server_stop(&ts);
+	app_keep_compiler(true);
+	test_server_start(&ts, NULL);
+	ck_assert(ts.app->kept_compiler);
+	first = ts.app->ctx.jobc;
+	test_server_stop(&ts);
+	test_server_start(&ts, NULL);
+	ck_assert(ts.app->kept_compiler);
+	ck_assert_ptr_eq(ts.app->ctx.jobc, first);
+	test_http(&ts, "GET", "/api/v3/jobs/types", NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	j = test_json(&r);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "job_types")), 2);
+	json_decref(j);
+	test_response_free(&r);
+	test_server_stop(&ts);
+	test_server_start(&ts, "compiler_heaps = 2\n");
+	ck_assert_ptr_ne(ts.app->ctx.jobc, first);
+	test_server_stop(&ts);
+	/* Back to how the run started (make valgrind keeps one). */
+	app_keep_compiler(false);
+	app_keep_compiler(getenv("FM_TEST_KEEP_COMPILER") != NULL);
+	setup();
+}
+END_TEST
+
 static Suite *
 api_meta_suite(void)
 {
@@ -677,6 +724,7 @@ api_meta_suite(void)
 	tcase_add_test(tc, test_configuration_file_reset_refused);
 	tcase_add_test(tc, test_admin_route_flags);
 	tcase_add_test(tc, test_admin_open_without_password);
+	tcase_add_test(tc, test_kept_compiler);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("admin_password");

@@ -162,6 +162,53 @@ START_TEST(test_register_validation)
 }
 END_TEST
 
+/* Worker names are 1 to 256 bytes, at registration and at sign-on. */
+START_TEST(test_worker_name_limits)
+{
+	char name[258], *body;
+	struct test_worker w;
+	json_t *j;
+
+	memset(name, 'w', 256);
+	name[256] = '\0';
+	test_worker_register(&ts, &w, name, "linux", "\"misc\"");
+	body = xasprintf("{\"name\": \"%sX\", \"secret\": \"%s\", "
+	                 "\"platform\": \"linux\", "
+	                 "\"supported_task_types\": [\"misc\"]}",
+	    name, w.secret);
+	ck_assert_int_eq(
+	    call("POST", "/api/v3/worker/register-worker", body, NULL, &j),
+	    400);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "message")),
+	    "\"name\" must be 1 to 256 bytes");
+	json_decref(j);
+	free(body);
+
+	body = xasprintf("{\"name\": \"%s\", \"supported_task_types\": "
+	                 "[\"misc\"], \"software_version\": \"3.9\"}",
+	    name);
+	ck_assert_int_eq(
+	    call("POST", "/api/v3/worker/sign-on", body, &w, &j), 200);
+	json_decref(j);
+	free(body);
+	body = xasprintf("{\"name\": \"%sX\", \"supported_task_types\": "
+	                 "[\"misc\"], \"software_version\": \"3.9\"}",
+	    name);
+	ck_assert_int_eq(
+	    call("POST", "/api/v3/worker/sign-on", body, &w, &j), 400);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "message")),
+	    "\"name\" must be 1 to 256 bytes");
+	json_decref(j);
+	free(body);
+	ck_assert_int_eq(call("POST", "/api/v3/worker/sign-on",
+	                     "{\"name\": \"\", \"supported_task_types\": [], "
+	                     "\"software_version\": \"3.9\"}",
+	                     &w, &j),
+	    400);
+	json_decref(j);
+}
+END_TEST
+
 START_TEST(test_auth_refused)
 {
 	struct test_worker w, bad;
@@ -254,6 +301,111 @@ START_TEST(test_job_runs_in_dependency_order)
 }
 END_TEST
 
+/* The job's steps: steps_completed and steps_total (new path). */
+static void
+job_steps(const char *job, json_int_t *done_out, json_int_t *total_out)
+{
+	char *path = xasprintf("/api/v3/jobs/%s", job);
+	json_t *j;
+
+	ck_assert_int_eq(call("GET", path, NULL, NULL, &j), 200);
+	*done_out = json_integer_value(json_object_get(j, "steps_completed"));
+	*total_out = json_integer_value(json_object_get(j, "steps_total"));
+	json_decref(j);
+	free(path);
+}
+
+/*
+ * Every command is at least one step, as Flamenco counts: echo and sleep
+ * carry no step count, so each task has 1 step (not 0: the Worker and a
+ * progress bar would show 0/0), and the job the sum from the start.
+ */
+START_TEST(test_step_counts)
+{
+	char *job = submit_echo(2, 50), *path;
+	struct test_worker w;
+	json_int_t done, total;
+	json_t *j, *t;
+	size_t i;
+
+	job_steps(job, &done, &total);
+	ck_assert_int_eq(done, 0);
+	ck_assert_int_eq(total, 3);
+	path = xasprintf("/api/v3/jobs/%s/tasks", job);
+	ck_assert_int_eq(call("GET", path, NULL, NULL, &j), 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "tasks")), 3);
+	json_array_foreach (json_object_get(j, "tasks"), i, t)
+		ck_assert_int_eq(
+		    json_integer_value(json_object_get(t, "steps_total")), 1);
+	json_decref(j);
+	free(path);
+
+	worker_up(&w, "counter", "linux", "\"misc\"");
+	while ((t = take(&w)) != NULL) {
+		const char *id = json_string_value(json_object_get(t, "uuid"));
+
+		ck_assert_int_eq(
+		    json_integer_value(json_object_get(t, "steps_total")), 1);
+		ck_assert_int_eq(
+		    json_integer_value(json_object_get(t, "steps_completed")),
+		    0);
+		/* What the Worker sends after a command without steps. */
+		ck_assert_int_eq(update(&w, id,
+		                     "{\"activity\": \"Progress\", "
+		                     "\"steps_completed\": 1}"),
+		    204);
+		ck_assert_int_eq(update(&w, id,
+		                     "{\"activity\": \"Completed\", "
+		                     "\"taskStatus\": \"completed\"}"),
+		    204);
+		json_decref(t);
+	}
+	job_steps(job, &done, &total);
+	ck_assert_int_eq(done, 3);
+	ck_assert_int_eq(total, 3);
+	free(job);
+}
+END_TEST
+
+/* Render tasks count their frames, the preview video (no count) one. */
+START_TEST(test_step_counts_blender)
+{
+	static const json_int_t want[] = { 3, 3, 3, 1, 1 };
+	char *text = test_read_file(FM_SOURCE_DIR
+	    "/tests/jobc/simple-blender-render/frames-1-10-chunk-3.in.json",
+	    NULL);
+	json_t *in, *j, *t;
+	json_int_t done, total;
+	char *body, *job, *path;
+	size_t i;
+
+	ck_assert_ptr_nonnull(text);
+	in = json_loads(text, 0, NULL);
+	ck_assert_ptr_nonnull(in);
+	json_object_del(in, "created");
+	body = json_dumps(in, 0);
+	ck_assert_int_eq(call("POST", "/api/v3/jobs", body, NULL, &j), 200);
+	job = xstrdup(json_string_value(json_object_get(j, "id")));
+	json_decref(j);
+	job_steps(job, &done, &total);
+	ck_assert_int_eq(total, 11);
+	path = xasprintf("/api/v3/jobs/%s/tasks", job);
+	ck_assert_int_eq(call("GET", path, NULL, NULL, &j), 200);
+	ck_assert_uint_eq(
+	    json_array_size(json_object_get(j, "tasks")), nitems(want));
+	json_array_foreach (json_object_get(j, "tasks"), i, t)
+		ck_assert_int_eq(
+		    json_integer_value(json_object_get(t, "steps_total")),
+		    want[i]);
+	json_decref(j);
+	free(path);
+	free(job);
+	free(body);
+	json_decref(in);
+	free(text);
+}
+END_TEST
+
 START_TEST(test_update_errors)
 {
 	char *job = submit_echo(1, 50);
@@ -290,6 +442,86 @@ START_TEST(test_update_errors)
 		json_decref(j);
 		free(p);
 	}
+	json_decref(t);
+	free(job);
+}
+END_TEST
+
+/* GET path as raw bytes (the body may hold NUL bytes). */
+static struct test_response
+get_raw(const char *path)
+{
+	struct test_response r;
+
+	test_http(&ts, "GET", path, NULL, 0, NULL, &r);
+	return r;
+}
+
+/*
+ * Renders print odd bytes; the Worker's JSON encoder sends NUL as \u0000
+ * and a 400 would abort its output reader. The log keeps the bytes, the
+ * activity gets U+FFFD for each NUL, and every reader copes.
+ */
+START_TEST(test_update_with_nul)
+{
+	static const char want[] = "before\0after\nline 2\n";
+	char *job = submit_echo(0, 50), *path;
+	struct test_worker a;
+	struct test_response r;
+	const char *id;
+	json_t *t, *j;
+
+	worker_up(&a, "nul", "linux", "\"misc\"");
+	t = take(&a);
+	id = json_string_value(json_object_get(t, "uuid"));
+	ck_assert_int_eq(update(&a, id,
+	                     "{\"log\": \"before\\u0000after\\nline 2\", "
+	                     "\"activity\": \"odd\\u0000byte\"}"),
+	    204);
+
+	path = xasprintf("/api/v3/tasks/%s", id);
+	ck_assert_int_eq(call("GET", path, NULL, NULL, &j), 200);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "activity")),
+	    "odd\xef\xbf\xbd"
+	    "byte");
+	json_decref(j);
+	free(path);
+
+	/* The log file, through job-files, holds the bytes as sent. */
+	path = xasprintf("/api/v3/tasks/%s/log", id);
+	ck_assert_int_eq(call("GET", path, NULL, NULL, &j), 200);
+	free(path);
+	r = get_raw(json_string_value(json_object_get(j, "url")));
+	json_decref(j);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(
+	    memmem(r.body, r.body_len, want, sizeof(want) - 1));
+	test_response_free(&r);
+	path = xasprintf("/api/v3/tasks/%s/logtail", id);
+	r = get_raw(path);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(
+	    memmem(r.body, r.body_len, want, sizeof(want) - 1));
+	test_response_free(&r);
+	free(path);
+
+	/* Elsewhere a NUL would cut a name short: refused. */
+	ck_assert_int_eq(call("POST", "/api/v3/worker/sign-on",
+	                     "{\"name\": \"a\\u0000b\", "
+	                     "\"supported_task_types\": [\"misc\"], "
+	                     "\"software_version\": \"3.9\"}",
+	                     &a, &j),
+	    400);
+	ck_assert_ptr_nonnull(
+	    strstr(json_string_value(json_object_get(j, "message")), "NUL"));
+	json_decref(j);
+	ck_assert_int_eq(call("POST", "/api/v3/worker/sign-on",
+	                     "{\"name\": \"ab\", "
+	                     "\"supported_task_types\": [\"mi\\u0000sc\"], "
+	                     "\"software_version\": \"3.9\"}",
+	                     &a, &j),
+	    400);
+	json_decref(j);
 	json_decref(t);
 	free(job);
 }
@@ -575,6 +807,179 @@ START_TEST(test_task_timeout_fails)
 }
 END_TEST
 
+/* Stop the Manager and start it again on the same database. */
+static void
+restart(void)
+{
+	char *err = NULL;
+
+	app_stop(ts.app);
+	if (app_start(ts.cfg, &ts.app, &err) != FM_OK)
+		ck_abort_msg("app_start: %s", err);
+	ts.port = app_port(ts.app);
+}
+
+/* The worker's status and pending request as the admin API shows them. */
+static void
+admin_worker(const struct test_worker *w, char **status_out,
+    char **requested_out, int *lazy_out)
+{
+	char *path = xasprintf("/api/v3/worker-mgt/workers/%s", w->uuid);
+	json_t *j, *change;
+
+	ck_assert_int_eq(call("GET", path, NULL, NULL, &j), 200);
+	*status_out = xstrdup(json_string_value(json_object_get(j, "status")));
+	change = json_object_get(j, "status_change");
+	*requested_out = xstrdup(
+	    change ? json_string_value(json_object_get(change, "status")) : "");
+	*lazy_out = json_is_true(json_object_get(change, "is_lazy"));
+	json_decref(j);
+	free(path);
+}
+
+START_TEST(test_timeout_grace)
+{
+	/* Five worker_timeouts, capped at Flamenco's five minutes. */
+	ck_assert_int_eq(housekeeping_timeout_grace_us(ts.cfg), 300000000LL);
+}
+END_TEST
+
+/*
+ * A Manager restart while a worker idles: the worker's next request fails
+ * and it waits about a minute before the next one. The first timeout
+ * check must leave it alone for longer than worker_timeout, or the
+ * healthy worker is declared dead and refused work.
+ */
+START_TEST(test_restart_keeps_idle_worker)
+{
+	char *job, *status, *requested;
+	struct test_worker w;
+	json_t *t;
+	int lazy;
+
+	test_server_stop(&ts);
+	start("worker_timeout = 2s\ntimeout_check_interval = 200ms\n");
+	ck_assert_int_eq(housekeeping_timeout_grace_us(ts.cfg), 10000000LL);
+	job = submit_echo(0, 50);
+	worker_up(&w, "idle", "linux", "\"misc\"");
+	restart();
+	/* Silent for more than twice worker_timeout after the restart. */
+	sleep(5);
+	t = take(&w);
+	ck_assert_ptr_nonnull(t);
+	admin_worker(&w, &status, &requested, &lazy);
+	ck_assert_str_eq(status, "awake");
+	ck_assert_str_eq(requested, "");
+	free(status);
+	free(requested);
+	json_decref(t);
+	free(job);
+}
+END_TEST
+
+/*
+ * A worker that timed out anyway recovers when it shows up again: its
+ * task request gets 423 "awake", it acknowledges and gets work, no admin
+ * needed.
+ */
+START_TEST(test_timed_out_worker_recovers)
+{
+	char *job, *status, *requested;
+	struct test_worker w;
+	json_t *t, *t2, *j;
+	int lazy;
+
+	test_server_stop(&ts);
+	start("worker_timeout = 3s\ntimeout_check_interval = 200ms\n");
+	job = submit_echo(0, 50);
+	worker_up(&w, "back", "linux", "\"misc\"");
+	t = take(&w);
+	sleep(4);
+	ck_assert_int_eq(housekeeping_check_timeouts(&ts.app->ctx), FM_OK);
+	admin_worker(&w, &status, &requested, &lazy);
+	ck_assert_str_eq(status, "error");
+	ck_assert_str_eq(requested, "awake");
+	ck_assert_int_eq(lazy, 0);
+	free(status);
+	free(requested);
+
+	/* Back: the worker follows the 423 as the Flamenco Worker does. */
+	ck_assert_int_eq(
+	    call("POST", "/api/v3/worker/task", NULL, &w, &j), 423);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(j, "status_requested")), "awake");
+	json_decref(j);
+	ck_assert_int_eq(call("POST", "/api/v3/worker/state-changed",
+	                     "{\"status\": \"awake\"}", &w, NULL),
+	    204);
+	t2 = take(&w);
+	ck_assert_ptr_nonnull(t2);
+	/* Its task was requeued by the timeout and comes back to it. */
+	ck_assert_str_eq(json_string_value(json_object_get(t2, "uuid")),
+	    json_string_value(json_object_get(t, "uuid")));
+	admin_worker(&w, &status, &requested, &lazy);
+	ck_assert_str_eq(status, "awake");
+	ck_assert_str_eq(requested, "");
+	free(status);
+	free(requested);
+	json_decref(t);
+	json_decref(t2);
+	free(job);
+}
+END_TEST
+
+/* An asleep worker gets "asleep" back through GET /worker/state; an
+ * admin's pending request survives the timeout. */
+START_TEST(test_timed_out_worker_keeps_requests)
+{
+	char *path, *status, *requested;
+	struct test_worker a, b;
+	json_t *j;
+	int lazy;
+
+	test_server_stop(&ts);
+	start("worker_timeout = 3s\ntimeout_check_interval = 200ms\n");
+	worker_up(&a, "sleeper", "linux", "\"misc\"");
+	ck_assert_int_eq(call("POST", "/api/v3/worker/state-changed",
+	                     "{\"status\": \"asleep\"}", &a, NULL),
+	    204);
+	worker_up(&b, "drained", "linux", "\"misc\"");
+	path = xasprintf("/api/v3/worker-mgt/workers/%s/setstatus", b.uuid);
+	ck_assert_int_eq(
+	    call("POST", path, "{\"status\": \"asleep\", \"is_lazy\": true}",
+	        NULL, NULL),
+	    204);
+	free(path);
+	sleep(4);
+	ck_assert_int_eq(housekeeping_check_timeouts(&ts.app->ctx), FM_OK);
+
+	ck_assert_int_eq(
+	    call("GET", "/api/v3/worker/state", NULL, &a, &j), 200);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(j, "status_requested")),
+	    "asleep");
+	json_decref(j);
+	ck_assert_int_eq(call("POST", "/api/v3/worker/state-changed",
+	                     "{\"status\": \"asleep\"}", &a, NULL),
+	    204);
+	ck_assert_int_eq(
+	    call("GET", "/api/v3/worker/state", NULL, &a, NULL), 204);
+
+	admin_worker(&b, &status, &requested, &lazy);
+	ck_assert_str_eq(status, "error");
+	ck_assert_str_eq(requested, "asleep");
+	ck_assert_int_eq(lazy, 1);
+	free(status);
+	free(requested);
+	ck_assert_int_eq(
+	    call("POST", "/api/v3/worker/task", NULL, &b, &j), 423);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(j, "status_requested")),
+	    "asleep");
+	json_decref(j);
+}
+END_TEST
+
 static Suite *
 worker_suite(void)
 {
@@ -584,10 +989,14 @@ worker_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_register_validation);
+	tcase_add_test(tc, test_worker_name_limits);
 	tcase_add_test(tc, test_auth_refused);
 	tcase_add_test(tc, test_not_awake_gets_409);
 	tcase_add_test(tc, test_job_runs_in_dependency_order);
+	tcase_add_test(tc, test_step_counts);
+	tcase_add_test(tc, test_step_counts_blender);
 	tcase_add_test(tc, test_update_errors);
+	tcase_add_test(tc, test_update_with_nul);
 	tcase_add_test(tc, test_soft_fail_then_other_worker);
 	tcase_add_test(tc, test_hard_fail_fails_job);
 	tcase_add_test(tc, test_sign_off_requeues);
@@ -596,6 +1005,10 @@ worker_suite(void)
 	tcase_add_test(tc, test_no_double_assignment);
 	tcase_add_test(tc, test_worker_timeout_requeues);
 	tcase_add_test(tc, test_task_timeout_fails);
+	tcase_add_test(tc, test_timeout_grace);
+	tcase_add_test(tc, test_restart_keeps_idle_worker);
+	tcase_add_test(tc, test_timed_out_worker_recovers);
+	tcase_add_test(tc, test_timed_out_worker_keeps_requests);
 	suite_add_tcase(s, tc);
 	return s;
 }

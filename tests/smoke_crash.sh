@@ -2,7 +2,7 @@
 # Crash safety with the real binary: a worker streams task updates, the
 # Manager is killed with SIGKILL in the middle, started again, and then
 # every update that was answered 204 must be stored, and the vanished
-# worker's task must be requeued once the worker timeout passes.
+# worker's task must be requeued once the first timeout check has run.
 set -u
 bin=$(realpath "$1")
 dir=$(mktemp -d /tmp/fm-crash-XXXXXX)
@@ -72,9 +72,13 @@ stored=$(curl -s "$base/tasks/$task" | sed 's/.*"activity":"step \([0-9]*\)".*/\
 lines=$(grep -c '^line ' "$dir"/storage/job-*/*/task-$task.txt 2>/dev/null || echo 0)
 [ "$lines" -ge "$acked" ] && ok "task log has $lines lines >= $acked" || fail "task log has $lines lines, $acked acknowledged"
 
-# The worker is gone: after worker_timeout its task goes back to the queue.
-sleep 3.5
-status=$(curl -s "$base/tasks/$task" | sed 's/.*"status":"\([^"]*\)".*/\1/')
+# The worker is gone: its task goes back to the queue at the first timeout
+# check, which waits five worker_timeouts after start (housekeeping.h).
+for _ in $(seq 1 60); do
+	status=$(curl -s "$base/tasks/$task" | sed 's/.*"status":"\([^"]*\)".*/\1/')
+	[ "$status" = queued ] && break
+	sleep 0.5
+done
 [ "$status" = queued ] && ok "vanished worker's task requeued" || fail "task status $status after worker timeout"
 
 kill -TERM $pid; wait $pid; pid=""

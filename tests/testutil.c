@@ -6,6 +6,7 @@
 #include <check.h>
 #include <curl/curl.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,18 @@
 
 #include "app.h"
 #include "config.h"
+#include "jobtypes.h"
+#include "log.h"
 #include "xmalloc.h"
+
+long
+test_time_scale(void)
+{
+	const char *env = getenv("FM_TEST_TIME_SCALE");
+	long n = env != NULL ? strtol(env, NULL, 10) : 1;
+
+	return n > 1 ? n : 1;
+}
 
 char *
 test_tmpdir(void)
@@ -77,27 +89,62 @@ test_read_file(const char *path, size_t *len_out)
 	return buf;
 }
 
+static void
+release_kept_compiler(void)
+{
+	app_keep_compiler(false);
+}
+
+/*
+ * FM_TEST_KEEP_COMPILER=1 (set by `make valgrind`): one job compiler for
+ * all the servers this process starts, see app_keep_compiler().
+ */
+static void
+keep_compiler_once(void)
+{
+	static bool done;
+	const char *env = getenv("FM_TEST_KEEP_COMPILER");
+
+	if (done || env == NULL || strcmp(env, "1") != 0)
+		return;
+	done = true;
+	app_keep_compiler(true);
+	atexit(release_kept_compiler);
+}
+
 void
 test_server_start(struct test_server *ts, const char *extra_conf)
 {
 	char *conf, *path, *err = NULL;
 
+	keep_compiler_once();
 	memset(ts, 0, sizeof(*ts));
 	ts->dir = test_tmpdir();
+	/* One compiler heap unless a test asks for more: loading a heap is
+	 * most of what starting a server costs. The compile time limit is the
+	 * default 10 s, stretched under valgrind. */
 	conf = xasprintf("listen = 127.0.0.1:0\n"
 	                 "database = test.sqlite\n"
 	                 "local_manager_storage_path = storage\n"
 	                 "shared_storage_path = %s/shared\n"
 	                 "log_level = warn\n"
 	                 "http_threads = 2\n"
+	                 "compiler_heaps = 1\n"
+	                 "compile_timeout = %lds\n"
 	                 "%s",
-	    ts->dir, extra_conf ? extra_conf : "");
+	    ts->dir, 10 * test_time_scale(), extra_conf ? extra_conf : "");
 	path = test_write_file(ts->dir, "flamenco-manager.conf", conf);
 	if (config_load(path, false, &ts->cfg, &err) != FM_OK)
 		ck_abort_msg("config: %s", err);
 	if (app_start(ts->cfg, &ts->app, &err) != FM_OK)
 		ck_abort_msg("app_start: %s", err);
 	ts->port = app_port(ts->app);
+	/* Under valgrind the first load of the compiler takes longer than a
+	 * submission waits for a heap; the kept one is ready at once. */
+	if (getenv("FM_TEST_KEEP_COMPILER") != NULL)
+		ck_assert_int_eq(
+		    jobtypes_wait_ready(ts->app->ctx.jobtypes, 600 * 1000000LL),
+		    FM_OK);
 	free(conf);
 	free(path);
 }
@@ -106,6 +153,8 @@ void
 test_server_stop(struct test_server *ts)
 {
 	app_stop(ts->app);
+	/* Join the log flusher too: a valgrind run sees no thread left. */
+	log_shutdown();
 	config_free(ts->cfg);
 	test_rmtree(ts->dir);
 	free(ts->dir);
@@ -130,19 +179,20 @@ collect(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-void
-test_http(const struct test_server *ts, const char *method, const char *path,
-    const char *body, long body_len, const char *extra_header,
+/* One request on handle c; its options are reset, its connections kept. */
+static void
+perform(CURL *c, const struct test_server *ts, const char *method,
+    const char *path, const char *body, long body_len, const char *extra_header,
     struct test_response *resp)
 {
 	struct growbuf bbuf = { NULL, 0 }, hbuf = { NULL, 0 };
 	struct curl_slist *hdrs = NULL;
 	char *url = xasprintf("http://127.0.0.1:%d%s", ts->port, path);
 	char *ct = NULL;
-	CURL *c = curl_easy_init();
 	CURLcode rc;
 
 	memset(resp, 0, sizeof(*resp));
+	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	if (strcmp(method, "HEAD") == 0)
@@ -170,11 +220,12 @@ test_http(const struct test_server *ts, const char *method, const char *path,
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &bbuf);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &hbuf);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L * test_time_scale());
 	rc = curl_easy_perform(c);
 	ck_assert_msg(
 	    rc == CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &resp->connects);
 	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
 	if (ct != NULL)
 		snprintf(
@@ -183,8 +234,43 @@ test_http(const struct test_server *ts, const char *method, const char *path,
 	resp->body_len = bbuf.len;
 	resp->headers = hbuf.data ? hbuf.data : xstrdup("");
 	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
 	free(url);
+}
+
+void
+test_http(const struct test_server *ts, const char *method, const char *path,
+    const char *body, long body_len, const char *extra_header,
+    struct test_response *resp)
+{
+	CURL *c = curl_easy_init();
+
+	ck_assert_ptr_nonnull(c);
+	perform(c, ts, method, path, body, body_len, extra_header, resp);
+	curl_easy_cleanup(c);
+}
+
+void
+test_client_open(struct test_client *client, const struct test_server *ts)
+{
+	client->ts = ts;
+	client->curl = curl_easy_init();
+	ck_assert_ptr_nonnull(client->curl);
+}
+
+void
+test_client_http(struct test_client *client, const char *method,
+    const char *path, const char *body, long body_len, const char *extra_header,
+    struct test_response *resp)
+{
+	perform(client->curl, client->ts, method, path, body, body_len,
+	    extra_header, resp);
+}
+
+void
+test_client_close(struct test_client *client)
+{
+	curl_easy_cleanup(client->curl);
+	client->curl = NULL;
 }
 
 void

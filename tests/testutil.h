@@ -12,6 +12,13 @@
 struct fm_config;
 struct fm_app;
 
+/*
+ * FM_TEST_TIME_SCALE (make valgrind sets it, default 1): what safety time
+ * limits in tests are multiplied by. Speed checks are skipped instead
+ * (Check tag "speed").
+ */
+long test_time_scale(void);
+
 /* A new empty directory under /tmp; the caller frees the string. */
 char *test_tmpdir(void);
 /* rm -rf; NULL-safe. */
@@ -42,6 +49,7 @@ struct test_response {
 	size_t body_len;
 	char *headers; /* raw header block */
 	char content_type[128];
+	long connects; /* new connections the request opened (0: reused) */
 };
 
 /*
@@ -53,6 +61,23 @@ void test_http(const struct test_server *ts, const char *method,
     const char *path, const char *body, long body_len, const char *extra_header,
     struct test_response *resp);
 void test_response_free(struct test_response *resp);
+
+/*
+ * A client that keeps its connection between requests, as a browser or a
+ * Worker does. On one connection the server finishes a request
+ * (including its completion bookkeeping, such as metrics) before it
+ * reads the next, so a request sees everything the earlier ones did.
+ */
+struct test_client {
+	const struct test_server *ts;
+	void *curl; /* CURL * */
+};
+
+void test_client_open(struct test_client *client, const struct test_server *ts);
+void test_client_http(struct test_client *client, const char *method,
+    const char *path, const char *body, long body_len, const char *extra_header,
+    struct test_response *resp);
+void test_client_close(struct test_client *client);
 
 /* Parse the response body as JSON, failing the test when it is not. */
 json_t *test_json(const struct test_response *resp);
