@@ -76,6 +76,9 @@ check_clock(struct jsheap *h)
 	int64_t now;
 
 	h->ticks = 0;
+	if (h->deadline_us != 0 && h->cancel != NULL &&
+	    atomic_load_explicit(h->cancel, memory_order_relaxed))
+		h->deadline_us = h->abandon_us = 1;
 	if (h->deadline_us == 0 || (now = time_mono_us()) < h->deadline_us)
 		return;
 	h->timed_out = true;
@@ -215,7 +218,9 @@ jsenv_timeout_check(void *udata)
 
 	if (h == NULL || h->magic != JSHEAP_MAGIC || h->deadline_us == 0)
 		return 0;
-	if (time_mono_us() < h->deadline_us)
+	if (time_mono_us() < h->deadline_us &&
+	    (h->cancel == NULL ||
+	        !atomic_load_explicit(h->cancel, memory_order_relaxed)))
 		return 0;
 	h->timed_out = true;
 	return 1;
