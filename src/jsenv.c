@@ -1,9 +1,11 @@
 /*
- * Duktape heaps as a sandbox: a byte-capped allocator, a wall-clock
- * deadline checked by Duktape's executor, fatal errors caught with
- * longjmp instead of aborting, thrown values turned into messages, and
- * the embedded libraries (core-js, compiled to bytecode once per process
- * and tuned; the script wrapper). Runs and isolation are in jsenv_run.c.
+ * Duktape heaps as a sandbox: a byte-capped allocator that keeps its
+ * blocks on a list, a wall-clock deadline checked by Duktape's executor
+ * and by the allocator (which abandons a call long past it), fatal errors
+ * caught with longjmp instead of aborting, thrown values turned into
+ * messages, and the embedded libraries (core-js, compiled to bytecode
+ * once per process and tuned; the script wrapper). Runs and isolation are
+ * in jsenv_run.c.
  */
 #include "jsenv.h"
 
