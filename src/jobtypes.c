@@ -564,8 +564,11 @@ jobtypes_free(struct jobtypes *reg)
 	reg->stopping = true;
 	pthread_cond_broadcast(&reg->stop_cond);
 	pthread_mutex_unlock(&reg->lock);
+	/* A large script may be down-levelling (seconds): stop it. */
+	jsenv_transpile_cancel();
 	if (reg->watcher_running)
 		pthread_join(reg->watcher, NULL);
+	jsenv_transpile_shutdown();
 	snapshot_release(reg->current);
 	for (size_t i = 0; i < reg->ndisk; i++) {
 		jobtype_release(reg->disk[i].type);

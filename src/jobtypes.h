@@ -39,8 +39,10 @@ struct jobtype {
 struct jobtypes *jobtypes_new(
     const char *scripts_path, struct jobc *jobc, int64_t rescan_interval_us);
 
-/* Stop and join the watcher (after the script it is loading, if any),
- * then free; NULL-safe. */
+/*
+ * Stop and join the watcher (cancelling the script it is loading, if
+ * any: see jsenv_transpile_cancel), then free; NULL-safe.
+ */
 void jobtypes_free(struct jobtypes *reg);
 
 /* Wait until the first load finished; FM_ERR_TIMEOUT after timeout_us. */

@@ -1,9 +1,11 @@
 /*
- * Duktape heaps as a sandbox: a byte-capped allocator, a wall-clock
- * deadline checked by Duktape's executor, fatal errors caught with
- * longjmp instead of aborting, thrown values turned into messages, and
- * the embedded libraries (core-js, compiled to bytecode once per process
- * and tuned; the script wrapper). Runs and isolation are in jsenv_run.c.
+ * Duktape heaps as a sandbox: a byte-capped allocator that keeps its
+ * blocks on a list, a wall-clock deadline checked by Duktape's executor
+ * and by the allocator (which abandons a call long past it), fatal errors
+ * caught with longjmp instead of aborting, thrown values turned into
+ * messages, and the embedded libraries (core-js, compiled to bytecode
+ * once per process and tuned; the script wrapper). Runs and isolation are
+ * in jsenv_run.c.
  */
 #include "jsenv.h"
 
@@ -76,6 +78,9 @@ check_clock(struct jsheap *h)
 	int64_t now;
 
 	h->ticks = 0;
+	if (h->deadline_us != 0 && h->cancel != NULL &&
+	    atomic_load_explicit(h->cancel, memory_order_relaxed))
+		h->deadline_us = h->abandon_us = 1;
 	if (h->deadline_us == 0 || (now = time_mono_us()) < h->deadline_us)
 		return;
 	h->timed_out = true;
@@ -215,7 +220,9 @@ jsenv_timeout_check(void *udata)
 
 	if (h == NULL || h->magic != JSHEAP_MAGIC || h->deadline_us == 0)
 		return 0;
-	if (time_mono_us() < h->deadline_us)
+	if (time_mono_us() < h->deadline_us &&
+	    (h->cancel == NULL ||
+	        !atomic_load_explicit(h->cancel, memory_order_relaxed)))
 		return 0;
 	h->timed_out = true;
 	return 1;

@@ -74,7 +74,16 @@ struct jsenv;
 FM_MUST_CHECK enum fm_err jsenv_transpile(
     const char *src, const char *filename, char **es5_out, char **err_out);
 
-/* Free the transpiler heap and its cache (at shutdown); thread-safe. */
+/*
+ * Make the transpile under way, if any, and every later one fail at once
+ * with FM_ERR_TIMEOUT ("loading was cancelled") until
+ * jsenv_transpile_shutdown: shutting down need not wait for a large
+ * script. Thread-safe; does not block.
+ */
+void jsenv_transpile_cancel(void);
+
+/* Free the transpiler heap and its cache (at shutdown, or to give its
+ * memory back), and end a jsenv_transpile_cancel; thread-safe. */
 void jsenv_transpile_shutdown(void);
 
 /*

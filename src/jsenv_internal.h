@@ -12,6 +12,7 @@
 #include <duktape.h>
 #include <jansson.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +49,7 @@ struct jsheap {
 	size_t peak;          /* highest used */
 	int64_t deadline_us;  /* time_mono_us() limit of this call; 0: none */
 	int64_t abandon_us;   /* past this the call is abandoned (broken) */
+	atomic_bool *cancel;  /* set (any thread): stop calls now; or NULL */
 	uint32_t ticks;       /* allocations since the clock was read */
 	bool timed_out;       /* the deadline passed during this call */
 	bool alloc_refused;   /* an allocation hit cap this call */

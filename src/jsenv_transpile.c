@@ -74,6 +74,9 @@ static struct {
 	uint64_t clock;
 } tr = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/* Set by jsenv_transpile_cancel, cleared by jsenv_transpile_shutdown. */
+static atomic_bool tr_cancel;
+
 static bool
 patch_unique(const char *text, const char *find)
 {
@@ -200,6 +203,7 @@ tr_open(void)
 		free(buble);
 		return FM_ERR_NOMEM;
 	}
+	tr.heap.cancel = &tr_cancel;
 	rc = jsheap_call(&tr.heap, tr_setup, buble, 0, NULL, &err);
 	free(buble);
 	if (rc != FM_OK) {
@@ -342,12 +346,21 @@ jsenv_transpile(
 			*err_out = xstrdup(e->err);
 		goto done;
 	}
+	if (atomic_load(&tr_cancel)) {
+		*err_out = xstrdup("loading was cancelled");
+		rc = FM_ERR_TIMEOUT;
+		goto done;
+	}
 	if (!tr.ready && (rc = tr_open()) != FM_OK) {
 		*err_out = xstrdup("the script transpiler cannot start");
 		goto done;
 	}
 	rc =
 	    jsheap_call(&tr.heap, tr_run, &a, TR_TIMEOUT_US, filename, err_out);
+	if (rc == FM_ERR_TIMEOUT && atomic_load(&tr_cancel)) {
+		free(*err_out);
+		*err_out = xstrdup("loading was cancelled");
+	}
 	if (rc == FM_OK && a.err != NULL) {
 		rc = FM_ERR_JS;
 		*err_out = a.err;
@@ -371,9 +384,16 @@ done:
 }
 
 void
+jsenv_transpile_cancel(void)
+{
+	atomic_store(&tr_cancel, true);
+}
+
+void
 jsenv_transpile_shutdown(void)
 {
 	pthread_mutex_lock(&tr.lock);
+	atomic_store(&tr_cancel, false);
 	if (tr.ready)
 		jsheap_close(&tr.heap);
 	tr.ready = false;

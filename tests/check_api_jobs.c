@@ -947,6 +947,15 @@ START_TEST(test_reload_in_background)
 	ck_assert_msg(
 	    slowest < 1000000, "a listing took %.3f s", (double)slowest / 1e6);
 	ck_assert_int_ge(answered, 5);
+
+	/* Shutting down while one loads does not wait for it. */
+	free(test_write_file(scripts_dir, "big_two.js", src));
+	usleep(1500 * 1000);
+	t0 = time_mono_us();
+	test_server_stop(&ts);
+	fprintf(stderr, "api_jobs: stopped in %.2f s while a script loaded\n",
+	    (double)(time_mono_us() - t0) / 1e6);
+	ck_assert_int_lt(time_mono_us() - t0, 2000000);
 	unlink(path);
 	free(path);
 	free(src);
