@@ -79,6 +79,7 @@ struct http_server {
 	int listen_fd;
 	int port;
 	atomic_int inflight;
+	atomic_bool stopping; /* http_stop() runs: new requests get 503 */
 	struct http_guard *guard;
 	struct http_lane *lane;        /* NULL: slow routes run inline */
 	struct MHD_Response *fallback; /* fallback_body, queued as 500 */
@@ -851,7 +852,11 @@ first_call(struct req *req)
 
 	if (req->cs != NULL)
 		http_guard_headers_done(req->srv->guard, &req->cs->guard);
-	if (problem != NULL) {
+	if (atomic_load(&req->srv->stopping)) {
+		req_add_header(req, "Retry-After", "5");
+		req_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
+		http_reply_error(req, 503, "the Manager is shutting down");
+	} else if (problem != NULL) {
 		http_reply_error(req, 400, "%s", problem);
 	} else if (req->content_length > 0 &&
 	    (uint64_t)req->content_length > req->max_body) {
@@ -1082,13 +1087,15 @@ http_port(const struct http_server *srv)
 void
 http_stop(struct http_server *srv)
 {
-	MHD_socket fd;
-
 	if (srv == NULL)
 		return;
-	fd = MHD_quiesce_daemon(srv->daemon);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
+	/*
+	 * New requests are answered 503 while those in flight finish. Not
+	 * MHD_quiesce_daemon(): with a thread pool on epoll, its removal of
+	 * the listening socket races the worker threads' own, and MHD
+	 * aborts the process when the second one fails.
+	 */
+	atomic_store(&srv->stopping, true);
 	for (int i = 0; i < DRAIN_SECONDS * 100; i++) {
 		if (atomic_load(&srv->inflight) == 0)
 			break;

@@ -137,6 +137,27 @@ if [ -x "$sim" ]; then
 fi
 
 echo
+echo "== event fan-out: the stress workload with 0 and 1,000 open event streams"
+echo "   (targets: throughput within 10%; commit-to-client p99 < 50 ms)"
+sse=build/release/bench/bench_sse
+if [ -x "$sim" ] && [ -x "$sse" ]; then
+	# All streams come from 127.0.0.1: no per-client cap here.
+	start warn "http_max_connections_per_client = 0"
+	curl -s -H 'Content-Type: application/json' "$base/api/v3/jobs" -d \
+	    '{"name": "stress", "type": "simple-blender-render", "priority": 50, "submitter_platform": "linux", "settings": {"frames": "1-64", "chunk_size": 1, "render_output_root": "/r", "add_path_components": 0, "render_output_path": "/r/s/######", "blendfile": "/b/s.blend", "fps": 24, "format": "PNG", "image_file_extension": ".png", "has_previews": false, "scene": "Scene"}}' > /dev/null
+	rate() { awk '/updates/ && /\/s over/ {for (i = 1; i <= NF; i++) if ($i ~ /\/s$/) print $i}'; }
+	a=$("$sim" --manager "$base" --workers 16 --mode stress --duration "$DURATION" --quiet 2>&1 | rate)
+	"$sse" "$port" 1000 $((DURATION + 3)) > "$dir/sse" &
+	spid=$!
+	sleep 2
+	b=$("$sim" --manager "$base" --workers 16 --mode stress --duration "$DURATION" --quiet 2>&1 | rate)
+	wait $spid
+	echo "task updates: ${a} with no streams, ${b} with 1,000 streams"
+	cat "$dir/sse"
+	stop
+fi
+
+echo
 echo "== admin reads with 10,000 jobs and 1,000,000 tasks, in-process"
 admin=build/release/bench/bench_admin
 [ -x "$admin" ] && "$admin" 1000000 10000
