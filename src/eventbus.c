@@ -18,6 +18,9 @@
 #define DEFAULT_HISTORY   1024
 #define DEFAULT_QUEUE_LEN 1024
 #define TOPIC_BUCKETS     1024 /* power of two */
+/* The history also stops at this many bytes: one log chunk can be a
+ * megabyte. */
+#define HISTORY_MAX_BYTES (16u << 20)
 
 /* A fixed-capacity FIFO of event references. */
 struct ring {
@@ -49,6 +52,7 @@ struct eventbus_sub {
 struct eventbus {
 	pthread_mutex_t lock;
 	struct ring history;
+	size_t history_bytes; /* data_len of the events in it */
 	size_t queue_len;
 	uint64_t last_id;
 	struct eventbus_sub *subs;
@@ -202,6 +206,12 @@ deliver(struct eventbus_sub *sub, struct bus_event *ev)
 		return;
 	sub->last_id = ev->id;
 	if (sub->queue.len == sub->queue.cap) {
+		/* Cut off: it will only ever say resync, so what it holds
+		 * need not outlive the history. */
+		struct bus_event *old;
+
+		while ((old = ring_shift(&sub->queue)) != NULL)
+			bus_event_unref(old);
 		sub->overflowed = true;
 		if (sub->wake != NULL)
 			sub->wake(sub->wake_arg);
@@ -280,7 +290,8 @@ uint64_t
 eventbus_publish(
     struct eventbus *bus, const char *topic, bool addressed, json_t *payload)
 {
-	struct bus_event *ev, *evicted = NULL;
+	struct bus_event *ev, *evicted[8];
+	size_t nevicted = 0;
 	char *text;
 	uint64_t id;
 
@@ -301,12 +312,21 @@ eventbus_publish(
 
 	pthread_mutex_lock(&bus->lock);
 	ev->id = id = ++bus->last_id;
-	if (bus->history.len == bus->history.cap)
-		evicted = ring_shift(&bus->history);
+	/* Make room by count and by size (a few events per publish at
+	 * most; the rest go next time). The first pass always frees a
+	 * slot when the history is full. */
+	while (bus->history.len > 0 && nevicted < nitems(evicted) &&
+	    (bus->history.len == bus->history.cap ||
+	        bus->history_bytes + ev->data_len > HISTORY_MAX_BYTES)) {
+		evicted[nevicted] = ring_shift(&bus->history);
+		bus->history_bytes -= evicted[nevicted++]->data_len;
+	}
 	ring_push(&bus->history, ev);
+	bus->history_bytes += ev->data_len;
 	fan_out(bus, ev);
 	pthread_mutex_unlock(&bus->lock);
-	bus_event_unref(evicted);
+	for (size_t i = 0; i < nevicted; i++)
+		bus_event_unref(evicted[i]);
 	return id;
 }
 

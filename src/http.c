@@ -370,7 +370,8 @@ stream_free(void *cls)
 
 enum fm_err
 http_reply_stream(struct req *req, int status, const char *content_type,
-    http_stream_fn fn, void (*free_fn)(void *), void *arg)
+    unsigned idle_timeout_s, http_stream_fn fn, void (*free_fn)(void *),
+    void *arg)
 {
 	struct http_stream *s = xcalloc(1, sizeof(*s));
 	struct MHD_Response *resp;
@@ -387,10 +388,11 @@ http_reply_stream(struct req *req, int status, const char *content_type,
 		stream_free(s);
 		return FM_ERR_NOMEM;
 	}
-	/* A stream is quiet between events; the producer's heartbeat, not
-	 * the idle timeout, decides when a client is gone. */
+	/* Quiet between events, so no short idle timeout; but a client
+	 * that stops reading blocks every write, and only this ends it.
+	 * (A parked connection does not time out.) */
 	MHD_set_connection_option(
-	    req->conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)0);
+	    req->conn, MHD_CONNECTION_OPTION_TIMEOUT, idle_timeout_s);
 	MHD_add_response_header(
 	    resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	/* Proxies such as nginx must pass events on as they come. */
@@ -1013,7 +1015,7 @@ connection_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
 static void
 server_free(struct http_server *srv)
 {
-	http_lane_stop(srv->lane);
+	http_lane_free(srv->lane);
 	http_guard_stop(srv->guard);
 	if (srv->fallback != NULL)
 		MHD_destroy_response(srv->fallback);
@@ -1106,8 +1108,7 @@ http_stop(struct http_server *srv)
 	 * finish, so every suspended connection is resumed before MHD stops
 	 * (MHD must not stop with one suspended).
 	 */
-	http_lane_stop(srv->lane);
-	srv->lane = NULL;
+	http_lane_stop(srv->lane); /* later submits get 503; freed below */
 	MHD_stop_daemon(srv->daemon);
 	/* Every connection is closed now, so the guard's list is empty. */
 	server_free(srv);

@@ -130,10 +130,11 @@ typedef long (*http_stream_fn)(
     void *arg, struct http_stream *stream, char *buf, size_t max);
 
 /* Reply with a stream; free_fn(arg) runs once the reply is over, or at
- * once when the reply cannot be made. */
+ * once when the reply cannot be made. A stream that cannot send for
+ * idle_timeout_s (its client stopped reading) is closed. */
 enum fm_err http_reply_stream(struct req *req, int status,
-    const char *content_type, http_stream_fn fn, void (*free_fn)(void *),
-    void *arg);
+    const char *content_type, unsigned idle_timeout_s, http_stream_fn fn,
+    void (*free_fn)(void *), void *arg);
 
 /* Park the stream's connection: only from within its http_stream_fn,
  * which then returns 0. */

@@ -120,6 +120,15 @@ http_lane_stop(struct http_lane *l)
 	}
 	for (int i = 0; i < l->nthreads; i++)
 		pthread_join(l->threads[i], NULL);
+	l->nthreads = 0;
+}
+
+void
+http_lane_free(struct http_lane *l)
+{
+	if (l == NULL)
+		return;
+	http_lane_stop(l);
 	free(l->threads);
 	pthread_cond_destroy(&l->wake);
 	pthread_mutex_destroy(&l->lock);

@@ -33,4 +33,8 @@ FM_MUST_CHECK enum fm_err http_lane_submit(
  */
 void http_lane_stop(struct http_lane *l);
 
+/* Stop if still running, then free; once no thread can submit (after
+ * MHD_stop_daemon). NULL-safe. */
+void http_lane_free(struct http_lane *l);
+
 #endif

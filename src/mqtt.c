@@ -25,8 +25,6 @@
 /* QoS 1 messages the broker has not acknowledged yet; more wait in
  * libmosquitto's queue. */
 #define MAX_INFLIGHT 100
-/* Events the forwarder may lag behind the bus before it drops them. */
-#define QUEUE_LEN    4096
 #define STOP_WAIT_US (1000 * 1000LL)
 
 struct mqtt_forwarder {
@@ -232,7 +230,7 @@ forwarder_main(void *arg)
 		stop = fwd->stop;
 		pthread_mutex_unlock(&fwd->lock);
 		if (!drain(fwd)) {
-			/* Fell QUEUE_LEN behind: the events are gone, start
+			/* Fell a queue behind: the events are gone, start
 			 * afresh rather than stop forwarding. */
 			eventbus_unsubscribe(fwd->sub);
 			drop(fwd, 0, "fell behind the event bus");

@@ -55,6 +55,7 @@ struct sse_hub {
 	pthread_cond_t tick;
 	struct sse_stream *streams;
 	size_t nstreams;
+	bool closing; /* sse_hub_close_streams() ran: new streams end too */
 	bool stop;
 	pthread_t ticker;
 };
@@ -244,6 +245,16 @@ stream_free(void *arg)
 	free(s);
 }
 
+/* Healthy streams write at least every heartbeat; three missed mean the
+ * client stopped reading. */
+static unsigned
+stream_idle_timeout_s(const struct sse_hub *hub)
+{
+	int64_t s = 3 * hub->heartbeat_us / 1000000;
+
+	return s < 30 ? 30 : (unsigned)s;
+}
+
 enum fm_err
 sse_open(struct sse_hub *hub, struct req *req, const struct sse_filter *f,
     const char **why_out)
@@ -288,14 +299,15 @@ sse_open(struct sse_hub *hub, struct req *req, const struct sse_filter *f,
 	                 RETRY_MS, (unsigned long long)f->after_id)
 	           : xasprintf("retry: %d\n\n", RETRY_MS));
 	pthread_mutex_lock(&hub->lock);
+	s->ending = hub->closing; /* it says retry: and ends at once */
 	s->next = hub->streams;
 	if (hub->streams != NULL)
 		hub->streams->prev = s;
 	hub->streams = s;
 	hub->nstreams++;
 	pthread_mutex_unlock(&hub->lock);
-	return http_reply_stream(
-	    req, 200, "text/event-stream", stream_read, stream_free, s);
+	return http_reply_stream(req, 200, "text/event-stream",
+	    stream_idle_timeout_s(hub), stream_read, stream_free, s);
 invalid:
 	wants_free(&w);
 	free(s);
@@ -355,6 +367,7 @@ sse_hub_close_streams(struct sse_hub *hub)
 	if (hub == NULL)
 		return;
 	pthread_mutex_lock(&hub->lock);
+	hub->closing = true;
 	for (struct sse_stream *s = hub->streams; s != NULL; s = s->next) {
 		pthread_mutex_lock(&s->lock);
 		s->ending = true;

@@ -1,5 +1,5 @@
 /*
- * Tests for eventbus.c: fan-out by topic filter, ids, the bounded queue
+ * Tests for eventbus.c: broadcast and addressed fan-out, ids, the bounded queue
  * that cuts a slow subscriber off, resuming from the history, and many
  * publishers racing with subscribers coming and going.
  */
@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "xmalloc.h"
 
 static void
 count_wake(void *arg)
@@ -232,6 +234,34 @@ START_TEST(test_resume_larger_than_queue)
 }
 END_TEST
 
+/* Big events (log chunks) leave the history by size before count. */
+START_TEST(test_history_bounded_by_bytes)
+{
+	struct eventbus *bus = eventbus_new(NULL);
+	struct eventbus_sub *sub;
+	char *big = xmalloc(1 << 20);
+	bool resync;
+
+	memset(big, 'x', (1 << 20) - 1);
+	big[(1 << 20) - 1] = '\0';
+	for (int i = 0; i < 40; i++)
+		eventbus_publish(
+		    bus, "/tasklog/T", true, json_pack("{s:s}", "log", big));
+	/* 40 events are far below the count limit, but 40 MiB is not. */
+	sub = eventbus_subscribe(
+	    bus, &eventbus_everything, NULL, NULL, 1, &resync);
+	ck_assert(resync);
+	eventbus_unsubscribe(sub);
+	/* The newest are still there. */
+	sub = eventbus_subscribe(
+	    bus, &eventbus_everything, NULL, NULL, 38, &resync);
+	ck_assert(!resync);
+	eventbus_unsubscribe(sub);
+	free(big);
+	eventbus_free(bus);
+}
+END_TEST
+
 START_TEST(test_missing_payload_dropped)
 {
 	struct eventbus *bus = eventbus_new(NULL);
@@ -328,6 +358,7 @@ eventbus_suite(void)
 	tcase_add_test(tc, test_resume_from_history);
 	tcase_add_test(tc, test_resume_larger_than_queue);
 	tcase_add_test(tc, test_missing_payload_dropped);
+	tcase_add_test(tc, test_history_bounded_by_bytes);
 	tcase_add_test(tc, test_race);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);

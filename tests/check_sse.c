@@ -400,6 +400,21 @@ START_TEST(test_slow_client_cut_off)
 }
 END_TEST
 
+/* A stream opened while the Manager stops ends at once instead of
+ * holding the server up. */
+START_TEST(test_stream_opened_while_closing)
+{
+	struct stream s;
+
+	sse_hub_close_streams(ts.app->ctx.sse);
+	stream_open(&s, "/api/v3/events", NULL);
+	stream_wait(&s, 0, "retry:");
+	stream_pump(&s, 2000);
+	ck_assert(s.closed);
+	stream_close(&s);
+}
+END_TEST
+
 START_TEST(test_shutdown_with_open_streams)
 {
 	struct stream s[3];
@@ -440,6 +455,7 @@ sse_suite(void)
 	tcase_add_test(tc, test_reconnect_storm);
 	tcase_add_test(tc, test_slow_client_cut_off);
 	tcase_add_test(tc, test_shutdown_with_open_streams);
+	tcase_add_test(tc, test_stream_opened_while_closing);
 	suite_add_tcase(s, tc);
 	return s;
 }
