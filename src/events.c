@@ -396,14 +396,9 @@ ticker_main(void *arg)
 
 	pthread_mutex_lock(&ev->lock);
 	while (!ev->stop) {
-		struct timespec ts;
+		struct timespec ts =
+		    time_deadline(CLOCK_MONOTONIC, PROGRESS_INTERVAL_US);
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += PROGRESS_INTERVAL_US * 1000;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
 		pthread_cond_timedwait(&ev->tick, &ev->lock, &ts);
 		if (ev->stop || ev->nprogress == 0)
 			continue;
@@ -419,17 +414,12 @@ struct events *
 events_new(struct store *store, struct eventbus *bus)
 {
 	struct events *ev = xcalloc(1, sizeof(*ev));
-	pthread_condattr_t attr;
-
 	ev->store = store;
 	ev->bus = bus;
 	ev->farm_status = -1;
 	ev->progress = xcalloc(PROGRESS_MAX_JOBS, sizeof(*ev->progress));
 	pthread_mutex_init(&ev->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&ev->tick, &attr);
-	pthread_condattr_destroy(&attr);
+	time_cond_init_mono(&ev->tick);
 	if (pthread_create(&ev->ticker, NULL, ticker_main, ev) != 0)
 		fatal("cannot start the live-event ticker");
 	store_set_observer(store, observe, observer_wants, ev);

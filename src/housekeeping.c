@@ -268,17 +268,9 @@ housekeeping_main(void *arg)
 			if (d->next_us < next)
 				next = d->next_us;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &ts);
 		now = time_mono_us();
 		if (next > now) {
-			int64_t wait = next - now;
-
-			ts.tv_sec += (time_t)(wait / 1000000);
-			ts.tv_nsec += (long)(wait % 1000000) * 1000;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
+			ts = time_deadline(CLOCK_MONOTONIC, next - now);
 			pthread_cond_timedwait(&hk->wake, &hk->lock, &ts);
 		}
 	}
@@ -291,14 +283,9 @@ housekeeping_start(struct fm_ctx *ctx)
 {
 	struct housekeeping *hk = xcalloc(1, sizeof(*hk));
 	int64_t now = time_mono_us();
-	pthread_condattr_t attr;
-
 	hk->ctx = ctx;
 	pthread_mutex_init(&hk->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&hk->wake, &attr);
-	pthread_condattr_destroy(&attr);
+	time_cond_init_mono(&hk->wake);
 	hk->duties[0] = (struct duty){
 		.name = "timeouts",
 		.fn = housekeeping_check_timeouts,

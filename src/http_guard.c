@@ -95,7 +95,6 @@ struct http_guard *
 http_guard_start(int64_t header_timeout_us, uint64_t min_body_rate)
 {
 	struct http_guard *g = xcalloc(1, sizeof(*g));
-	pthread_condattr_t ca;
 	int err;
 
 	FM_ASSERT(header_timeout_us > 0);
@@ -103,10 +102,7 @@ http_guard_start(int64_t header_timeout_us, uint64_t min_body_rate)
 	g->min_body_rate = min_body_rate;
 	pthread_mutex_init(&g->lock, NULL);
 	/* time_mono_us() is CLOCK_MONOTONIC; the waits use the same clock. */
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&g->wake, &ca);
-	pthread_condattr_destroy(&ca);
+	time_cond_init_mono(&g->wake);
 	if ((err = pthread_create(&g->thread, NULL, guard_main, g)) != 0)
 		fatal("connection guard: cannot start thread: error %d", err);
 	return g;

@@ -157,13 +157,7 @@ borrow(struct jobc *jobc, struct jsenv **env_out)
 	enum fm_err rc = FM_OK;
 
 	*env_out = NULL;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += (time_t)(jobc->opts.wait_us / 1000000);
-	deadline.tv_nsec += (long)(jobc->opts.wait_us % 1000000) * 1000;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline = time_deadline(CLOCK_REALTIME, jobc->opts.wait_us);
 	pthread_mutex_lock(&jobc->lock);
 	while (jobc->nidle == 0) {
 		if (jobc->nfailed == jobc->opts.heaps) {

@@ -480,13 +480,7 @@ wait_interval(struct jobtypes *reg)
 	struct timespec until;
 	bool stop;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += (time_t)(reg->rescan_interval_us / 1000000);
-	until.tv_nsec += (long)(reg->rescan_interval_us % 1000000) * 1000;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	until = time_deadline(CLOCK_MONOTONIC, reg->rescan_interval_us);
 	pthread_mutex_lock(&reg->lock);
 	while (!reg->stopping &&
 	    pthread_cond_timedwait(&reg->stop_cond, &reg->lock, &until) == 0)
@@ -537,18 +531,13 @@ jobtypes_new(
     const char *scripts_path, struct jobc *jobc, int64_t rescan_interval_us)
 {
 	struct jobtypes *reg = xcalloc(1, sizeof(*reg));
-	pthread_condattr_t attr;
-
 	reg->scripts_path = xstrdup(scripts_path ? scripts_path : "");
 	reg->jobc = jobc;
 	reg->rescan_interval_us =
 	    rescan_interval_us > 0 ? rescan_interval_us : 1000000;
 	pthread_mutex_init(&reg->lock, NULL);
 	pthread_cond_init(&reg->ready_cond, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&reg->stop_cond, &attr);
-	pthread_condattr_destroy(&attr);
+	time_cond_init_mono(&reg->stop_cond);
 	if (pthread_create(&reg->watcher, NULL, watcher_main, reg) != 0)
 		fatal("cannot start the job-type watcher thread");
 	reg->watcher_running = true;
@@ -591,13 +580,7 @@ jobtypes_wait_ready(struct jobtypes *reg, int64_t timeout_us)
 	struct timespec deadline;
 	enum fm_err rc = FM_OK;
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += (time_t)(timeout_us / 1000000);
-	deadline.tv_nsec += (long)(timeout_us % 1000000) * 1000;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline = time_deadline(CLOCK_REALTIME, timeout_us);
 	pthread_mutex_lock(&reg->lock);
 	while (!reg->ready && rc == FM_OK)
 		if (pthread_cond_timedwait(

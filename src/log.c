@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timeutil.h"
+
 static atomic_int log_min_level = LOG_LEVEL_INFO;
 
 static const char *const level_names[] = {
@@ -200,14 +202,9 @@ flusher_main(void *arg)
 
 	pthread_mutex_lock(&logbuf.lock);
 	while (logbuf.gen == gen) {
-		struct timespec ts;
+		struct timespec ts =
+		    time_deadline(CLOCK_REALTIME, LOG_FLUSH_MS * 1000LL);
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += LOG_FLUSH_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
 		pthread_cond_timedwait(&logbuf.wake, &logbuf.lock, &ts);
 		flush_locked();
 	}

@@ -347,15 +347,10 @@ struct sse_hub *
 sse_hub_new(struct eventbus *bus, int64_t heartbeat_us)
 {
 	struct sse_hub *hub = xcalloc(1, sizeof(*hub));
-	pthread_condattr_t attr;
-
 	hub->bus = bus;
 	hub->heartbeat_us = heartbeat_us;
 	pthread_mutex_init(&hub->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&hub->tick, &attr);
-	pthread_condattr_destroy(&attr);
+	time_cond_init_mono(&hub->tick);
 	if (pthread_create(&hub->ticker, NULL, ticker_main, hub) != 0)
 		fatal("cannot start the event-stream heartbeat thread");
 	return hub;

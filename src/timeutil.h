@@ -5,8 +5,10 @@
 #ifndef FM_TIMEUTIL_H
 #define FM_TIMEUTIL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "fm.h"
 
@@ -15,6 +17,15 @@ int64_t time_mono_us(void);
 
 /* Microseconds since the Unix epoch. */
 int64_t time_now_us(void);
+
+/* The time on clock us microseconds from now, as pthread_cond_timedwait
+ * wants it (CLOCK_MONOTONIC for conditions made by time_cond_init_mono,
+ * CLOCK_REALTIME for default ones). */
+struct timespec time_deadline(clockid_t clock, int64_t us);
+
+/* Initialise c to time its waits on CLOCK_MONOTONIC, which wall-clock
+ * changes do not move. */
+void time_cond_init_mono(pthread_cond_t *c);
 
 #define TIME_RFC3339_MAX 40
 

@@ -1265,7 +1265,10 @@ api_jobs_suite(void)
 	tcase_add_test(tc, test_golden_builtins);
 	suite_add_tcase(s, tc);
 
+	/* These two run scripts under compile_timeout = 1s, which holds at
+	 * native (and ASan) speed only: make valgrind skips "speed". */
 	tc = tcase_create("scripts");
+	tcase_set_tags(tc, "speed");
 	tcase_add_checked_fixture(tc, setup_scripts, teardown_scripts);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_scripts_picked_up_live);
@@ -1276,6 +1279,7 @@ api_jobs_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
+	tcase_set_tags(tc, "speed");
 	tcase_add_checked_fixture(tc, setup_limits, teardown_limits);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_compile_timeout_holds);
