@@ -1,0 +1,351 @@
+#!/usr/bin/env bash
+# End-to-end test with the real Flamenco v3 peers: the unmodified Blender
+# add-on (driven headless in Debian's Blender) submits a small textured scene
+# to our Manager, and the real Flamenco Worker renders it.
+#
+#   FLAMENCO_SRC=/work/e2e-src tests/e2e/run.sh        (or: make e2e)
+#
+# Environment:
+#   FLAMENCO_SRC         extracted Flamenco v3 sources (default /work/e2e-src)
+#   FLAMENCO_ADDON_DIR   the add-on package dir (default $FLAMENCO_SRC/addon/flamenco)
+#   FLAMENCO_WORKER_BIN  a built flamenco-worker (default $FLAMENCO_SRC/flamenco-worker)
+#   MANAGER_BIN          our Manager (default ./flamenco-manager of this checkout)
+#   BLENDER              Blender binary (default blender)
+#   E2E_SHAMAN=1         also run the Shaman phase (needs `shaman.enabled` support)
+#   E2E_STRICT_DEDUP=1   Shaman: the second submission must upload nothing at all
+#                        (by default the re-saved .blend may be uploaded again,
+#                        see README.md; dependencies never may)
+#   E2E_TIMEOUT          seconds to wait for a job to complete (default 300)
+#   E2E_KEEP=1           keep the temporary directory for inspection
+#
+# Prints PASS/FAIL per check and exits non-zero when any check failed, 2 when
+# the Flamenco peers are missing.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+FLAMENCO_SRC=${FLAMENCO_SRC:-/work/e2e-src}
+FLAMENCO_ADDON_DIR=${FLAMENCO_ADDON_DIR:-$FLAMENCO_SRC/addon/flamenco}
+FLAMENCO_WORKER_BIN=${FLAMENCO_WORKER_BIN:-$FLAMENCO_SRC/flamenco-worker}
+MANAGER_BIN=${MANAGER_BIN:-$repo/flamenco-manager}
+BLENDER=${BLENDER:-blender}
+E2E_TIMEOUT=${E2E_TIMEOUT:-300}
+
+missing_peers() {
+	cat >&2 <<EOF
+e2e: $1
+The end-to-end test needs the unmodified Flamenco v3 sources (add-on and
+worker), which CI cannot download. Provide them like this:
+  1. get a Flamenco v3.x source tree (https://projects.blender.org/studio/flamenco
+     or a GitHub mirror) and extract it, e.g. to /work/e2e-src;
+  2. build the worker there:  (cd /work/e2e-src && go build ./cmd/flamenco-worker)
+  3. run:  FLAMENCO_SRC=/work/e2e-src make e2e
+Or point FLAMENCO_ADDON_DIR at the add-on's "flamenco" package directory and
+FLAMENCO_WORKER_BIN at a flamenco-worker binary.
+EOF
+	exit 2
+}
+[ -f "$FLAMENCO_ADDON_DIR/__init__.py" ] ||
+	missing_peers "no Flamenco add-on at FLAMENCO_ADDON_DIR=$FLAMENCO_ADDON_DIR"
+[ -x "$FLAMENCO_WORKER_BIN" ] ||
+	missing_peers "no Flamenco Worker binary at FLAMENCO_WORKER_BIN=$FLAMENCO_WORKER_BIN"
+[ -x "$MANAGER_BIN" ] || { echo "e2e: no Manager at $MANAGER_BIN (run make)" >&2; exit 2; }
+for cmd in "$BLENDER" jq curl python3 sha256sum; do
+	command -v "$cmd" >/dev/null || { echo "e2e: $cmd not found (contrib/deps.sh e2e)" >&2; exit 2; }
+done
+
+RUN=$(mktemp -d /tmp/fm-e2e.XXXXXX)
+failures=0
+checks=0
+pids=()
+
+cleanup() {
+	local pid
+	for pid in "${pids[@]}"; do
+		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	if [ "${E2E_KEEP:-}" = 1 ] || [ "$failures" != 0 ]; then
+		echo "e2e: logs and files kept in $RUN"
+	else
+		rm -rf "$RUN"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+check() {	# check <name> <command...>: runs the command, prints PASS/FAIL
+	local name=$1
+	shift
+	checks=$((checks + 1))
+	if "$@"; then
+		printf 'PASS  %s\n' "$name"
+	else
+		printf 'FAIL  %s\n' "$name"
+		failures=$((failures + 1))
+	fi
+}
+jq_true() { jq -e "$1" "$2" >/dev/null 2>&1; }	# jq_true <filter> <file>
+note() { printf '      %s\n' "$*"; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# --- processes --------------------------------------------------------------
+
+# start_manager <dir> <extra config lines>: our Manager on a free port.
+start_manager() {
+	local dir=$1 extra=$2 t0 i
+	mkdir -p "$dir/shared"
+	cat >"$dir/manager.conf" <<EOF
+manager_name = E2E
+listen = 127.0.0.1:0
+database = $dir/manager.sqlite
+local_manager_storage_path = $dir/manager-storage
+shared_storage_path = $dir/shared
+log_level = debug
+variables.blender.linux = $BLENDER
+variables.blenderArgs.all = -b -y
+$extra
+EOF
+	t0=$(now)
+	"$MANAGER_BIN" -c "$dir/manager.conf" >"$dir/manager.log" 2>&1 &
+	pids+=($!)
+	for i in $(seq 100); do
+		MANAGER_PORT=$(sed -n 's/.* listening on .*(port \([0-9]*\)).*/\1/p' "$dir/manager.log")
+		[ -n "$MANAGER_PORT" ] && break
+		sleep 0.1
+	done
+	[ -n "$MANAGER_PORT" ] || { cat "$dir/manager.log"; return 1; }
+	MANAGER=http://127.0.0.1:$MANAGER_PORT
+	# The add-on goes through the counting proxy; the worker talks directly.
+	python3 "$here/countproxy.py" 0 "$MANAGER" "$dir/requests.log" "$dir/proxy.port" &
+	pids+=($!)
+	for i in $(seq 100); do [ -s "$dir/proxy.port" ] && break; sleep 0.1; done
+	ADDON_URL=http://127.0.0.1:$(cat "$dir/proxy.port")/
+	: >>"$dir/requests.log"
+	note "Manager $MANAGER up in $(elapsed "$t0") s (add-on via proxy $ADDON_URL)"
+}
+
+start_worker() {	# start_worker <dir>
+	local dir=$1
+	mkdir -p "$dir/worker"
+	(cd "$dir/worker" && HOME="$dir/worker" XDG_DATA_HOME="$dir/worker/data" \
+		XDG_CONFIG_HOME="$dir/worker/config" XDG_CACHE_HOME="$dir/worker/cache" \
+		exec "$FLAMENCO_WORKER_BIN" -manager "$MANAGER/") >"$dir/worker.log" 2>&1 &
+	pids+=($!)
+}
+
+# --- Blender side -----------------------------------------------------------
+
+# Blender gets its own HOME, so the add-on's cached Manager info and the
+# preferences never touch the user's, and the add-on is found through
+# BLENDER_USER_SCRIPTS without installing anything.
+blender_env() {
+	HOME="$RUN/blender-home" BLENDER_USER_SCRIPTS="$RUN/blender-scripts" "$@"
+}
+setup_blender() {
+	mkdir -p "$RUN/blender-home" "$RUN/blender-scripts/addons"
+	ln -s "$(cd "$FLAMENCO_ADDON_DIR" && pwd)" "$RUN/blender-scripts/addons/flamenco"
+}
+
+# run_py <blend or ""> <script> <args...>: runs one of our scripts in Blender.
+# The script is exec'd from --python-expr: Debian's Blender 3.4 crashes at
+# exit (in addon_utils.disable_all) after --python FILE enabled this add-on.
+run_py() {
+	local blend=$1 script=$2
+	shift 2
+	local expr="P='$script'; exec(compile(open(P).read(), P, 'exec'), {'__name__': '__main__'})"
+	blender_env "$BLENDER" -b -noaudio --factory-startup ${blend:+"$blend"} \
+		--python-exit-code 3 --python-expr "$expr" -- "$@"
+}
+
+make_scene() {
+	run_py "" "$here/make_scene.py" "$RUN/artist/scene.blend" \
+		"$RUN/artist/textures/checker.png" >"$RUN/make_scene.log" 2>&1 &&
+		[ -s "$RUN/artist/scene.blend" ] && [ -s "$RUN/artist/textures/checker.png" ]
+}
+
+# submit <dir> <job name>: the add-on pings, fetches job types and submits.
+submit() {
+	local dir=$1 name=$2 t0 rc
+	t0=$(now)
+	run_py "$RUN/artist/scene.blend" "$here/submit.py" --manager "$ADDON_URL" \
+		--job-name "$name" --render-root "$dir/render" \
+		--result "$dir/$name.json" >"$dir/$name.blender.log" 2>&1
+	rc=$?
+	note "add-on: enable+ping+submit of $name took $(elapsed "$t0") s (Blender exit $rc)"
+	[ "$rc" = 0 ] && [ "$(jq -r .ok "$dir/$name.json" 2>/dev/null)" = true ]
+}
+
+# --- Manager queries --------------------------------------------------------
+
+api() { curl -sf "$MANAGER$1"; }
+job_id_by_name() { api /api/v3/jobs | jq -r --arg n "$1" '.jobs[] | select(.name == $n) | .id' | head -1; }
+job_field() { api "/api/v3/jobs/$1" | jq -r "$2"; }
+
+wait_job_done() {	# wait_job_done <job id>: until completed/failed/canceled
+	local id=$1 end status
+	end=$(($(date +%s) + E2E_TIMEOUT))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		status=$(job_field "$id" .status)
+		case $status in completed | failed | canceled) break ;; esac
+		sleep 1
+	done
+	JOB_STATUS=$status
+	[ "$status" = completed ]
+}
+
+worker_registered() {
+	[ "$(api /api/v3/worker-mgt/workers | jq '.workers | length')" -ge 1 ]
+}
+
+frames_rendered() {	# frames_rendered <dir>: 3 PNG frames under <dir>/render
+	local n=0 f
+	while IFS= read -r f; do
+		[ "$(head -c 8 "$f" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] && n=$((n + 1))
+	done < <(find "$1/render" -name '00000[123].png' 2>/dev/null)
+	note "$n of 3 frames are PNG files under $1/render"
+	[ "$n" = 3 ]
+}
+
+addon_checks() {	# addon_checks <result json>: the (a) checks
+	local r=$1
+	check "add-on enabled, operators ping_manager and submit_job registered" \
+		jq_true '(.enable == ["FINISHED"]) and (.operators | index("ping_manager") and index("submit_job"))' "$r"
+	note "add-on status after ping: $(jq -r .ping_status "$r" 2>/dev/null)"
+	check "add-on pinged the Manager (GET /api/v3/version 200, status 'found')" \
+		sh -c "grep -q '^GET /api/v3/version 200 ' '$2' && jq -e '.ping_status | test(\"found\")' '$r' >/dev/null"
+	note "job types: Manager $(jq -c .manager_job_types "$r" 2>/dev/null), add-on $(jq -c .addon_job_types "$r" 2>/dev/null)"
+	check "add-on fetched the job types (knows every type the Manager offers)" \
+		jq_true '(.manager_job_types | index("simple-blender-render")) and .addon_job_types == .manager_job_types' "$r"
+}
+
+# --- phase 1: Shaman off, the add-on copies files with BAT ------------------
+
+phase_copy() {
+	local dir=$RUN/copy name=e2e-copy id t0 blendfile
+	echo "== phase 1: Shaman off (BAT pack to shared storage)"
+	start_manager "$dir" "" || { check "Manager starts" false; return; }
+	submit "$dir" "$name"
+	local rc=$?
+	addon_checks "$dir/$name.json" "$dir/requests.log"
+	check "add-on submitted $name (operator FINISHED, BAT pack done)" \
+		sh -c "[ $rc = 0 ] && jq -e '.submit == [\"FINISHED\"] and .bat_status == \"DONE\"' '$dir/$name.json' >/dev/null"
+	id=$(job_id_by_name "$name")
+	check "the Manager has the job" [ -n "$id" ]
+	[ -n "$id" ] || return
+	blendfile=$(job_field "$id" .settings.blendfile)
+	note "job $id, blendfile $blendfile"
+	check "blendfile packed into shared storage, texture next to it" \
+		sh -c "case '$blendfile' in '$dir/shared/'*) ;; *) exit 1;; esac &&
+			[ -s '$blendfile' ] && [ -s \"\$(dirname '$blendfile')/textures/checker.png\" ]"
+
+	t0=$(now)
+	start_worker "$dir"
+	sleep 2
+	check "the real Worker registered and signed on" worker_registered
+	wait_job_done "$id"
+	local ok=$?
+	note "job status $JOB_STATUS after $(elapsed "$t0") s (worker start to end)"
+	check "job rendered by the Worker and completed" [ "$ok" = 0 ]
+	check "output frames exist" frames_rendered "$dir"
+	check "preview video made by the Worker's ffmpeg" \
+		sh -c "find '$dir/render' -name '*.mp4' -size +0 | grep -q ."
+}
+
+# --- phase 2: Shaman on -----------------------------------------------------
+
+# Uploads are the Shaman file-store POSTs the add-on made through the proxy.
+uploads() { grep -c '^POST /api/v3/shaman/files/' "$1" || true; }
+
+phase_shaman() {
+	local dir=$RUN/shaman id1 id2 t0 blendfile checkout tex_key
+	echo "== phase 2: Shaman on"
+	start_manager "$dir" "shaman.enabled = true" || { check "Manager starts with Shaman" false; return; }
+	check "Manager reports shamanEnabled" \
+		sh -c "curl -sf '$MANAGER/api/v3/configuration' | jq -e '.shamanEnabled == true' >/dev/null"
+	tex_key="$(sha256sum <"$RUN/artist/textures/checker.png" | cut -d' ' -f1)/$(stat -c %s "$RUN/artist/textures/checker.png")"
+
+	submit "$dir" e2e-shaman-1
+	local rc=$?
+	cp "$dir/requests.log" "$dir/requests-1.log"
+	addon_checks "$dir/e2e-shaman-1.json" "$dir/requests-1.log"
+	check "add-on submitted e2e-shaman-1 through Shaman" \
+		sh -c "[ $rc = 0 ] && jq -e '.submit == [\"FINISHED\"]' '$dir/e2e-shaman-1.json' >/dev/null &&
+			grep -q '^POST /api/v3/shaman/checkout/create 200 ' '$dir/requests-1.log'"
+	note "first submission: $(uploads "$dir/requests-1.log") file uploads"
+	check "first submission uploaded the texture" \
+		grep -q "^POST /api/v3/shaman/files/$tex_key 2" "$dir/requests-1.log"
+	id1=$(job_id_by_name e2e-shaman-1)
+	check "the Manager has the job" [ -n "$id1" ]
+	[ -n "$id1" ] || return
+	blendfile=$(job_field "$id1" .settings.blendfile)
+	checkout=$(job_field "$id1" '.storage.shaman_checkout_id // empty')
+	note "job $id1, blendfile $blendfile, storage.shaman_checkout_id '$checkout'"
+	# The add-on writes {jobs}/<checkout>/...; the Manager expands {jobs} to
+	# <shared>/jobs for the worker.
+	local resolved=${blendfile/#\{jobs\}/$dir/shared/jobs}
+	check "blendfile points into <shared>/jobs/<checkout>/ and the checkout holds scene and texture" \
+		sh -c "case '$resolved' in '$dir/shared/jobs/'?*/*) ;; *) exit 1;; esac &&
+			[ -s '$resolved' ] && [ -s \"\$(dirname '$resolved')/textures/checker.png\" ]"
+
+	t0=$(now)
+	start_worker "$dir"
+	sleep 2
+	check "the real Worker registered and signed on" worker_registered
+	wait_job_done "$id1"
+	local ok=$?
+	note "job status $JOB_STATUS after $(elapsed "$t0") s"
+	check "job completed" [ "$ok" = 0 ]
+	check "the Worker rendered the blendfile from the checkout" \
+		grep -q "going to run: .*$dir/shared/jobs/" "$dir/worker.log"
+	check "output frames exist" frames_rendered "$dir"
+
+	# Second, identical submission: everything is in the file store already.
+	: >"$dir/requests.log"
+	submit "$dir" e2e-shaman-2
+	rc=$?
+	local n2
+	n2=$(uploads "$dir/requests.log")
+	note "second submission: $n2 file uploads ($(grep -c '^POST /api/v3/shaman/files/' "$dir/requests-1.log" || true) the first time)"
+	check "second submission succeeded" \
+		sh -c "[ $rc = 0 ] && grep -q '^POST /api/v3/shaman/checkout/create 200 ' '$dir/requests.log'"
+	check "second submission did not upload the texture again" \
+		sh -c "! grep -q '^POST /api/v3/shaman/files/$tex_key ' '$dir/requests.log'"
+	if [ "${E2E_STRICT_DEDUP:-}" = 1 ]; then
+		check "second submission uploaded nothing" [ "$n2" = 0 ]
+	else
+		check "second submission uploaded at most the re-saved blendfile" [ "$n2" -le 1 ]
+	fi
+	id2=$(job_id_by_name e2e-shaman-2)
+	if [ -n "$id2" ]; then
+		t0=$(now)
+		wait_job_done "$id2"
+		ok=$?
+		note "second job status $JOB_STATUS after $(elapsed "$t0") s"
+		check "second job completed" [ "$ok" = 0 ]
+	else
+		check "the Manager has the second job" false
+	fi
+}
+
+# --- main -------------------------------------------------------------------
+
+echo "e2e: Manager $MANAGER_BIN ($("$MANAGER_BIN" --version 2>&1 | head -1))"
+echo "e2e: add-on $FLAMENCO_ADDON_DIR, worker $FLAMENCO_WORKER_BIN, $("$BLENDER" -b --factory-startup --version 2>/dev/null | head -1)"
+echo "e2e: work dir $RUN"
+setup_blender
+t0=$(now)
+check "Blender builds the test scene (cube, camera, light, image texture)" make_scene
+note "scene built in $(elapsed "$t0") s"
+phase_copy
+# Stop phase 1's processes before phase 2 starts its own.
+for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+pids=()
+if [ "${E2E_SHAMAN:-}" = 1 ]; then
+	phase_shaman
+else
+	echo "== phase 2 (Shaman) skipped; set E2E_SHAMAN=1 to run it"
+fi
+
+echo "e2e: $((checks - failures)) of $checks checks passed"
+[ "$failures" = 0 ]
