@@ -17,6 +17,8 @@
 #                        see README.md; dependencies never may)
 #   E2E_TIMEOUT          seconds to wait for a job to complete (default 300)
 #   E2E_KEEP=1           keep the temporary directory for inspection
+#   E2E_REFERENCE_MANAGER=PATH  run Flamenco's own Manager instead of ours, to
+#                        check the harness itself against the original
 #
 # Prints PASS/FAIL per check and exits non-zero when any check failed, 2 when
 # the Flamenco peers are missing.
@@ -91,30 +93,27 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # --- processes --------------------------------------------------------------
 
-# start_manager <dir> <extra config lines>: our Manager on a free port.
+# start_manager <dir> <shaman on: true|false>: our Manager on a free port
+# (or Flamenco's own, see E2E_REFERENCE_MANAGER).
 start_manager() {
-	local dir=$1 extra=$2 t0 i
+	local dir=$1 shaman=$2 t0 i
 	mkdir -p "$dir/shared"
-	cat >"$dir/manager.conf" <<EOF
-manager_name = E2E
-listen = 127.0.0.1:0
-database = $dir/manager.sqlite
-local_manager_storage_path = $dir/manager-storage
-shared_storage_path = $dir/shared
-log_level = debug
-variables.blender.linux = $BLENDER
-variables.blenderArgs.all = -b -y
-$extra
-EOF
-	t0=$(now)
-	"$MANAGER_BIN" -c "$dir/manager.conf" >"$dir/manager.log" 2>&1 &
-	pids+=($!)
-	for i in $(seq 100); do
-		MANAGER_PORT=$(sed -n 's/.* listening on .*(port \([0-9]*\)).*/\1/p' "$dir/manager.log")
-		[ -n "$MANAGER_PORT" ] && break
-		sleep 0.1
-	done
-	[ -n "$MANAGER_PORT" ] || { cat "$dir/manager.log"; return 1; }
+	if [ -n "${E2E_REFERENCE_MANAGER:-}" ]; then
+		start_reference_manager "$dir" "$shaman" || return 1
+	else
+		write_our_config "$dir" "$shaman"
+		t0=$(now)
+		"$MANAGER_BIN" -c "$dir/manager.conf" >"$dir/manager.log" 2>&1 &
+		pids+=($!)
+		MANAGER_PORT=
+		for i in $(seq 100); do
+			MANAGER_PORT=$(sed -n 's/.* listening on .*(port \([0-9]*\)).*/\1/p' "$dir/manager.log")
+			[ -n "$MANAGER_PORT" ] && break
+			sleep 0.1
+		done
+		[ -n "$MANAGER_PORT" ] || { cat "$dir/manager.log"; return 1; }
+		note "Manager up on port $MANAGER_PORT in $(elapsed "$t0") s"
+	fi
 	MANAGER=http://127.0.0.1:$MANAGER_PORT
 	# The add-on goes through the counting proxy; the worker talks directly.
 	python3 "$here/countproxy.py" 0 "$MANAGER" "$dir/requests.log" "$dir/proxy.port" &
@@ -122,7 +121,61 @@ EOF
 	for i in $(seq 100); do [ -s "$dir/proxy.port" ] && break; sleep 0.1; done
 	ADDON_URL=http://127.0.0.1:$(cat "$dir/proxy.port")/
 	: >>"$dir/requests.log"
-	note "Manager $MANAGER up in $(elapsed "$t0") s (add-on via proxy $ADDON_URL)"
+	note "Manager $MANAGER, add-on via proxy $ADDON_URL"
+}
+
+write_our_config() {	# write_our_config <dir> <shaman on>
+	local shaman_line=""
+	# Only written when on, so the Shaman-off phase runs on a Manager that
+	# does not know the key yet.
+	[ "$2" = true ] && shaman_line="shaman.enabled = true"
+	cat >"$1/manager.conf" <<EOF
+manager_name = E2E
+listen = 127.0.0.1:0
+database = $1/manager.sqlite
+local_manager_storage_path = $1/manager-storage
+shared_storage_path = $1/shared
+log_level = debug
+variables.blender.linux = $BLENDER
+variables.blenderArgs.all = -b -y
+$shaman_line
+EOF
+}
+
+# The real Flamenco Manager, to check that the harness's expectations hold
+# for the original (E2E_REFERENCE_MANAGER=/path/to/flamenco-manager).
+start_reference_manager() {	# <dir> <shaman on>
+	local dir=$1 i
+	MANAGER_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	cat >"$dir/flamenco-manager.yaml" <<EOF
+_meta:
+  version: 3
+manager_name: Reference
+database: $dir/flamenco-manager.sqlite
+listen: 127.0.0.1:$MANAGER_PORT
+autodiscoverable: false
+local_manager_storage_path: $dir/manager-storage
+shared_storage_path: $dir/shared
+shaman:
+  enabled: $2
+variables:
+  blender:
+    values:
+      - platform: linux
+        value: $BLENDER
+  blenderArgs:
+    values:
+      - platform: all
+        value: -b -y
+EOF
+	(cd "$dir" && exec "$E2E_REFERENCE_MANAGER") >"$dir/manager.log" 2>&1 &
+	pids+=($!)
+	for i in $(seq 100); do
+		curl -sf "http://127.0.0.1:$MANAGER_PORT/api/v3/version" >/dev/null && return 0
+		sleep 0.1
+	done
+	cat "$dir/manager.log"
+	return 1
 }
 
 start_worker() {	# start_worker <dir>
@@ -207,6 +260,18 @@ frames_rendered() {	# frames_rendered <dir>: 3 PNG frames under <dir>/render
 	[ "$n" = 3 ]
 }
 
+# packed_beside <blendfile> <glob it must match>: the packed blendfile is a
+# .blend and the texture next to it has the original's bytes.
+packed_beside() {
+	# shellcheck disable=SC2254 # $2 is a glob on purpose
+	case $1 in $2*) ;; *) note "$1 is not under $2"; return 1 ;; esac
+	[ "$(head -c 7 "$1" 2>/dev/null)" = BLENDER ] ||
+		[ "$(head -c 4 "$1" | od -An -tx1 | tr -d ' \n')" = 28b52ffd ] || # zstd
+		{ note "$1 is not a .blend file"; return 1; }
+	cmp -s "$RUN/artist/textures/checker.png" "$(dirname "$1")/textures/checker.png" ||
+		{ note "texture missing or different next to $1"; return 1; }
+}
+
 addon_checks() {	# addon_checks <result json>: the (a) checks
 	local r=$1
 	check "add-on enabled, operators ping_manager and submit_job registered" \
@@ -224,7 +289,7 @@ addon_checks() {	# addon_checks <result json>: the (a) checks
 phase_copy() {
 	local dir=$RUN/copy name=e2e-copy id t0 blendfile
 	echo "== phase 1: Shaman off (BAT pack to shared storage)"
-	start_manager "$dir" "" || { check "Manager starts" false; return; }
+	start_manager "$dir" false || { check "Manager starts" false; return; }
 	submit "$dir" "$name"
 	local rc=$?
 	addon_checks "$dir/$name.json" "$dir/requests.log"
@@ -236,8 +301,7 @@ phase_copy() {
 	blendfile=$(job_field "$id" .settings.blendfile)
 	note "job $id, blendfile $blendfile"
 	check "blendfile packed into shared storage, texture next to it" \
-		sh -c "case '$blendfile' in '$dir/shared/'*) ;; *) exit 1;; esac &&
-			[ -s '$blendfile' ] && [ -s \"\$(dirname '$blendfile')/textures/checker.png\" ]"
+		packed_beside "$blendfile" "$dir/shared/"
 
 	t0=$(now)
 	start_worker "$dir"
@@ -260,7 +324,7 @@ uploads() { grep -c '^POST /api/v3/shaman/files/' "$1" || true; }
 phase_shaman() {
 	local dir=$RUN/shaman id1 id2 t0 blendfile checkout tex_key
 	echo "== phase 2: Shaman on"
-	start_manager "$dir" "shaman.enabled = true" || { check "Manager starts with Shaman" false; return; }
+	start_manager "$dir" true || { check "Manager starts with Shaman" false; return; }
 	check "Manager reports shamanEnabled" \
 		sh -c "curl -sf '$MANAGER/api/v3/configuration' | jq -e '.shamanEnabled == true' >/dev/null"
 	tex_key="$(sha256sum <"$RUN/artist/textures/checker.png" | cut -d' ' -f1)/$(stat -c %s "$RUN/artist/textures/checker.png")"
@@ -285,8 +349,7 @@ phase_shaman() {
 	# <shared>/jobs for the worker.
 	local resolved=${blendfile/#\{jobs\}/$dir/shared/jobs}
 	check "blendfile points into <shared>/jobs/<checkout>/ and the checkout holds scene and texture" \
-		sh -c "case '$resolved' in '$dir/shared/jobs/'?*/*) ;; *) exit 1;; esac &&
-			[ -s '$resolved' ] && [ -s \"\$(dirname '$resolved')/textures/checker.png\" ]"
+		packed_beside "$resolved" "$dir/shared/jobs/?*/"
 
 	t0=$(now)
 	start_worker "$dir"
@@ -330,7 +393,11 @@ phase_shaman() {
 
 # --- main -------------------------------------------------------------------
 
-echo "e2e: Manager $MANAGER_BIN ($("$MANAGER_BIN" --version 2>&1 | head -1))"
+if [ -n "${E2E_REFERENCE_MANAGER:-}" ]; then
+	echo "e2e: REFERENCE run with Flamenco's own Manager $E2E_REFERENCE_MANAGER"
+else
+	echo "e2e: Manager $MANAGER_BIN ($("$MANAGER_BIN" --version 2>&1 | head -1))"
+fi
 echo "e2e: add-on $FLAMENCO_ADDON_DIR, worker $FLAMENCO_WORKER_BIN, $("$BLENDER" -b --factory-startup --version 2>/dev/null | head -1)"
 echo "e2e: work dir $RUN"
 setup_blender
