@@ -15,6 +15,8 @@
 #   E2E_STRICT_DEDUP=1   Shaman: the second submission must upload nothing at all
 #                        (by default the re-saved .blend may be uploaded again,
 #                        see README.md; dependencies never may)
+#   E2E_JOBS_DIR         more jobs to submit through the API in phase 1 (SubmittedJob
+#                        JSON files, see api_jobs below); each must complete
 #   E2E_TIMEOUT          seconds to wait for a job to complete (default 300)
 #   E2E_KEEP=1           keep the temporary directory for inspection
 #   E2E_REFERENCE_MANAGER=PATH  run Flamenco's own Manager instead of ours, to
@@ -314,6 +316,60 @@ phase_copy() {
 	check "output frames exist" frames_rendered "$dir"
 	check "preview video made by the Worker's ffmpeg" \
 		sh -c "find '$dir/render' -name '*.mp4' -size +0 | grep -q ."
+	api_jobs "$dir" "$blendfile"
+}
+
+# --- jobs submitted through the API, run by the same real Worker ------------
+
+# submit_api <dir> <label> <SubmittedJob file>: POST /api/v3/jobs; prints the id.
+submit_api() {
+	curl -sf -X POST -H 'Content-Type: application/json' --data-binary "@$3" \
+		"$MANAGER/api/v3/jobs" >"$1/$2.response.json" &&
+		jq -r .id "$1/$2.response.json"
+}
+
+# api_jobs <dir> <packed blendfile>: an echo-sleep-test job (the Worker's
+# non-Blender commands), then every *.json in E2E_JOBS_DIR in name order.
+# Those files are SubmittedJob bodies in which @SHARED@, @RENDER@ and
+# @BLENDFILE@ become the phase's shared storage, a render directory and the
+# packed scene, and @JOB:<name>@ the id of the job made from <name>.json,
+# so a file can refer to an earlier job (dependencies, for example).
+api_jobs() {
+	local dir=$1 blendfile=$2 f name id t0 ok body ids=""
+	jq -n '{name: "e2e-echo", type: "echo-sleep-test", priority: 50,
+		submitter_platform: "linux",
+		settings: {message: "hello from e2e", sleep_duration_seconds: 1, sleep_repeats: 1}}' \
+		>"$dir/e2e-echo.submit.json"
+	id=$(submit_api "$dir" e2e-echo "$dir/e2e-echo.submit.json")
+	check "echo-sleep-test job accepted through the API" [ -n "$id" ]
+	if [ -n "$id" ]; then
+		t0=$(now)
+		wait_job_done "$id"
+		ok=$?
+		note "echo-sleep-test job status $JOB_STATUS after $(elapsed "$t0") s"
+		check "echo-sleep-test job completed on the real Worker" [ "$ok" = 0 ]
+	fi
+	[ -n "${E2E_JOBS_DIR:-}" ] || return 0
+	for f in "$E2E_JOBS_DIR"/*.json; do
+		[ -e "$f" ] || continue
+		name=$(basename "$f" .json)
+		body=$(sed -e "s|@SHARED@|$dir/shared|g" -e "s|@RENDER@|$dir/render-api/$name|g" \
+			-e "s|@BLENDFILE@|$blendfile|g" "$f")
+		for pair in $ids; do
+			body=${body//@JOB:${pair%%=*}@/${pair#*=}}
+		done
+		printf '%s\n' "$body" >"$dir/$name.submit.json"
+		id=$(submit_api "$dir" "$name" "$dir/$name.submit.json")
+		check "E2E_JOBS_DIR job $name accepted" [ -n "$id" ]
+		[ -n "$id" ] && ids="$ids $name=$id"
+	done
+	for pair in $ids; do
+		t0=$(now)
+		wait_job_done "${pair#*=}"
+		ok=$?
+		note "job ${pair%%=*} status $JOB_STATUS after $(elapsed "$t0") s more"
+		check "E2E_JOBS_DIR job ${pair%%=*} completed on the real Worker" [ "$ok" = 0 ]
+	done
 }
 
 # --- phase 2: Shaman on -----------------------------------------------------
