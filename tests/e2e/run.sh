@@ -249,8 +249,13 @@ wait_job_done() {	# wait_job_done <job id>: until completed/failed/canceled
 	[ "$status" = completed ]
 }
 
-worker_registered() {
-	[ "$(api /api/v3/worker-mgt/workers | jq '.workers | length')" -ge 1 ]
+worker_registered() {	# within 30 s of its start
+	local i
+	for i in $(seq 60); do
+		[ "$(api /api/v3/worker-mgt/workers | jq '.workers | length')" -ge 1 ] 2>/dev/null && return 0
+		sleep 0.5
+	done
+	return 1
 }
 
 frames_rendered() {	# frames_rendered <dir>: 3 PNG frames under <dir>/render
@@ -307,7 +312,6 @@ phase_copy() {
 
 	t0=$(now)
 	start_worker "$dir"
-	sleep 2
 	check "the real Worker registered and signed on" worker_registered
 	wait_job_done "$id"
 	local ok=$?
@@ -321,11 +325,17 @@ phase_copy() {
 
 # --- jobs submitted through the API, run by the same real Worker ------------
 
-# submit_api <dir> <label> <SubmittedJob file>: POST /api/v3/jobs; prints the id.
+# submit_api <dir> <label> <SubmittedJob file>: POST /api/v3/jobs; prints the
+# id, or nothing (and the Manager's answer as a note) when it was refused.
 submit_api() {
-	curl -sf -X POST -H 'Content-Type: application/json' --data-binary "@$3" \
-		"$MANAGER/api/v3/jobs" >"$1/$2.response.json" &&
+	local code
+	code=$(curl -s -o "$1/$2.response.json" -w '%{http_code}' -X POST \
+		-H 'Content-Type: application/json' --data-binary "@$3" "$MANAGER/api/v3/jobs")
+	if [ "$code" = 200 ]; then
 		jq -r .id "$1/$2.response.json"
+	else
+		note "POST /api/v3/jobs ($2): $code $(head -c 300 "$1/$2.response.json")" >&2
+	fi
 }
 
 # api_jobs <dir> <packed blendfile>: an echo-sleep-test job (the Worker's
@@ -402,14 +412,15 @@ phase_shaman() {
 	checkout=$(job_field "$id1" '.storage.shaman_checkout_id // empty')
 	note "job $id1, blendfile $blendfile, storage.shaman_checkout_id '$checkout'"
 	# The add-on writes {jobs}/<checkout>/...; the Manager expands {jobs} to
-	# <shared>/jobs for the worker.
+	# <shared>/jobs for the worker. Blender < 5.1.1 packs with BAT v1, which
+	# also sends the checkout as storage.shaman_checkout_id.
 	local resolved=${blendfile/#\{jobs\}/$dir/shared/jobs}
+	check "job keeps storage.shaman_checkout_id" [ -n "$checkout" ]
 	check "blendfile points into <shared>/jobs/<checkout>/ and the checkout holds scene and texture" \
-		packed_beside "$resolved" "$dir/shared/jobs/?*/"
+		packed_beside "$resolved" "$dir/shared/jobs/${checkout:-?*}/"
 
 	t0=$(now)
 	start_worker "$dir"
-	sleep 2
 	check "the real Worker registered and signed on" worker_registered
 	wait_job_done "$id1"
 	local ok=$?
