@@ -128,9 +128,13 @@ start_manager() {
 
 write_our_config() {	# write_our_config <dir> <shaman on>
 	local shaman_line=""
-	# Only written when on, so the Shaman-off phase runs on a Manager that
-	# does not know the key yet.
-	[ "$2" = true ] && shaman_line="shaman.enabled = true"
+	# Written whenever the Manager knows the key (it may default to on); a
+	# Manager without Shaman support gets no line in the Shaman-off phase.
+	if "$MANAGER_BIN" --help-config 2>/dev/null | grep -q '^ *shaman\.enabled '; then
+		shaman_line="shaman.enabled = $2"
+	elif [ "$2" = true ]; then
+		shaman_line="shaman.enabled = true"	# refused: the check says so
+	fi
 	cat >"$1/manager.conf" <<EOF
 manager_name = E2E
 listen = 127.0.0.1:0
