@@ -63,11 +63,16 @@ failures=0
 checks=0
 pids=()
 
-cleanup() {
-	local pid
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+# Newest first, so the Worker signs off while its Manager still runs.
+stop_all() {
+	local i
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		kill "${pids[i]}" 2>/dev/null && wait "${pids[i]}" 2>/dev/null
 	done
+	pids=()
+}
+cleanup() {
+	stop_all
 	if [ "${E2E_KEEP:-}" = 1 ] || [ "$failures" != 0 ]; then
 		echo "e2e: logs and files kept in $RUN"
 	else
@@ -476,9 +481,7 @@ t0=$(now)
 check "Blender builds the test scene (cube, camera, light, image texture)" make_scene
 note "scene built in $(elapsed "$t0") s"
 phase_copy
-# Stop phase 1's processes before phase 2 starts its own.
-for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-pids=()
+stop_all	# phase 2 starts its own Manager and Worker
 if [ "${E2E_SHAMAN:-}" = 1 ]; then
 	phase_shaman
 else
