@@ -276,6 +276,20 @@ frames_rendered() {	# frames_rendered <dir>: 3 PNG frames under <dir>/render
 	[ "$n" = 3 ]
 }
 
+last_rendered() {	# last_rendered <job id>: the Worker's output-produced upload
+	local info url
+	info=$(api "/api/v3/jobs/$1/last-rendered") || return 1
+	url=$(jq -r '.base + "/" + .suffixes[0]' <<<"$info")
+	note "last-rendered: $url"
+	[ "$(curl -sf "$MANAGER$url" | head -c 3 | od -An -tx1 | tr -d ' \n')" = ffd8ff ]
+}
+
+task_log_has_render() {	# task_log_has_render <job id>: logs the Worker sent
+	local task
+	task=$(api "/api/v3/jobs/$1/tasks" | jq -r '.tasks[] | select(.task_type == "blender") | .id' | head -1)
+	[ -n "$task" ] && api "/api/v3/tasks/$task/logtail" | grep -q "Saved: '.*\.png'"
+}
+
 # packed_beside <blendfile> <glob it must match>: the packed blendfile is a
 # .blend and the texture next to it has the original's bytes.
 packed_beside() {
@@ -329,6 +343,8 @@ phase_copy() {
 	check "output frames exist" frames_rendered "$dir"
 	check "preview video made by the Worker's ffmpeg" \
 		sh -c "find '$dir/render' -name '*.mp4' -size +0 | grep -q ."
+	check "last-rendered image the Worker uploaded is served as JPEG" last_rendered "$id"
+	check "task log of a render task holds Blender's output" task_log_has_render "$id"
 	api_jobs "$dir" "$blendfile"
 }
 
