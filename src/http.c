@@ -499,6 +499,9 @@ basic_auth_decode(const char *header, const char **pass_out)
 static enum fm_err
 parse_json_body(struct req *req)
 {
+	size_t max_values = req->match.route->max_json_values != 0
+	    ? req->match.route->max_json_values
+	    : JSON_MAX_VALUES;
 	struct jsonscan scan;
 	json_error_t jerr;
 
@@ -508,16 +511,16 @@ parse_json_body(struct req *req)
 		return http_reply_error(
 		    req, 400, "request body is empty; expected JSON");
 	}
-	if (!jsonscan_measure(req->body, req->body_len, JSON_MAX_VALUES,
-	        JSON_MAX_DEPTH, &scan)) {
+	if (!jsonscan_measure(
+	        req->body, req->body_len, max_values, JSON_MAX_DEPTH, &scan)) {
 		if (scan.depth > JSON_MAX_DEPTH)
 			return http_reply_error(req, 400,
 			    "JSON in request body is nested deeper than %d "
 			    "levels",
 			    JSON_MAX_DEPTH);
 		return http_reply_error(req, 413,
-		    "JSON in request body has more than %d values",
-		    JSON_MAX_VALUES);
+		    "JSON in request body has more than %zu values",
+		    max_values);
 	}
 	/* "\u0000" is fine: Flamenco takes it in a worker's log text. */
 	req->json = json_loadb(req->body, req->body_len,

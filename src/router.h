@@ -61,6 +61,7 @@ struct route {
 	size_t max_body; /* bytes; 0 = the configured default (or none for
 	                    ROUTE_STREAM_BODY) */
 	const struct route_sink *sink; /* ROUTE_STREAM_BODY only */
+	size_t max_json_values; /* ROUTE_JSON_BODY; 0 = the default 100000 */
 };
 
 /* A route table and its length, as each api_*.c exports one. */

@@ -145,6 +145,8 @@ sha256_blocks_x86(uint32_t h[8], const unsigned char *p, size_t nblocks)
 	for (; nblocks > 0; nblocks--, p += 64) {
 		__m128i w[4], abef0 = abef, cdgh0 = cdgh;
 
+		/* Unrolled, w[] lives in registers and the branch goes. */
+#pragma GCC unroll 16
 		for (int g = 0; g < 16; g++) {
 			__m128i m;
 
