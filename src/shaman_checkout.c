@@ -355,7 +355,8 @@ collect_old_blob(
 	}
 	if (flag != FTW_F || st->st_mtime >= gc_cur->cutoff)
 		return 0;
-	if (bsearch(&p, gc_cur->links->v, gc_cur->links->n, sizeof(char *),
+	if (gc_cur->links->n > 0 &&
+	    bsearch(&p, gc_cur->links->v, gc_cur->links->n, sizeof(char *),
 	        cmp_str) != NULL) {
 		gc_cur->stats->blobs_kept_linked++;
 		return 0;
