@@ -23,10 +23,28 @@
 #include "xmalloc.h"
 
 #define CHECKOUT_PATH_MAX 1024
-#define FILE_PATH_MAX     4096
-#define CHECKOUT_TRIES    10
+#define FILE_PATH_MAX     2048
+/* File systems take names of 255 bytes; a checkout's last name may get
+ * a "-" and a 6-digit token (make_checkout_dir()), hence 240 there. */
+#define NAME_COMPONENT_MAX 255
+#define CHECKOUT_NAME_MAX  240
+#define CHECKOUT_TRIES     10
 /* A temporary file this much older than its last write is abandoned. */
 #define STALE_UPLOAD_S 60
+
+/* The longest '/'-separated component of [path, path+len). */
+static size_t
+longest_component(const char *path, size_t len)
+{
+	size_t best = 0, cur = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		cur = path[i] == '/' ? 0 : cur + 1;
+		if (cur > best)
+			best = cur;
+	}
+	return best;
+}
 
 /* Some '/'-separated component of [path, path+len) equals comp. */
 static bool
@@ -68,6 +86,8 @@ shaman_checkout_path_valid(const char *path, size_t len, const char **why_out)
 	else if (has_component(path, len, ".") || has_component(path, len, ""))
 		*why_out = "checkout path may not contain empty or \".\" "
 		           "components";
+	else if (longest_component(path, len) > CHECKOUT_NAME_MAX)
+		*why_out = "checkout path has a name longer than 240 bytes";
 	return *why_out == NULL;
 }
 
@@ -88,6 +108,8 @@ shaman_file_path_valid(const char *path, size_t len, const char **why_out)
 	else if (has_component(path, len, ".") || has_component(path, len, ""))
 		*why_out = "file path may not contain empty or \".\" "
 		           "components";
+	else if (longest_component(path, len) > NAME_COMPONENT_MAX)
+		*why_out = "file path has a name longer than 255 bytes";
 	return *why_out == NULL;
 }
 
@@ -175,8 +197,9 @@ make_checkout_dir(const char *jobs, const char *want, char **rel_out,
 				    rel, strerror(errno));
 				free(rel);
 				free(dir);
-				return errno == ENOTDIR ? FM_ERR_INVALID
-				                        : FM_ERR_IO;
+				return errno == ENOTDIR || errno == ENAMETOOLONG
+				    ? FM_ERR_INVALID
+				    : FM_ERR_IO;
 			}
 			*parent = '/';
 		}
@@ -186,12 +209,17 @@ make_checkout_dir(const char *jobs, const char *want, char **rel_out,
 			return FM_OK;
 		}
 		if (errno != EEXIST) {
+			enum fm_err rc =
+			    errno == ENAMETOOLONG || errno == ENOTDIR
+			    ? FM_ERR_INVALID
+			    : FM_ERR_IO;
+
 			*err_out = xasprintf("cannot create checkout "
 			                     "directory %s: %s",
 			    rel, strerror(errno));
 			free(rel);
 			free(dir);
-			return FM_ERR_IO;
+			return rc;
 		}
 		free(rel);
 		free(dir);
@@ -237,7 +265,12 @@ shaman_checkout_create(struct shaman_store *store, const char *path,
 			(void)utimensat(AT_FDCWD, blob, NULL, 0);
 		free(blob);
 		free(link);
-		if (err == EEXIST || err == ENOTDIR) {
+		if (err == ENAMETOOLONG) {
+			*err_out = xasprintf("file path \"%s\" is too long "
+			                     "for the file system",
+			    f->path);
+			rc = FM_ERR_INVALID;
+		} else if (err == EEXIST || err == ENOTDIR) {
 			*err_out = xasprintf("file path \"%s\" clashes with "
 			                     "another file of the checkout",
 			    f->path);

@@ -29,15 +29,16 @@ struct shaman_file {
 /*
  * A checkout path as Flamenco takes it: matches
  * ^[^/?*:;{}\\][^?*:;{}\\]*$, holds no "../" or "/..", and here also no
- * ".." component, no NUL and no more than 1024 bytes. *why_out says what
- * is wrong (static text).
+ * ".." component, no empty or "." component, no NUL, no more than 1024
+ * bytes and no name over 240. *why_out says what is wrong (static text).
  */
 bool shaman_checkout_path_valid(
     const char *path, size_t len, const char **why_out);
 
 /*
  * A file path inside a checkout: relative, not empty, no ".." or empty
- * component ("a//b"), no NUL, no trailing "/", at most 4096 bytes.
+ * component ("a//b"), no NUL, no trailing "/", at most 2048 bytes, no
+ * name over 255.
  */
 bool shaman_file_path_valid(const char *path, size_t len, const char **why_out);
 
@@ -47,7 +48,9 @@ bool shaman_file_path_valid(const char *path, size_t len, const char **why_out);
  * file to its stored file (each touched, for garbage collection). Every
  * file must be stored (checked by the caller). *actual_out gets the path
  * used, relative to the jobs directory (new). FM_ERR_INVALID (with
- * *err_out, new) when two files clash ("a" and "a" or "a/b"); FM_ERR_IO
+ * *err_out, new) when two files clash ("a" and "a" or "a/b"), a path is
+ * too long for the file system or crosses a file; FM_ERR_CONFLICT when
+ * every variant is taken; FM_ERR_IO
  * (logged, *err_out) when the disk refuses; nothing is left behind then.
  */
 FM_MUST_CHECK enum fm_err shaman_checkout_create(struct shaman_store *store,
