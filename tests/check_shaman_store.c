@@ -307,6 +307,82 @@ START_TEST(test_file_size_limit)
 }
 END_TEST
 
+/* Big uploads go through the writer thread: the same guarantees. */
+START_TEST(test_big_upload)
+{
+	size_t len = 20 * 1024 * 1024 + 123;
+	char *data = xmalloc(len), sum[65], *blob, *back;
+	struct shaman_upload *up = NULL;
+	size_t blen;
+	bool nospace;
+
+	for (size_t i = 0; i < len; i++)
+		data[i] = (char)(i * 2654435761u >> 13);
+	hex_sum(data, len, sum);
+	ck_assert_int_eq(
+	    shaman_upload_begin(store, sum, (int64_t)len, &up, &nospace),
+	    FM_OK);
+	for (size_t off = 0; off < len; off += 16000)
+		ck_assert_int_eq(shaman_upload_write(up, data + off,
+		                     len - off < 16000 ? len - off : 16000),
+		    SHAMAN_STORED);
+	ck_assert_int_eq(shaman_upload_finish(up), SHAMAN_STORED);
+	shaman_upload_free(up);
+	blob = shaman_store_blob_path(store, sum, (int64_t)len);
+	back = test_read_file(blob, &blen);
+	ck_assert_uint_eq(blen, len);
+	ck_assert(memcmp(back, data, len) == 0);
+	/* A lie in the last byte, and an upload abandoned halfway. */
+	data[len - 1] ^= 1;
+	ck_assert_int_eq(
+	    shaman_upload_begin(store, sum, (int64_t)len, &up, &nospace),
+	    FM_OK);
+	for (size_t off = 0; off < len; off += 16000)
+		ck_assert_int_eq(shaman_upload_write(up, data + off,
+		                     len - off < 16000 ? len - off : 16000),
+		    SHAMAN_STORED);
+	ck_assert_int_eq(shaman_upload_finish(up), SHAMAN_MISMATCH);
+	shaman_upload_free(up);
+	ck_assert_int_eq(
+	    shaman_upload_begin(store, sum, (int64_t)len + 1, &up, &nospace),
+	    FM_OK);
+	ck_assert_int_eq(shaman_upload_write(up, data, len / 2), SHAMAN_STORED);
+	shaman_upload_free(up);
+	ck_assert_int_eq(count_files(shaman_store_stored_dir(store)), 1);
+	ck_assert_int_eq(count_files(shaman_store_uploading_dir(store)), 0);
+	free(back);
+	free(blob);
+	free(data);
+}
+END_TEST
+
+START_TEST(test_big_upload_file_size_limit)
+{
+	struct rlimit rl = { 1024 * 1024, 1024 * 1024 };
+	size_t len = 16 * 1024 * 1024;
+	char *data = xcalloc(1, len), sum[65];
+	struct shaman_upload *up = NULL;
+	enum shaman_result res = SHAMAN_STORED;
+	bool nospace;
+
+	hex_sum(data, len, sum);
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	ck_assert_int_eq(
+	    shaman_upload_begin(store, sum, (int64_t)len, &up, &nospace),
+	    FM_OK);
+	for (size_t off = 0; off < len && res == SHAMAN_STORED; off += 65536)
+		res = shaman_upload_write(up, data + off, 65536);
+	if (res == SHAMAN_STORED)
+		res = shaman_upload_finish(up);
+	ck_assert_int_eq(res, SHAMAN_NOSPACE);
+	shaman_upload_free(up);
+	ck_assert_int_eq(count_files(shaman_store_stored_dir(store)), 0);
+	ck_assert_int_eq(count_files(shaman_store_uploading_dir(store)), 0);
+	free(data);
+}
+END_TEST
+
 START_TEST(test_bigger_than_disk)
 {
 	char sum[65];
@@ -539,6 +615,8 @@ shaman_store_suite(void)
 	tcase_add_test(tc, test_uploading_status_and_abort);
 	tcase_add_test(tc, test_concurrent_identical_uploads);
 	tcase_add_test(tc, test_file_size_limit);
+	tcase_add_test(tc, test_big_upload);
+	tcase_add_test(tc, test_big_upload_file_size_limit);
 	tcase_add_test(tc, test_bigger_than_disk);
 	tcase_add_test(tc, test_checkout_path_rules);
 	tcase_add_test(tc, test_file_path_rules);
