@@ -498,6 +498,42 @@ START_TEST(test_client_disconnects)
 }
 END_TEST
 
+/*
+ * The receive guard: an upload that stalls is cut after
+ * http_header_timeout even when it started fast (its leaky bucket never
+ * runs ahead of now by more than that), while a big fast one is not.
+ */
+START_TEST(test_stalled_upload_cut)
+{
+	size_t len = 48 << 20;
+	char *data = xmalloc(len), sum[65], c;
+	int fd;
+	int64_t t0;
+
+	test_server_stop(&ts);
+	test_server_start(&ts, "http_header_timeout = 1s\n");
+	for (size_t i = 0; i < len; i++)
+		data[i] = (char)(i * 7 + (i >> 16));
+	hex_sum(data, len, sum);
+	/* Fast: 48 MiB in one go is never cut. */
+	fd = raw_upload_start(sum, (long)len, data, len, false);
+	ck_assert_int_eq(raw_status(fd), 204);
+	close(fd);
+	/* A fast start, then silence: cut within the timeout (plus the
+	 * guard's tick and grace), and the partial file goes. */
+	data[0] ^= 1;
+	hex_sum(data, len, sum);
+	fd = raw_upload_start(sum, (long)len, data, len / 2, false);
+	t0 = time_mono_us();
+	ck_assert_int_le(recv(fd, &c, 1, 0), 0); /* EOF or reset */
+	ck_assert_int_lt(time_mono_us() - t0, 5000000LL * test_time_scale());
+	close(fd);
+	wait_files("file-store/uploading", 0);
+	ck_assert_str_eq(status_of(sum, (long)len), "unknown");
+	free(data);
+}
+END_TEST
+
 START_TEST(test_chunked_bodies)
 {
 	struct file f;
@@ -772,6 +808,7 @@ api_shaman_suite(void)
 	tcase_add_test(tc, test_upload_answers);
 	tcase_add_test(tc, test_bad_parameters);
 	tcase_add_test(tc, test_client_disconnects);
+	tcase_add_test(tc, test_stalled_upload_cut);
 	tcase_add_test(tc, test_chunked_bodies);
 	tcase_add_test(tc, test_defer_while_another_uploads);
 	tcase_add_test(tc, test_checkout_bad_input);
