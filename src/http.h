@@ -1,6 +1,7 @@
 /*
  * The HTTP layer over libmicrohttpd: starts and stops the server, runs
- * the access-handler protocol (body collection with caps, route lookup,
+ * the access-handler protocol (body collection with caps, or bodies
+ * streamed to a route's sink as they arrive (router.h), route lookup,
  * 404/405/413, JSON body parsing, worker and admin authentication, slow
  * routes on their own threads), bounds what one client may cost
  * (connections, receive deadlines, JSON size), and offers the

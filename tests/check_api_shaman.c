@@ -12,10 +12,12 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -534,6 +536,34 @@ START_TEST(test_stalled_upload_cut)
 }
 END_TEST
 
+/*
+ * A full disk, simulated with a file-size limit (write() then fails
+ * with EFBIG, as with ENOSPC): a clear 503 with Retry-After, and
+ * nothing stored or left behind. 12 MiB goes through the writer thread.
+ */
+START_TEST(test_disk_full)
+{
+	struct rlimit rl = { 4 << 20, 4 << 20 };
+	size_t len = 12 << 20;
+	char *data = xcalloc(1, len), sum[65], *p;
+	struct test_response r;
+
+	hex_sum(data, len, sum);
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	p = xasprintf("/api/v3/shaman/files/%s/%zu", sum, len);
+	test_http(&ts, "POST", p, data, (long)len,
+	    "Content-Type: application/octet-stream", &r);
+	test_assert_error(&r, 503, "disk space");
+	ck_assert_ptr_nonnull(strstr(r.headers, "Retry-After"));
+	test_response_free(&r);
+	ck_assert_int_eq(count_files("file-store"), 0);
+	ck_assert_str_eq(status_of(sum, (long)len), "unknown");
+	free(p);
+	free(data);
+}
+END_TEST
+
 START_TEST(test_chunked_bodies)
 {
 	struct file f;
@@ -809,6 +839,7 @@ api_shaman_suite(void)
 	tcase_add_test(tc, test_bad_parameters);
 	tcase_add_test(tc, test_client_disconnects);
 	tcase_add_test(tc, test_stalled_upload_cut);
+	tcase_add_test(tc, test_disk_full);
 	tcase_add_test(tc, test_chunked_bodies);
 	tcase_add_test(tc, test_defer_while_another_uploads);
 	tcase_add_test(tc, test_checkout_bad_input);
