@@ -169,6 +169,29 @@ remove_tree(const char *dir)
 		log_warn("Shaman: cannot remove %s: %s", dir, strerror(errno));
 }
 
+/*
+ * The symlink text for a file at jobs/REL/PATH: relative, up to the
+ * shared storage root and down to the blob ("../../file-store/..."),
+ * so a checkout works wherever a Worker mounts the shared storage.
+ */
+static char *
+link_target(
+    const char *jobs, const char *blob, const char *rel, const char *path)
+{
+	size_t root_len = strlen(jobs) - strlen("/jobs"), ups = 2, n = 0;
+	char *out;
+
+	for (const char *s = rel; *s != '\0'; s++)
+		ups += *s == '/';
+	for (const char *s = path; *s != '\0'; s++)
+		ups += *s == '/';
+	out = xmalloc(ups * 3 + strlen(blob + root_len + 1) + 1);
+	for (size_t i = 0; i < ups; i++, n += 3)
+		memcpy(out + n, "../", 3);
+	strcpy(out + n, blob + root_len + 1);
+	return out;
+}
+
 /* Create jobs/want or a variant; *dir_out (new, absolute) on success. */
 static enum fm_err
 make_checkout_dir(const char *jobs, const char *want, char **rel_out,
@@ -259,8 +282,13 @@ shaman_checkout_create(struct shaman_store *store, const char *path,
 				err = errno;
 			free(sub);
 		}
-		if (err == 0 && symlink(blob, link) != 0)
-			err = errno;
+		if (err == 0) {
+			char *target = link_target(jobs, blob, rel, f->path);
+
+			if (symlink(target, link) != 0)
+				err = errno;
+			free(target);
+		}
 		if (err == 0)
 			(void)utimensat(AT_FDCWD, blob, NULL, 0);
 		free(blob);
@@ -337,6 +365,41 @@ struct linkset {
  * shaman_gc()'s lock. */
 static struct linkset *gc_links;
 
+/*
+ * Where the link at path (absolute) with text target points, as a path
+ * spelt like the store's own (lexically: "." and ".." folded), new.
+ */
+static char *
+resolve_link(const char *path, const char *target)
+{
+	char *joined, *out, *save = NULL;
+	size_t n = 0;
+
+	if (target[0] == '/')
+		joined = xstrdup(target);
+	else
+		joined = xasprintf(
+		    "%.*s/%s", (int)(strrchr(path, '/') - path), path, target);
+	out = xmalloc(strlen(joined) + 2);
+	out[0] = '\0';
+	for (char *c = strtok_r(joined, "/", &save); c != NULL;
+	     c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			while (n > 0 && out[--n] != '/')
+				;
+			out[n] = '\0';
+			continue;
+		}
+		n += (size_t)sprintf(out + n, "/%s", c);
+	}
+	if (n == 0)
+		strcpy(out, "/");
+	free(joined);
+	return out;
+}
+
 static int
 collect_link(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -356,7 +419,7 @@ collect_link(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 		gc_links->v =
 		    xrealloc(gc_links->v, gc_links->cap * sizeof(char *));
 	}
-	gc_links->v[gc_links->n++] = xstrdup(target);
+	gc_links->v[gc_links->n++] = resolve_link(path, target);
 	return 0;
 }
 

@@ -470,6 +470,16 @@ START_TEST(test_checkout_create_and_remove)
 	text = test_read_file(p, &len);
 	ck_assert_str_eq(text, "texture");
 	free(text);
+	/* Relative, so it works wherever the storage is mounted. */
+	{
+		char target[4096];
+		ssize_t n = readlink(p, target, sizeof(target) - 1);
+
+		ck_assert_int_gt(n, 0);
+		target[n] = '\0';
+		ck_assert(strncmp(target, "../../../../../file-store/stored/",
+		              33) == 0);
+	}
 	free(p);
 	/* The same path again: a variant. */
 	ck_assert_int_eq(
