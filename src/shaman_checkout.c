@@ -192,6 +192,42 @@ link_target(
 	return out;
 }
 
+/*
+ * Some existing directory on the way to jobs/PARENTS holds a file (a
+ * link): it is a checkout, and one inside it would be deleted with it.
+ * Directories made only as parents hold nothing but directories.
+ */
+static bool
+inside_checkout(const char *jobs, const char *parents)
+{
+	char *p = xasprintf("%s/%s", jobs, parents);
+	size_t jlen = strlen(jobs);
+	bool found = false;
+
+	for (char *s = p + jlen + 1; !found; s++) {
+		bool end = *s == '\0';
+		DIR *d;
+		struct dirent *de;
+
+		if (*s != '/' && !end)
+			continue;
+		*s = '\0';
+		if ((d = opendir(p)) == NULL) {
+			*s = end ? '\0' : '/';
+			break; /* not there yet: nothing inside it either */
+		}
+		while (!found && (de = readdir(d)) != NULL)
+			found =
+			    de->d_type != DT_DIR && de->d_type != DT_UNKNOWN;
+		closedir(d);
+		if (end)
+			break;
+		*s = '/';
+	}
+	free(p);
+	return found;
+}
+
 /* Create jobs/want or a variant; *dir_out (new, absolute) on success. */
 static enum fm_err
 make_checkout_dir(const char *jobs, const char *want, char **rel_out,
@@ -214,6 +250,15 @@ make_checkout_dir(const char *jobs, const char *want, char **rel_out,
 		parent = strrchr(rel, '/');
 		if (parent != NULL) {
 			*parent = '\0';
+			if (inside_checkout(jobs, rel)) {
+				*err_out =
+				    xasprintf("checkout path \"%s\" lies "
+				              "inside another checkout",
+				        want);
+				free(rel);
+				free(dir);
+				return FM_ERR_CONFLICT;
+			}
 			if (mkdirs_under(jobs, rel) != 0) {
 				*err_out = xasprintf("cannot create checkout "
 				                     "directory %s: %s",

@@ -50,7 +50,8 @@ bool shaman_file_path_valid(const char *path, size_t len, const char **why_out);
  * used, relative to the jobs directory (new). FM_ERR_INVALID (with
  * *err_out, new) when two files clash ("a" and "a" or "a/b"), a path is
  * too long for the file system or crosses a file; FM_ERR_CONFLICT when
- * every variant is taken; FM_ERR_IO
+ * every variant is taken or the path lies inside another checkout (whose
+ * deletion would take it along); FM_ERR_IO
  * (logged, *err_out) when the disk refuses; nothing is left behind then.
  */
 FM_MUST_CHECK enum fm_err shaman_checkout_create(struct shaman_store *store,

@@ -694,6 +694,21 @@ START_TEST(test_checkout_bad_input)
 	    400, "clashes");
 	free(body);
 	ck_assert_int_eq(count_files("jobs"), 0);
+	/* Inside another checkout: 409. */
+	body = xasprintf("{\"files\": [{\"sha\": \"%s\", \"size\": 1, "
+	                 "\"path\": \"a\"}], \"checkoutPath\": \"outer\"}",
+	    sum);
+	ck_assert_int_eq(call("POST", "/api/v3/shaman/checkout/create", body,
+	                     -1, NULL, NULL),
+	    200);
+	free(body);
+	body = xasprintf("{\"files\": [{\"sha\": \"%s\", \"size\": 1, "
+	                 "\"path\": \"a\"}], \"checkoutPath\": "
+	                 "\"outer/inner\"}",
+	    sum);
+	expect_error("POST", "/api/v3/shaman/checkout/create", body, -1, NULL,
+	    409, "inside another checkout");
+	free(body);
 	{
 		char *jobs = shared_path("jobs/j");
 

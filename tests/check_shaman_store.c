@@ -455,7 +455,7 @@ stored_file(
 START_TEST(test_checkout_create_and_remove)
 {
 	char s1[65], s2[65], *actual = NULL, *actual2 = NULL, *err = NULL;
-	char *p, *text;
+	char *p, *text, *actual3 = NULL;
 	struct shaman_file files[2];
 	size_t len;
 
@@ -497,6 +497,19 @@ START_TEST(test_checkout_create_and_remove)
 	    "%s/%s/scene.blend", shaman_store_jobs_dir(store), actual2);
 	ck_assert_int_eq(access(p, R_OK), 0);
 	free(p);
+	/* Not inside another checkout: deleting that one would take it;
+	 * beside one, under a shared parent, is fine. */
+	p = xasprintf("%s/sub", actual2);
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, p, files, 2, &actual3, &err),
+	    FM_ERR_CONFLICT);
+	ck_assert_ptr_nonnull(strstr(err, "inside another checkout"));
+	free(err);
+	free(p);
+	ck_assert_int_eq(shaman_checkout_create(
+	                     store, "proj/other", files, 2, &actual3, &err),
+	    FM_OK);
+	free(actual3);
 	ck_assert_int_eq(shaman_checkout_remove(store, "../x"), FM_ERR_INVALID);
 	ck_assert_int_eq(shaman_checkout_remove(store, "not/there"), FM_OK);
 	free(actual);
