@@ -110,6 +110,7 @@ start_manager() {
 	else
 		write_our_config "$dir" "$shaman"
 		t0=$(now)
+		: >"$dir/manager.log" # exists before the loop below reads it
 		"$MANAGER_BIN" -c "$dir/manager.conf" >"$dir/manager.log" 2>&1 &
 		pids+=($!)
 		MANAGER_PORT=
