@@ -33,6 +33,14 @@ CREATE INDEX idx_job_dependencies_upstream
 -- 'overlap': a dependency may hold back only some of them.
 ALTER TABLE jobs ADD COLUMN dependency_mode TEXT NOT NULL DEFAULT 'strict';
 
+-- Unmet dependencies that hold back every task of the job. Such a job has
+-- no ready task, so the scheduler's walk over runnable jobs leaves it out
+-- altogether: a farm with many fenced jobs waiting costs it nothing.
+ALTER TABLE jobs ADD COLUMN deps_unmet INTEGER NOT NULL DEFAULT 0;
+DROP INDEX idx_jobs_runnable;
+CREATE INDEX idx_jobs_runnable ON jobs(priority DESC, id)
+	WHERE status IN ('active', 'queued') AND deps_unmet = 0;
+
 -- A selected upstream task completed, or went back from completed.
 CREATE TRIGGER tasks_upstream_done AFTER UPDATE OF status ON tasks
 WHEN new.status = 'completed' AND old.status <> 'completed'
@@ -58,6 +66,8 @@ END;
 CREATE TRIGGER job_dependency_added AFTER INSERT ON job_dependencies
 WHEN new.remaining > 0
 BEGIN
+	UPDATE jobs SET deps_unmet = deps_unmet + 1
+		WHERE id = new.job_id AND new.waiting_kind = 'job';
 	UPDATE tasks SET pending_deps = pending_deps + 1
 		WHERE job_id = new.job_id AND (new.waiting_kind = 'job'
 		OR (new.waiting_kind = 'type' AND type = new.waiting_match)
@@ -68,6 +78,8 @@ CREATE TRIGGER job_dependency_met AFTER UPDATE OF remaining
 ON job_dependencies
 WHEN new.remaining = 0 AND old.remaining > 0
 BEGIN
+	UPDATE jobs SET deps_unmet = deps_unmet - 1
+		WHERE id = new.job_id AND new.waiting_kind = 'job';
 	UPDATE tasks SET pending_deps = pending_deps - 1
 		WHERE job_id = new.job_id AND (new.waiting_kind = 'job'
 		OR (new.waiting_kind = 'type' AND type = new.waiting_match)
@@ -78,6 +90,8 @@ CREATE TRIGGER job_dependency_unmet AFTER UPDATE OF remaining
 ON job_dependencies
 WHEN old.remaining = 0 AND new.remaining > 0
 BEGIN
+	UPDATE jobs SET deps_unmet = deps_unmet + 1
+		WHERE id = new.job_id AND new.waiting_kind = 'job';
 	UPDATE tasks SET pending_deps = pending_deps + 1
 		WHERE job_id = new.job_id AND (new.waiting_kind = 'job'
 		OR (new.waiting_kind = 'type' AND type = new.waiting_match)
@@ -87,6 +101,8 @@ END;
 CREATE TRIGGER job_dependency_removed AFTER DELETE ON job_dependencies
 WHEN old.remaining > 0
 BEGIN
+	UPDATE jobs SET deps_unmet = deps_unmet - 1
+		WHERE id = old.job_id AND old.waiting_kind = 'job';
 	UPDATE tasks SET pending_deps = pending_deps - 1
 		WHERE job_id = old.job_id AND (old.waiting_kind = 'job'
 		OR (old.waiting_kind = 'type' AND type = old.waiting_match)

@@ -61,7 +61,8 @@ static const char sql_ahead_in_job[] =
 static const char sql_ahead_jobs[] =
     "SELECT count(*) FROM (SELECT 1 FROM jobs j INDEXED BY idx_jobs_runnable "
     "JOIN tasks t ON t.job_id = j.id "
-    "WHERE j.status IN ('active', 'queued') AND j.delete_requested_at IS NULL "
+    "WHERE j.status IN ('active', 'queued') AND j.deps_unmet = 0 "
+    "AND j.delete_requested_at IS NULL "
     "AND (j.priority > ?1 OR (j.priority = ?1 AND j.id < ?2)) "
     "AND t.type = ?3 AND t.status IN ('queued', 'soft-failed') "
     "AND t.pending_deps = 0 LIMIT 1000)";
