@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "xmalloc.h"
@@ -543,6 +544,41 @@ START_TEST(test_delete_upstream_refused)
 	path = xasprintf("/api/v3/jobs/%s", up);
 	ck_assert_int_eq(call("DELETE", path, NULL, NULL, NULL), 204);
 	free(path);
+	free(d);
+	free(up);
+	free(down);
+}
+END_TEST
+
+/* mass-delete leaves out a job that a job not deleted with it waits for. */
+START_TEST(test_mass_delete_skips_upstream)
+{
+	char *up, *down, *d, *body;
+	json_t *j;
+
+	up = submit("up", "\"stage\": \"up\"", NULL, NULL);
+	j = get_job(up);
+	/* Rounded up to whole seconds by the Manager: wait past that. */
+	body = xasprintf("{\"last_updated_max\": \"%s\"}",
+	    json_string_value(json_object_get(j, "updated")));
+	json_decref(j);
+	usleep(1100 * 1000);
+	d = dep_on(up, NULL);
+	down = submit("down", "\"stage\": \"down\"", d, NULL);
+	ck_assert_int_eq(
+	    call("DELETE", "/api/v3/jobs/mass-delete", body, NULL, NULL), 416);
+	j = get_job(up);
+	ck_assert_ptr_null(json_object_get(j, "delete_requested_at"));
+	json_decref(j);
+	/* Both at once: nothing is left waiting. */
+	free(body);
+	body = xstrdup("{\"last_updated_max\": \"2999-01-01T00:00:00Z\"}");
+	ck_assert_int_eq(
+	    call("DELETE", "/api/v3/jobs/mass-delete", body, NULL, NULL), 204);
+	j = get_job(up);
+	ck_assert_ptr_nonnull(json_object_get(j, "delete_requested_at"));
+	json_decref(j);
+	free(body);
 	free(d);
 	free(up);
 	free(down);
@@ -1095,6 +1131,7 @@ jobdeps_suite(void)
 	tcase_add_test(tc, test_upstream_canceled_then_dependency_removed);
 	tcase_add_test(tc, test_upstream_requeue_reblocks);
 	tcase_add_test(tc, test_delete_upstream_refused);
+	tcase_add_test(tc, test_mass_delete_skips_upstream);
 	tcase_add_test(tc, test_cycles_refused);
 	tcase_add_test(tc, test_admin_all_or_nothing);
 	tcase_add_test(tc, test_admin_add_refused_once_started);

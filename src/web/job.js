@@ -56,9 +56,30 @@ export function jobView(jobId) {
 		setProgress(el.progress, job.steps_completed, job.steps_total, job.status);
 		if (document.activeElement !== el.priority) el.priority.value = job.priority;
 		drawCounts();
+		drawWaits();
 		for (const a of ACTIONS) buttons[a.key].disabled = deleted || !a.when.includes(job.status);
 		buttons.delete.disabled = deleted || Boolean(job.delete_requested_at);
 		if (job.delete_requested_at || deleted) el.note.textContent = 'This job is being deleted.';
+	}
+
+	// The jobs this one waits for (depends_on, beyond Flamenco).
+	function drawWaits() {
+		const list = job.depends_on || [];
+		fill(el.waits, list.length ? list.map((d) => h('li', null,
+			h('a', { href: `#/jobs/${d.job}` }, d.job_name), ' ', badge(d.job_status),
+			d.tasks ? ` ${Object.keys(d.tasks)[0]} ${Object.values(d.tasks)[0]}` : '',
+			d.satisfied ? ' · met' : ` · ${d.remaining} task(s) left`)) : h('li', { class: 'muted' }, '—'));
+	}
+
+	// Why its queued tasks are not handed out, computed on request.
+	async function explain() {
+		const b = await api.jobBlockers(jobId);
+		const items = b.reasons.map((r) => h('li', null, r.message));
+		for (const t of b.task_types)
+			items.push(h('li', null, `${t.task_type} tasks (first: `,
+				h('a', { href: taskHref(t.task) }, t.task_name), '):',
+				h('ul', null, t.reasons.map((r) => h('li', null, r.message)))));
+		fill(el.why, items.length ? items : h('li', { class: 'muted' }, 'Nothing to explain.'));
 	}
 
 	// Tasks per status, from the task list (kept live) rather than the
@@ -222,6 +243,10 @@ export function jobView(jobId) {
 		el.activity = h('dd');
 		el.progress = progress(0, 0);
 		el.counts = h('ul', { class: 'counts', 'aria-label': 'Tasks per status' });
+		el.waits = h('ul', { class: 'waits', 'aria-label': 'Jobs this job waits for' });
+		el.why = h('ul', { class: 'why', 'aria-live': 'polite' });
+		const whyButton = h('button', { type: 'button', class: 'small', dataset: { action: 'why' } }, 'Why not running?');
+		whyButton.addEventListener('click', () => act(whyButton, explain));
 		el.note = h('p', { class: 'note', role: 'status' });
 		el.priority = h('input', { id: 'job-priority', type: 'number', min: '0', max: '100', required: true });
 		const prioSet = h('button', { type: 'submit', class: 'small' }, 'Set');
@@ -263,6 +288,8 @@ export function jobView(jobId) {
 					h('dt', null, h('label', { for: 'job-priority' }, 'Priority')), h('dd', null, prioForm),
 					h('dt', null, 'Progress'), h('dd', null, el.progress),
 					h('dt', null, 'Tasks'), h('dd', null, el.counts),
+					h('dt', null, 'Waits for'), h('dd', null, el.waits),
+					h('dt', null, 'Blockers'), h('dd', null, whyButton, el.why),
 					h('dt', null, 'Activity'), el.activity,
 					h('dt', null, 'Submitted'), el.created,
 					h('dt', null, 'Updated'), h('dd', null, el.updated),
