@@ -91,6 +91,22 @@ jobdeps_check_entry(
 	return FM_OK;
 }
 
+static bool
+same_selector(struct jobdeps_selector a, struct jobdeps_selector b)
+{
+	return strcmp(a.kind, b.kind) == 0 && strcmp(a.match, b.match) == 0;
+}
+
+/* Whether entries i and j (checked) say the same thing. */
+static bool
+same_entry(const json_t *a, const json_t *b)
+{
+	return strcmp(json_string_value(json_object_get(a, "job")),
+	           json_string_value(json_object_get(b, "job"))) == 0 &&
+	    same_selector(jobdeps_upstream(a), jobdeps_upstream(b)) &&
+	    same_selector(jobdeps_waiting(a), jobdeps_waiting(b));
+}
+
 enum fm_err
 jobdeps_check_list(const json_t *list, bool overlap, char **msg_out)
 {
@@ -114,6 +130,15 @@ jobdeps_check_list(const json_t *list, bool overlap, char **msg_out)
 		if (jobdeps_check_entry(entry, overlap, where, msg_out) !=
 		    FM_OK)
 			return FM_ERR_INVALID;
+		/* At most JOBDEPS_MAX^2 / 2 short comparisons. */
+		for (size_t j = 0; j < i; j++) {
+			if (same_entry(json_array_get(list, j), entry)) {
+				*msg_out = xasprintf(
+				    "depends_on[%zu] repeats depends_on[%zu]",
+				    i, j);
+				return FM_ERR_INVALID;
+			}
+		}
 	}
 	return FM_OK;
 }

@@ -104,6 +104,14 @@ START_TEST(test_shapes)
 	        "needs dependency_mode"));
 	ck_assert_ptr_nonnull(
 	    strstr(check("[{" UP ", \"extra\": 1}]", false), "unknown member"));
+	ck_assert_ptr_nonnull(strstr(check("[{" UP "}, {" UP ", \"tasks\": "
+	                                   "{\"type\": \"a\"}}, {" UP "}]",
+	                                 false),
+	    "depends_on[2] repeats depends_on[0]"));
+	ck_assert_str_eq(check("[{" UP "}, {" UP ", \"tasks\": {\"type\": "
+	                       "\"a\"}}]",
+	                     false),
+	    "ok");
 }
 END_TEST
 
