@@ -52,7 +52,8 @@ static const char sql_workers[] =
     "EXISTS (SELECT 1 FROM job_blocks b WHERE b.job_id = ?3 "
     "AND b.worker_id = w.id AND b.task_type = ?4), "
     "EXISTS (SELECT 1 FROM tasks a WHERE a.worker_id = w.id "
-    "AND a.status = 'active') FROM workers w WHERE w.deleted_at IS NULL";
+    "AND a.status = 'active'), w.status_requested <> '' "
+    "FROM workers w WHERE w.deleted_at IS NULL";
 static const char sql_ahead_in_job[] =
     "SELECT count(*) FROM (SELECT 1 FROM tasks t INDEXED BY idx_tasks_ready "
     "WHERE t.job_id = ?1 AND t.type = ?2 "
@@ -279,6 +280,7 @@ supports(const char *list, const char *type)
 
 struct worker_tally {
 	int total, awake, typed, tagged, failed, blocked, eligible, idle;
+	int changing; /* awake, but asked to change status: not given tasks */
 };
 
 static enum fm_err
@@ -303,6 +305,12 @@ tally_workers(
 		w->total++;
 		if (strcmp(store_text(st, 0), "awake") != 0)
 			continue;
+		/* A pending status request answers task requests with 423
+		 * (api_worker.c). */
+		if (sqlite3_column_int(st, 6) != 0) {
+			w->changing++;
+			continue;
+		}
 		w->awake++;
 		if (!supports(store_text(st, 1), t->type))
 			continue;
@@ -341,7 +349,9 @@ worker_reasons(const struct task_info *t, const struct worker_tally *w,
 	else if (w->awake == 0)
 		add_reason(reasons, "farm_asleep",
 		    json_pack("{s:o}", "workers", counts),
-		    "none of the %d registered worker(s) is awake", w->total);
+		    "none of the %d registered worker(s) is awake and taking "
+		    "tasks (%d awake but asked to change status)",
+		    w->total, w->changing);
 	else if (w->typed == 0)
 		add_reason(reasons, "no_worker_supports_type",
 		    json_pack("{s:o}", "workers", counts),

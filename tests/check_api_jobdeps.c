@@ -994,6 +994,33 @@ START_TEST(test_blockers_workers)
 }
 END_TEST
 
+/* A worker asked to change status gets no tasks (423): not counted. */
+START_TEST(test_blockers_worker_changing_status)
+{
+	struct test_worker w;
+	char *job = submit("j", "\"stage\": \"r\"", NULL, NULL);
+	char *path;
+	json_t *b, *r;
+
+	worker_up(&w, "w", "\"misc\"");
+	ck_assert(has_reason(job, "r-0", "next_in_line"));
+	path = xasprintf("/api/v3/worker-mgt/workers/%s/setstatus", w.uuid);
+	ck_assert_int_eq(
+	    call("POST", path, "{\"status\": \"asleep\", \"is_lazy\": true}",
+	        NULL, NULL),
+	    204);
+	b = blockers(job, "r-0");
+	r = reason(b, "farm_asleep");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_nonnull(
+	    strstr(json_string_value(json_object_get(r, "message")),
+	        "1 awake but asked to change status"));
+	json_decref(b);
+	free(path);
+	free(job);
+}
+END_TEST
+
 START_TEST(test_blockers_tag_and_paused)
 {
 	struct test_worker w;
@@ -1140,6 +1167,7 @@ jobdeps_suite(void)
 	tcase_add_test(tc, test_overlap_waits_only_where_told);
 	tcase_add_test(tc, test_graph_json_and_dot);
 	tcase_add_test(tc, test_blockers_workers);
+	tcase_add_test(tc, test_blockers_worker_changing_status);
 	tcase_add_test(tc, test_blockers_tag_and_paused);
 	tcase_add_test(tc, test_blockers_in_job_dependencies);
 	tcase_add_test(tc, test_job_blockers);
