@@ -43,17 +43,21 @@ static const char sql_job_deps[] =
     "AND (?2 IS NULL OR d.waiting_kind = 'job' OR (d.waiting_kind = 'type' "
     "AND d.waiting_match = ?2) OR (d.waiting_kind = 'name' "
     "AND ?3 GLOB d.waiting_match)) ORDER BY d.id";
+/* Every worker row once; who failed the task, is blocklisted, busy or
+ * tagged comes from small sets read first (a few rows each), not from
+ * probes per worker. */
 static const char sql_workers[] =
-    "SELECT w.status, w.supported_task_types, "
-    "(?2 IS NULL OR EXISTS (SELECT 1 FROM worker_tag_membership m "
-    "WHERE m.worker_id = w.id AND m.worker_tag_id = ?2)), "
-    "EXISTS (SELECT 1 FROM task_failures f WHERE f.task_id = ?1 "
-    "AND f.worker_id = w.id), "
-    "EXISTS (SELECT 1 FROM job_blocks b WHERE b.job_id = ?3 "
-    "AND b.worker_id = w.id AND b.task_type = ?4), "
-    "EXISTS (SELECT 1 FROM tasks a WHERE a.worker_id = w.id "
-    "AND a.status = 'active'), w.status_requested <> '' "
-    "FROM workers w WHERE w.deleted_at IS NULL";
+    "SELECT id, status, supported_task_types, status_requested <> '' "
+    "FROM workers WHERE deleted_at IS NULL";
+static const char sql_failed_by[] =
+    "SELECT worker_id FROM task_failures WHERE task_id = ?1";
+static const char sql_blocked[] =
+    "SELECT worker_id FROM job_blocks WHERE job_id = ?1 AND task_type = ?2";
+static const char sql_busy[] =
+    "SELECT worker_id FROM tasks INDEXED BY idx_tasks_active_touched "
+    "WHERE status = 'active' AND worker_id IS NOT NULL";
+static const char sql_tagged[] =
+    "SELECT worker_id FROM worker_tag_membership WHERE worker_tag_id = ?1";
 static const char sql_ahead_in_job[] =
     "SELECT count(*) FROM (SELECT 1 FROM tasks t INDEXED BY idx_tasks_ready "
     "WHERE t.job_id = ?1 AND t.type = ?2 "
@@ -283,51 +287,147 @@ struct worker_tally {
 	int changing; /* awake, but asked to change status: not given tasks */
 };
 
+static int
+cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A set of worker row ids: sorted, searched by bisection. */
+struct id_set {
+	int64_t *ids;
+	size_t n;
+};
+
+static void
+id_set_free(struct id_set *set)
+{
+	free(set->ids);
+	set->ids = NULL;
+	set->n = 0;
+}
+
+static bool
+id_set_has(const struct id_set *set, int64_t id)
+{
+	return set->n > 0 &&
+	    bsearch(&id, set->ids, set->n, sizeof(*set->ids), cmp_id) != NULL;
+}
+
+/* Read the first column of a bound st into set. */
+static enum fm_err
+id_set_read(struct store_conn *conn, sqlite3_stmt *st, struct id_set *set)
+{
+	size_t cap = 16;
+	int step;
+
+	set->n = 0;
+	set->ids = xmalloc(cap * sizeof(*set->ids));
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (set->n == cap) {
+			cap *= 2;
+			set->ids = xrealloc(set->ids, cap * sizeof(*set->ids));
+		}
+		set->ids[set->n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (step != SQLITE_DONE)
+		return store_error(conn, step, "reading workers");
+	qsort(set->ids, set->n, sizeof(*set->ids), cmp_id);
+	return FM_OK;
+}
+
+enum {
+	SET_FAILED,
+	SET_BLOCKED,
+	SET_BUSY,
+	SET_TAGGED,
+	SET_COUNT
+};
+
+static enum fm_err
+read_sets(struct store_conn *conn, const struct task_info *t,
+    struct id_set sets[SET_COUNT])
+{
+	const char *sql[SET_COUNT] = { sql_failed_by, sql_blocked, sql_busy,
+		sql_tagged };
+	enum fm_err rc = FM_OK;
+
+	for (int i = 0; i < SET_COUNT && rc == FM_OK; i++) {
+		sqlite3_stmt *st;
+
+		if (i == SET_TAGGED && t->tag_id == 0)
+			break;
+		if ((st = store_stmt(conn, sql[i])) == NULL)
+			return FM_ERR_DB;
+		if (i == SET_FAILED)
+			sqlite3_bind_int64(st, 1, t->id);
+		if (i == SET_BLOCKED) {
+			sqlite3_bind_int64(st, 1, t->job_id);
+			sqlite3_bind_text(st, 2, t->type, -1, SQLITE_STATIC);
+		}
+		if (i == SET_TAGGED)
+			sqlite3_bind_int64(st, 1, t->tag_id);
+		rc = id_set_read(conn, st, &sets[i]);
+	}
+	return rc;
+}
+
 static enum fm_err
 tally_workers(
     struct store_conn *conn, const struct task_info *t, struct worker_tally *w)
 {
-	sqlite3_stmt *st = store_stmt(conn, sql_workers);
+	struct id_set sets[SET_COUNT] = { 0 };
+	sqlite3_stmt *st;
+	enum fm_err rc;
 	int step;
 
 	memset(w, 0, sizeof(*w));
-	if (st == NULL)
-		return FM_ERR_DB;
-	sqlite3_bind_int64(st, 1, t->id);
-	if (t->tag_id != 0)
-		sqlite3_bind_int64(st, 2, t->tag_id);
-	sqlite3_bind_int64(st, 3, t->job_id);
-	sqlite3_bind_text(st, 4, t->type, -1, SQLITE_STATIC);
+	if ((rc = read_sets(conn, t, sets)) != FM_OK)
+		goto done;
+	if ((st = store_stmt(conn, sql_workers)) == NULL) {
+		rc = FM_ERR_DB;
+		goto done;
+	}
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		bool failed = sqlite3_column_int(st, 3) != 0;
-		bool blocked = sqlite3_column_int(st, 4) != 0;
+		int64_t id = sqlite3_column_int64(st, 0);
+		bool failed, blocked;
 
 		w->total++;
-		if (strcmp(store_text(st, 0), "awake") != 0)
+		if (strcmp(store_text(st, 1), "awake") != 0)
 			continue;
 		/* A pending status request answers task requests with 423
 		 * (api_worker.c). */
-		if (sqlite3_column_int(st, 6) != 0) {
+		if (sqlite3_column_int(st, 3) != 0) {
 			w->changing++;
 			continue;
 		}
 		w->awake++;
-		if (!supports(store_text(st, 1), t->type))
+		if (!supports(store_text(st, 2), t->type))
 			continue;
 		w->typed++;
-		if (sqlite3_column_int(st, 2) == 0)
+		/* Untagged jobs go to every worker (scheduler.c). */
+		if (t->tag_id != 0 && !id_set_has(&sets[SET_TAGGED], id))
 			continue;
 		w->tagged++;
+		failed = id_set_has(&sets[SET_FAILED], id);
+		blocked = id_set_has(&sets[SET_BLOCKED], id);
 		w->failed += failed;
 		w->blocked += blocked && !failed;
 		if (failed || blocked)
 			continue;
 		w->eligible++;
-		w->idle += sqlite3_column_int(st, 5) == 0;
+		w->idle += !id_set_has(&sets[SET_BUSY], id);
 	}
 	sqlite3_reset(st);
-	return step == SQLITE_DONE ? FM_OK
-	                           : store_error(conn, step, "reading workers");
+	if (step != SQLITE_DONE)
+		rc = store_error(conn, step, "reading workers");
+done:
+	for (int i = 0; i < SET_COUNT; i++)
+		id_set_free(&sets[i]);
+	return rc;
 }
 
 /* Reasons from the workers; *none_out: no worker could take it. */
