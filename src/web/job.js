@@ -71,6 +71,17 @@ export function jobView(jobId) {
 			d.satisfied ? ' · met' : ` · ${d.remaining} task(s) left`)) : h('li', { class: 'muted' }, '—'));
 	}
 
+	// The jobs it waits for and those waiting for it, drawn like tasks.
+	async function loadJobGraph() {
+		const g = await api.jobGraph(jobId);
+		el.jobGraphBox.hidden = g.job_edges.length === 0;
+		if (el.jobGraphBox.hidden) return;
+		const nodes = g.jobs.map((j, i) => ({ id: j.id, name: j.name, status: j.status, index_in_job: i }));
+		const waits = new Map(nodes.map((n) => [n.id, []]));
+		for (const e of g.job_edges) waits.get(e.to_job).push(e.from_job);
+		fill(el.jobGraph, drawGraph(nodes, waits, (n) => `#/jobs/${n.id}`).svg);
+	}
+
 	// Why its queued tasks are not handed out, computed on request.
 	async function explain() {
 		const b = await api.jobBlockers(jobId);
@@ -276,6 +287,8 @@ export function jobView(jobId) {
 		el.taskNext = h('button', { type: 'button', class: 'small', hidden: true,
 			onclick: () => { taskPage++; drawTaskPage(); } }, 'Next →');
 		el.graph = h('div', { class: 'graph-box', tabindex: '0', role: 'region', 'aria-label': 'Task dependencies' });
+		el.jobGraph = h('div', { class: 'graph-box job-graph', tabindex: '0', role: 'region', 'aria-label': 'Job dependencies' });
+		el.jobGraphBox = h('section', { hidden: true }, h('h2', null, 'Jobs it waits for, and jobs waiting for it'), el.jobGraph);
 		root.append(
 			h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/jobs' }, 'Jobs'), ' › ', h('span', null, 'job')),
 			h('div', { class: 'toolbar' }, el.title, el.status, h('span', { class: 'spacer' }),
@@ -310,7 +323,8 @@ export function jobView(jobId) {
 					h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
 				el.tasks)),
 			h('h2', null, 'Dependencies'),
-			el.graph);
+			el.graph,
+			el.jobGraphBox);
 	}
 
 	async function load() {
@@ -318,6 +332,7 @@ export function jobView(jobId) {
 		job = j;
 		drawJob();
 		document.querySelector('.crumbs span').textContent = job.name;
+		loadJobGraph().catch((e) => fill(el.jobGraph, h('p', { class: 'muted' }, e.message)));
 		await loadImage().catch((e) => fill(el.image, h('p', { class: 'muted' }, e.message)));
 	}
 

@@ -53,6 +53,13 @@ def main():
         why = b.js("return document.querySelector('ul.why').innerText")
         check('waits for job "bake"' in why and "no worker is registered" in why,
               "Why not running? shows the reasons: %r" % why[:200])
+        b.wait("return document.querySelector('.job-graph svg') !== null")
+        nodes = b.js("return [...document.querySelectorAll('.job-graph svg .node title')].map(e => e.textContent)")
+        check(sorted(nodes) == ["bake (queued)", "render (queued)"], "the job graph draws both jobs: %r" % nodes)
+        b.get(m.base + "/app/#/jobs/" + bake)
+        b.wait("return document.querySelector('.job-graph svg') !== null")
+        edges = b.js("return document.querySelectorAll('.job-graph svg .edges path').length")
+        check(edges == 1, "the upstream job's page draws the job waiting for it (%d edge)" % edges)
         os.makedirs("build/browser", exist_ok=True)
         b.screenshot("build/browser/job-dependencies.png")
         check(not b.console(), "no errors on the browser console")
