@@ -146,40 +146,112 @@ job_label(struct store_conn *conn, int64_t id, char **out)
 	                           : store_error(conn, step, "naming a job");
 }
 
+/* Row ids seen by the walk: open addressing, 0 = free (row ids are
+ * positive), grown at half full. */
+struct seen {
+	int64_t *slots;
+	size_t cap, n;
+};
+
+static bool
+seen_add(struct seen *s, int64_t id)
+{
+	size_t i;
+
+	if (2 * (s->n + 1) > s->cap) {
+		struct seen bigger = { xcalloc(s->cap ? s->cap * 2 : 64,
+			                   sizeof(int64_t)),
+			s->cap ? s->cap * 2 : 64, 0 };
+
+		for (size_t k = 0; k < s->cap; k++)
+			if (s->slots[k] != 0)
+				(void)seen_add(&bigger, s->slots[k]);
+		free(s->slots);
+		*s = bigger;
+	}
+	for (i = (size_t)id * 0x9E3779B97F4A7C15ull % s->cap; s->slots[i] != 0;
+	     i = (i + 1) % s->cap)
+		if (s->slots[i] == id)
+			return false;
+	s->slots[i] = id;
+	s->n++;
+	return true;
+}
+
+/* The text for a cycle found by find_cycle(): ids[n - 1] is job_id and
+ * parent[] leads back to up_id. Reads downstream first: job_id waits for
+ * up_id, which waits ... for job_id. */
+static enum fm_err
+cycle_text(struct store_conn *conn, const int64_t *ids, const size_t *parent,
+    size_t n, char **text_out)
+{
+	size_t depth = 0, *chain;
+	char *label, *text;
+	enum fm_err rc;
+
+	*text_out = NULL;
+	if ((rc = job_label(conn, ids[n - 1], &text)) != FM_OK)
+		return rc;
+	for (size_t k = n - 1; k != SIZE_MAX; k = parent[k])
+		depth++;
+	chain = xmalloc(depth * sizeof(*chain));
+	depth = 0;
+	for (size_t k = n - 1; k != SIZE_MAX; k = parent[k])
+		chain[depth++] = k;
+	for (size_t d = depth; d-- > 0 && rc == FM_OK;) {
+		char *more;
+
+		if ((rc = job_label(conn, ids[chain[d]], &label)) != FM_OK)
+			break;
+		more = xasprintf("%s waits for %s", text, label);
+		free(text);
+		free(label);
+		text = more;
+	}
+	free(chain);
+	if (rc == FM_OK)
+		*text_out = text;
+	else
+		free(text);
+	return rc;
+}
+
 /*
  * Would job_id waiting for up_id close a cycle? Walk breadth-first from
  * up_id through what it waits for; on reaching job_id, *cycle_out (new)
- * names the jobs around the cycle.
+ * names the jobs around the cycle. *too_big_out: the walk passed WALK_MAX
+ * jobs and gave up.
  */
 static enum fm_err
-find_cycle(
-    struct store_conn *conn, int64_t job_id, int64_t up_id, char **cycle_out)
+find_cycle(struct store_conn *conn, int64_t job_id, int64_t up_id,
+    char **cycle_out, bool *too_big_out)
 {
 	size_t n = 0, cap = 64, head = 0;
 	int64_t *ids = xmalloc(cap * sizeof(*ids));
 	size_t *parent = xmalloc(cap * sizeof(*parent));
 	sqlite3_stmt *st = store_stmt(conn, sql_upstreams);
+	struct seen seen = { 0 };
+	bool found = false;
 	enum fm_err rc = FM_OK;
 
 	*cycle_out = NULL;
+	*too_big_out = false;
 	if (st == NULL) {
 		rc = FM_ERR_DB;
 		goto done;
 	}
 	ids[n] = up_id;
 	parent[n++] = SIZE_MAX;
-	while (head < n && *cycle_out == NULL && rc == FM_OK) {
+	(void)seen_add(&seen, up_id);
+	while (head < n && !found && rc == FM_OK) {
 		size_t at = head++;
 		int step;
 
 		sqlite3_bind_int64(st, 1, ids[at]);
-		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		while (!found && (step = sqlite3_step(st)) == SQLITE_ROW) {
 			int64_t next = sqlite3_column_int64(st, 0);
-			bool seen = false;
 
-			for (size_t k = 0; k < n && !seen; k++)
-				seen = ids[k] == next;
-			if (seen)
+			if (!seen_add(&seen, next))
 				continue;
 			if (n == cap) {
 				cap *= 2;
@@ -189,56 +261,20 @@ find_cycle(
 			}
 			ids[n] = next;
 			parent[n++] = at;
-			if (next == job_id) {
-				*cycle_out = xstrdup("");
-				break;
-			}
+			found = next == job_id;
 		}
 		sqlite3_reset(st);
-		if (step != SQLITE_ROW && step != SQLITE_DONE)
+		if (!found && step != SQLITE_DONE)
 			rc = store_error(conn, step, "walking dependencies");
-		if (n > WALK_MAX && *cycle_out == NULL) {
-			*cycle_out =
-			    xasprintf("more than %d jobs upstream", WALK_MAX);
+		if (n > WALK_MAX && !found) {
+			*too_big_out = true;
 			goto done;
 		}
 	}
-	if (*cycle_out != NULL && rc == FM_OK) {
-		/* ids[n - 1] is job_id. The text reads downstream first:
-		 * job_id waits for up_id, which waits ... for job_id. */
-		size_t depth = 0, *chain;
-		char *label, *text;
-
-		free(*cycle_out);
-		if ((rc = job_label(conn, job_id, &label)) != FM_OK) {
-			*cycle_out = NULL;
-			goto done;
-		}
-		text = xstrdup(label);
-		free(label);
-		/* Parents lead from job_id back to up_id: collect, then print
-		 * from up_id on. */
-		for (size_t k = n - 1; k != SIZE_MAX; k = parent[k])
-			depth++;
-		chain = xmalloc(depth * sizeof(*chain));
-		depth = 0;
-		for (size_t k = n - 1; k != SIZE_MAX; k = parent[k])
-			chain[depth++] = k;
-		for (size_t d = depth; d-- > 0 && rc == FM_OK;) {
-			char *more;
-
-			if ((rc = job_label(conn, ids[chain[d]], &label)) !=
-			    FM_OK)
-				break;
-			more = xasprintf("%s waits for %s", text, label);
-			free(text);
-			free(label);
-			text = more;
-		}
-		free(chain);
-		*cycle_out = text;
-	}
+	if (found && rc == FM_OK)
+		rc = cycle_text(conn, ids, parent, n, cycle_out);
 done:
+	free(seen.slots);
 	free(ids);
 	free(parent);
 	return rc;
@@ -309,7 +345,7 @@ add_one(struct store_conn *conn, int64_t job_id, const json_t *entry, size_t i,
 	struct jobdeps_selector wait = jobdeps_waiting(entry);
 	struct upstream u;
 	char *cycle = NULL;
-	bool found;
+	bool found, too_big;
 	enum fm_err rc;
 
 	rc = find_job(conn, uuid, &u);
@@ -349,8 +385,15 @@ add_one(struct store_conn *conn, int64_t job_id, const json_t *entry, size_t i,
 	}
 	if (rc != FM_OK || job_id == 0)
 		goto done;
-	if ((rc = find_cycle(conn, job_id, u.id, &cycle)) != FM_OK)
+	if ((rc = find_cycle(conn, job_id, u.id, &cycle, &too_big)) != FM_OK)
 		goto done;
+	if (too_big) {
+		*msg_out = xasprintf("depends_on[%zu]: job \"%.80s\" (%s) has "
+		                     "more than %d jobs upstream; refused",
+		    i, u.name, uuid, WALK_MAX);
+		rc = FM_ERR_INVALID;
+		goto done;
+	}
 	if (cycle != NULL) {
 		*msg_out = xasprintf(
 		    "depends_on[%zu] would make a cycle: %s", i, cycle);

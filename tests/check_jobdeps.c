@@ -360,6 +360,44 @@ START_TEST(test_add_refusals)
 }
 END_TEST
 
+/* A cycle through 40 jobs is found and named whole, in order. */
+START_TEST(test_long_cycle_named)
+{
+	char *ids[40], *deps, *text, *msg = NULL;
+	json_t *list;
+	const char *p;
+	int n = 0;
+
+	ids[0] = store_job("t:misc", NULL, false);
+	for (int i = 1; i < 40; i++) {
+		deps = xasprintf("[{\"job\": \"%s\"}]", ids[i - 1]);
+		ids[i] = store_job("t:misc", deps, false);
+		free(deps);
+	}
+	/* The first job waiting for the last closes the ring. */
+	text = xasprintf("[{\"job\": \"%s\"}]", ids[39]);
+	list = json_loads(text, 0, NULL);
+	ck_assert_int_eq(store_begin(conn, true), FM_OK);
+	ck_assert_int_eq(store_jobdeps_add(conn,
+	                     q("SELECT id FROM jobs WHERE uuid = '%s'", ids[0]),
+	                     list, NULL, &msg),
+	    FM_ERR_INVALID);
+	store_rollback(conn);
+	ck_assert_ptr_nonnull(strstr(msg, "would make a cycle"));
+	for (p = msg; (p = strstr(p, " waits for ")) != NULL; p++)
+		n++;
+	ck_assert_int_eq(n, 40);
+	/* Downstream first: the first job, the last, ..., the first. */
+	ck_assert_ptr_eq(strstr(msg, ids[0]), strstr(msg, "cycle: ") + 12);
+	ck_assert_ptr_nonnull(strstr(strstr(msg, ids[39]), ids[38]));
+	free(msg);
+	json_decref(list);
+	free(text);
+	for (int i = 0; i < 40; i++)
+		free(ids[i]);
+}
+END_TEST
+
 START_TEST(test_dot_escapes_names)
 {
 	json_t *g = json_loads(
@@ -400,6 +438,7 @@ jobdeps_suite(void)
 	tcase_add_test(tc, test_overlap_holds_back_only_waiting_tasks);
 	tcase_add_test(tc, test_removal_and_cascades_release);
 	tcase_add_test(tc, test_add_refusals);
+	tcase_add_test(tc, test_long_cycle_named);
 	suite_add_tcase(s, tc);
 	return s;
 }
