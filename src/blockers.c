@@ -732,10 +732,10 @@ blockers_job(struct store_conn *conn, const char *job_uuid, json_t **out)
 		goto done;
 	*out = json_pack("{s:s, s:s, s:s, s:b, s:{s:I, s:I, s:I}, s:O, s:O}",
 	    "job", job_uuid, "job_name", name, "job_status", status, "blocked",
-	    json_array_size(reasons) > 0 || all_blocked, "counts", "queued",
-	    (json_int_t)queued, "ready", (json_int_t)ready, "waiting",
-	    (json_int_t)(queued - ready), "reasons", reasons, "task_types",
-	    list);
+	    queued > 0 && (json_array_size(reasons) > 0 || all_blocked),
+	    "counts", "queued", (json_int_t)queued, "ready", (json_int_t)ready,
+	    "waiting", (json_int_t)(queued - ready), "reasons", reasons,
+	    "task_types", list);
 done:
 	json_decref(reasons);
 	json_decref(types);

@@ -79,7 +79,7 @@ done
 b=$(echo "$BAKE" | cut -c1-8)
 r=$(echo "$RENDER" | cut -c1-8)
 [ "$order" = " $b:echo $b:sleep $r:echo $r:sleep" ] && ok "the chain ran in order" || fail "order:$order"
-fmctl why "$r" > "$dir/out" 2>&1 && grep -q "0 queued" "$dir/out" && grep -q "no task of the job is queued" "$dir/out" &&
+fmctl why "$r" > "$dir/out" 2>&1 && grep -q "0 queued" "$dir/out" && grep -q "no task of the job is queued" "$dir/out" && ! grep -q BLOCKED "$dir/out" &&
     ok "fmctl why on a finished job" || fail "fmctl why finished: $(cat "$dir/out")"
 
 kill -TERM $pid; wait $pid; pid=""
