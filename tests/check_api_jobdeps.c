@@ -338,6 +338,17 @@ START_TEST(test_chain_runs_in_order)
 	        "remaining")),
 	    2);
 	json_decref(j);
+	/* The job list says the same. */
+	ck_assert_int_eq(
+	    call("GET", "/api/v3/jobs?status=queued&name=comp", NULL, NULL, &j),
+	    200);
+	ck_assert_str_eq(
+	    json_string_value(json_array_get(
+	        json_object_get(json_array_get(json_object_get(j, "jobs"), 0),
+	            "waiting_for"),
+	        0)),
+	    render);
+	json_decref(j);
 
 	for (size_t i = 0; i < nitems(order); i++) {
 		t = take(&a);

@@ -398,6 +398,38 @@ START_TEST(test_long_cycle_named)
 }
 END_TEST
 
+/* The most a job may wait for: 1,000 upstream jobs, one row each. */
+START_TEST(test_thousand_upstream_jobs)
+{
+	char *ups[JOBDEPS_MAX], *text = xstrdup("["), *down;
+
+	for (int i = 0; i < JOBDEPS_MAX; i++) {
+		char *more;
+
+		ups[i] = store_job("u:misc", NULL, false);
+		more = xasprintf(
+		    "%s%s{\"job\": \"%s\"}", text, i ? ", " : "", ups[i]);
+		free(text);
+		text = more;
+	}
+	down = xasprintf("%s]", text);
+	free(text);
+	text = down;
+	down = store_job("d:misc", text, false);
+	ck_assert_int_eq(
+	    q("SELECT count(*) FROM job_dependencies"), JOBDEPS_MAX);
+	ck_assert_int_eq(pending(down, "*"), JOBDEPS_MAX);
+	ck_assert_int_eq(unmet(down), JOBDEPS_MAX);
+	exec("UPDATE tasks SET status = 'completed' WHERE name = 'u'");
+	ck_assert_int_eq(pending(down, "*"), 0);
+	ck_assert_int_eq(unmet(down), 0);
+	for (int i = 0; i < JOBDEPS_MAX; i++)
+		free(ups[i]);
+	free(text);
+	free(down);
+}
+END_TEST
+
 START_TEST(test_dot_escapes_names)
 {
 	json_t *g = json_loads(
@@ -439,6 +471,7 @@ jobdeps_suite(void)
 	tcase_add_test(tc, test_removal_and_cascades_release);
 	tcase_add_test(tc, test_add_refusals);
 	tcase_add_test(tc, test_long_cycle_named);
+	tcase_add_test(tc, test_thousand_upstream_jobs);
 	suite_add_tcase(s, tc);
 	return s;
 }
