@@ -942,6 +942,31 @@ START_TEST(test_graph_json_and_dot)
 }
 END_TEST
 
+/* A job of more tasks than a graph holds: cut, and said so. */
+START_TEST(test_graph_truncated)
+{
+	char *big = submit("big", "\"renders\": 2100", NULL, NULL);
+	char *path = xasprintf("/api/v3/jobs/%s/graph", big);
+	struct test_response r;
+	json_t *g;
+
+	ck_assert_int_eq(call("GET", path, NULL, NULL, &g), 200);
+	ck_assert(json_is_true(json_object_get(g, "truncated")));
+	ck_assert_int_eq(json_array_size(json_object_get(g, "tasks")), 2000);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(g, "max_tasks")), 2000);
+	json_decref(g);
+	free(path);
+	path = xasprintf("/api/v3/jobs/%s/graph?format=dot", big);
+	test_http(&ts, "GET", path, NULL, -1, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "truncated: at most 2000 tasks"));
+	test_response_free(&r);
+	free(path);
+	free(big);
+}
+END_TEST
+
 /* --- blockers ----------------------------------------------------- */
 
 static const char *
@@ -1177,6 +1202,7 @@ jobdeps_suite(void)
 	tcase_add_test(tc, test_explain_shows_dependencies);
 	tcase_add_test(tc, test_overlap_waits_only_where_told);
 	tcase_add_test(tc, test_graph_json_and_dot);
+	tcase_add_test(tc, test_graph_truncated);
 	tcase_add_test(tc, test_blockers_workers);
 	tcase_add_test(tc, test_blockers_worker_changing_status);
 	tcase_add_test(tc, test_blockers_tag_and_paused);
