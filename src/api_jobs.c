@@ -160,6 +160,10 @@ post_job(struct req *req)
 		return http_reply_error(req, 400,
 		    "the job's tasks depend on a task that is not part of "
 		    "the job");
+	if (rc == FM_ERR_CONFLICT)
+		return http_reply_error(req, 409,
+		    "a job this one depends on changed while it was being "
+		    "stored; check the submission again");
 	if (rc != FM_OK)
 		return rc;
 	return http_reply_json(req, 200, stored);

@@ -22,6 +22,7 @@
 #include "state.h"
 #include "store.h"
 #include "store_admin.h"
+#include "store_jobdeps.h"
 #include "store_jobs.h"
 #include "store_status.h"
 #include "timeutil.h"
@@ -37,7 +38,7 @@
  */
 struct job_op {
 	int status;
-	char msg[160];
+	char msg[640];
 	json_t *body;
 };
 
@@ -381,14 +382,28 @@ delete_blocklist(struct req *req)
 
 /* --- DELETE /api/v3/jobs/{job_id}, DELETE /api/v3/jobs/mass-delete */
 
+/* A job others still wait for stays (README, "Job dependencies"). */
 static enum fm_err
 do_delete_job(const struct status_ctx *sc, int64_t job_id, const char *uuid,
     const void *arg, struct job_op *op)
 {
+	char *names = NULL;
+	int waiting;
+	enum fm_err rc;
+
 	(void)uuid;
 	(void)arg;
-	(void)op;
-	return store_admin_request_deletion(sc->conn, job_id);
+	rc = store_jobdeps_waiters(sc->conn, job_id, &waiting, &names);
+	if (rc == FM_OK && waiting > 0)
+		op_error(op, 409,
+		    "%d job(s) still wait for this job: %s; remove their "
+		    "dependencies (DELETE /api/v3/jobs/{job_id}/dependencies) "
+		    "or delete them first",
+		    waiting, names);
+	else if (rc == FM_OK)
+		rc = store_admin_request_deletion(sc->conn, job_id);
+	free(names);
+	return rc;
 }
 
 static enum fm_err

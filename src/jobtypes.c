@@ -220,6 +220,11 @@ jobtype_load(
 	t->es5 = es5;
 	es5 = NULL;
 	t->info = jobtypes_info_from_js(t->name, js_type);
+	t->deps_overlap =
+	    json_is_string(json_object_get(js_type, "dependencyMode")) &&
+	    strcmp(
+	        json_string_value(json_object_get(js_type, "dependencyMode")),
+	        "overlap") == 0;
 	jobtypes_etag(t->info, t->etag);
 	json_object_set_new(t->info, "etag", json_string(t->etag));
 	log_debug(

@@ -13,6 +13,7 @@
 #define FM_JOBTYPES_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,12 +23,13 @@ struct jobc;
 struct jobtypes;
 
 struct jobtype {
-	char *name;     /* type name: file stem, '_' -> '-' */
-	char *filename; /* where it came from, for messages */
-	char *es5;      /* the down-levelled script */
-	json_t *info;   /* AvailableJobType JSON, "etag" included */
-	char etag[41];  /* 40 hex chars of SHA-1 */
-	int refs;       /* atomic */
+	char *name;        /* type name: file stem, '_' -> '-' */
+	char *filename;    /* where it came from, for messages */
+	char *es5;         /* the down-levelled script */
+	json_t *info;      /* AvailableJobType JSON, "etag" included */
+	char etag[41];     /* 40 hex chars of SHA-1 */
+	bool deps_overlap; /* JOB_TYPE.dependencyMode is "overlap" */
+	int refs;          /* atomic */
 };
 
 /*

@@ -19,6 +19,7 @@ const struct route_table *const api_all_routes[] = {
 	&api_events_routes,
 	&api_web_routes,
 	&api_shaman_routes,
+	&api_jobdeps_routes,
 };
 
 const size_t api_all_routes_count = nitems(api_all_routes);

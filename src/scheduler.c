@@ -4,7 +4,8 @@
  * task type the worker supports. A ready task is queued or soft-failed
  * with no unfinished dependencies (tasks.pending_deps = 0, kept by
  * triggers), so the cost of an assignment does not grow with the number
- * of tasks stored or queued.
+ * of tasks stored or queued. Jobs fenced behind other jobs (deps_unmet,
+ * migration 0003) are not even walked.
  */
 #include "scheduler.h"
 
@@ -32,8 +33,8 @@ static const char sql_worker_tags[] =
     "SELECT worker_tag_id FROM worker_tag_membership WHERE worker_id = ?1";
 static const char sql_runnable_jobs[] =
     "SELECT id, worker_tag_id FROM jobs INDEXED BY idx_jobs_runnable "
-    "WHERE status IN ('active', 'queued') AND delete_requested_at IS NULL "
-    "ORDER BY priority DESC, id";
+    "WHERE status IN ('active', 'queued') AND deps_unmet = 0 "
+    "AND delete_requested_at IS NULL ORDER BY priority DESC, id";
 static const char sql_ready_task[] =
     "SELECT t.id, t.priority, t.uuid FROM tasks t INDEXED BY idx_tasks_ready "
     "WHERE t.job_id = ?1 AND t.type = ?2 "

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "state.h"
 #include "store_internal.h"
+#include "store_jobdeps.h"
 #include "timeutil.h"
 #include "uuidmap.h"
 #include "xmalloc.h"
@@ -28,14 +29,24 @@ static const char sql_task_insert[] =
 static const char sql_dep_insert[] =
     "INSERT OR IGNORE INTO task_dependencies (task_id, dependency_id) "
     "VALUES (?1, ?2)";
+/* The job's dependencies (migration 0003) as a JSON array. */
+#define SQL_JOB_DEPS                                                        \
+	"(SELECT json_group_array(json_object('job', u.uuid, 'job_name', "  \
+	"u.name, 'job_status', u.status, 'tasks', CASE d.upstream_kind "    \
+	"WHEN 'job' THEN NULL ELSE json_object(d.upstream_kind, "           \
+	"d.upstream_match) END, 'waiting', CASE d.waiting_kind WHEN 'job' " \
+	"THEN NULL ELSE json_object(d.waiting_kind, d.waiting_match) END, " \
+	"'remaining', d.remaining)) FROM job_dependencies d JOIN jobs u "   \
+	"ON u.id = d.upstream_job_id WHERE d.job_id = j.id) "
 /* The columns job_from_row() reads; the task counts are one small
  * aggregate over job_task_counts (a handful of rows per job). */
-#define SQL_JOB_COLUMNS                                                         \
-	"SELECT j.uuid, j.name, j.job_type, j.priority, j.status, j.activity, " \
-	"j.created_at, j.updated_at, j.steps_completed, j.steps_total, "        \
-	"j.settings, j.metadata, t.uuid, j.storage_shaman_checkout_id, "        \
-	"j.delete_requested_at, (SELECT json_group_object(c.status, c.n) "      \
-	"FROM job_task_counts c WHERE c.job_id = j.id) FROM jobs j "            \
+#define SQL_JOB_COLUMNS                                                                   \
+	"SELECT j.uuid, j.name, j.job_type, j.priority, j.status, j.activity, "           \
+	"j.created_at, j.updated_at, j.steps_completed, j.steps_total, "                  \
+	"j.settings, j.metadata, t.uuid, j.storage_shaman_checkout_id, "                  \
+	"j.delete_requested_at, (SELECT json_group_object(c.status, c.n) "                \
+	"FROM job_task_counts c WHERE c.job_id = j.id), j.dependency_mode, " SQL_JOB_DEPS \
+	"FROM jobs j "                                                                    \
 	"LEFT JOIN worker_tags t ON t.id = j.worker_tag_id "
 static const char sql_job_get[] = SQL_JOB_COLUMNS "WHERE j.uuid = ?1";
 /* Newest first; a NULL filter matches everything. ?1 is a comma-joined
@@ -179,6 +190,32 @@ insert_dependencies(
 	return FM_OK;
 }
 
+/*
+ * The submission's cross-job dependencies, checked again now that the
+ * write lock is held (an upstream job may have gone since compiling):
+ * a refusal now is FM_ERR_CONFLICT.
+ */
+static enum fm_err
+insert_job_dependencies(
+    struct store_conn *conn, int64_t job_id, const json_t *job)
+{
+	const json_t *deps = json_object_get(job, "depends_on");
+	bool overlap = json_is_true(json_object_get(job, "dependency_overlap"));
+	char *msg = NULL;
+	enum fm_err rc = FM_OK;
+
+	if (overlap)
+		rc = store_jobdeps_set_mode(conn, job_id, true);
+	if (rc == FM_OK && json_array_size(deps) > 0)
+		rc = store_jobdeps_add(conn, job_id, deps, NULL, &msg);
+	if (rc == FM_ERR_INVALID) {
+		log_warn("job not stored: %s", msg);
+		rc = FM_ERR_CONFLICT;
+	}
+	free(msg);
+	return rc;
+}
+
 enum fm_err
 store_jobs_insert(struct store_conn *conn, const json_t *job)
 {
@@ -240,6 +277,8 @@ store_jobs_insert(struct store_conn *conn, const json_t *job)
 	sqlite3_bind_int64(st, 1, job_id);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)json_array_size(tasks));
 	if ((rc = store_step_done(conn, st, "counting a job's tasks")) != FM_OK)
+		goto done;
+	if ((rc = insert_job_dependencies(conn, job_id, job)) != FM_OK)
 		goto done;
 	store_note(conn, STORE_CHANGED_JOB,
 	    json_string_value(json_object_get(job, "id")), NULL, NULL, NULL);
@@ -307,6 +346,10 @@ job_from_row(sqlite3_stmt *st)
 		store_json_time(
 		    job, "delete_requested_at", sqlite3_column_int64(st, 14));
 	json_object_set_new(job, "task_counts", task_counts(st, 15));
+	if (strcmp(store_text(st, 16), "strict") != 0)
+		json_object_set_new(
+		    job, "dependency_mode", json_string(store_text(st, 16)));
+	store_jobdeps_to_job(job, (const char *)sqlite3_column_text(st, 17));
 	return job;
 }
 

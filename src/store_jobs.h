@@ -21,7 +21,10 @@ struct store_conn;
  * (epoch microseconds) and "tasks": [{"uuid", "name", "type", "priority",
  * "commands": [{"name","parameters","total_step_count"}],
  * "dependencies": ["<uuid of an earlier or later task of the job>"]}].
- * A dependency on a uuid not among the tasks is FM_ERR_INVALID.
+ * A dependency on a uuid not among the tasks is FM_ERR_INVALID. Optional
+ * "depends_on" (jobs it waits for, see jobdeps.h) and "dependency_overlap"
+ * (true: overlap mode) are stored with it; an upstream job gone since the
+ * submission was checked is FM_ERR_CONFLICT.
  */
 FM_MUST_CHECK enum fm_err store_jobs_insert(
     struct store_conn *conn, const json_t *job);

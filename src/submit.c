@@ -11,9 +11,11 @@
 #include "config.h"
 #include "ids.h"
 #include "jobc.h"
+#include "jobdeps.h"
 #include "jobtypes.h"
 #include "metrics.h"
 #include "state.h"
+#include "store_jobdeps.h"
 #include "store_jobs.h"
 #include "timeutil.h"
 #include "uuidmap.h"
@@ -399,6 +401,44 @@ shape_result(struct fm_ctx *ctx, struct store_conn *conn, const json_t *js_in,
 	return FM_OK;
 }
 
+/*
+ * The submission's "depends_on" and "dependency_mode" (extensions the
+ * add-on never sends), checked against the store when there is one and
+ * added to the store-ready job. The job type's JOB_TYPE.dependencyMode
+ * is the default mode.
+ */
+static enum fm_err
+add_dependencies(struct store_conn *conn, const json_t *submitted,
+    const struct jobtype *type, json_t *job, char **msg_out)
+{
+	json_t *deps, *mode;
+	bool overlap = type->deps_overlap;
+	enum fm_err rc;
+
+	if (!optional(submitted, "depends_on", JSON_ARRAY, &deps, msg_out) ||
+	    !optional(
+	        submitted, "dependency_mode", JSON_STRING, &mode, msg_out))
+		return FM_ERR_INVALID;
+	if (mode != NULL &&
+	    !jobdeps_parse_mode(json_string_value(mode), &overlap)) {
+		*msg_out = xstrdup("\"dependency_mode\" must be \"strict\" or "
+		                   "\"overlap\"");
+		return FM_ERR_INVALID;
+	}
+	if (overlap)
+		json_object_set_new(job, "dependency_overlap", json_true());
+	if (deps == NULL || json_array_size(deps) == 0)
+		return FM_OK;
+	if ((rc = jobdeps_check_list(deps, overlap, msg_out)) != FM_OK)
+		return rc;
+	if (conn != NULL &&
+	    (rc = store_jobdeps_add(conn, 0, deps,
+	         json_object_get(job, "tasks"), msg_out)) != FM_OK)
+		return rc;
+	json_object_set(job, "depends_on", deps);
+	return FM_OK;
+}
+
 enum fm_err
 submit_compile(struct fm_ctx *ctx, struct store_conn *conn,
     const json_t *submitted, json_t **job_out, char **msg_out)
@@ -450,6 +490,12 @@ submit_compile(struct fm_ctx *ctx, struct store_conn *conn,
 		goto done;
 	}
 	rc = shape_result(ctx, conn, js_in, out, tag_id, job_out, msg_out);
+	if (rc == FM_OK &&
+	    (rc = add_dependencies(conn, submitted, type, *job_out, msg_out)) !=
+	        FM_OK) {
+		json_decref(*job_out);
+		*job_out = NULL;
+	}
 done:
 	free(err);
 	json_decref(out);
@@ -483,7 +529,7 @@ submit_explain(const json_t *job)
 	json_t *list = json_array();
 	size_t i, j, nedges = 0, ntasks = json_array_size(tasks);
 	struct uuid_map index;
-	json_t *task, *dep;
+	json_t *task, *dep, *out;
 
 	uuid_map_init(&index, ntasks);
 	json_array_foreach (tasks, i, task)
@@ -520,10 +566,14 @@ submit_explain(const json_t *job)
 		        deps));
 	}
 	uuid_map_free(&index);
-	return json_pack("{s:O, s:O, s:O, s:O, s:O, s:I, s:I, s:o}", "name",
+	out = json_pack("{s:O, s:O, s:O, s:O, s:O, s:I, s:I, s:o}", "name",
 	    json_object_get(job, "name"), "type", json_object_get(job, "type"),
 	    "priority", json_object_get(job, "priority"), "settings",
 	    json_object_get(job, "settings"), "metadata",
 	    json_object_get(job, "metadata"), "task_count", (json_int_t)ntasks,
 	    "dependency_count", (json_int_t)nedges, "tasks", list);
+	if (json_object_get(job, "depends_on") != NULL)
+		json_object_set(
+		    out, "depends_on", json_object_get(job, "depends_on"));
+	return out;
 }

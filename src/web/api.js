@@ -57,6 +57,8 @@ export const api = {
 	},
 	job: (id) => get(`/api/v3/jobs/${enc(id)}`),
 	jobTasks: (id) => get(`/api/v3/jobs/${enc(id)}/tasks`),
+	jobBlockers: (id) => get(`/api/v3/jobs/${enc(id)}/blockers`),
+	jobGraph: (id) => get(`/api/v3/jobs/${enc(id)}/graph`),
 	lastRendered: (id) => get(`/api/v3/jobs/${enc(id)}/last-rendered`),
 	setJobStatus: (id, status, reason) => post(`/api/v3/jobs/${enc(id)}/setstatus`, { status, reason }),
 	setJobPriority: (id, priority) => post(`/api/v3/jobs/${enc(id)}/setpriority`, { priority }),

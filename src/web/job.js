@@ -56,9 +56,41 @@ export function jobView(jobId) {
 		setProgress(el.progress, job.steps_completed, job.steps_total, job.status);
 		if (document.activeElement !== el.priority) el.priority.value = job.priority;
 		drawCounts();
+		drawWaits();
 		for (const a of ACTIONS) buttons[a.key].disabled = deleted || !a.when.includes(job.status);
 		buttons.delete.disabled = deleted || Boolean(job.delete_requested_at);
 		if (job.delete_requested_at || deleted) el.note.textContent = 'This job is being deleted.';
+	}
+
+	// The jobs this one waits for (depends_on, beyond Flamenco).
+	function drawWaits() {
+		const list = job.depends_on || [];
+		fill(el.waits, list.length ? list.map((d) => h('li', null,
+			h('a', { href: `#/jobs/${d.job}` }, d.job_name), ' ', badge(d.job_status),
+			d.tasks ? ` ${Object.keys(d.tasks)[0]} ${Object.values(d.tasks)[0]}` : '',
+			d.satisfied ? ' · met' : ` · ${d.remaining} task(s) left`)) : h('li', { class: 'muted' }, '—'));
+	}
+
+	// The jobs it waits for and those waiting for it, drawn like tasks.
+	async function loadJobGraph() {
+		const g = await api.jobGraph(jobId);
+		el.jobGraphBox.hidden = g.job_edges.length === 0;
+		if (el.jobGraphBox.hidden) return;
+		const nodes = g.jobs.map((j, i) => ({ id: j.id, name: j.name, status: j.status, index_in_job: i }));
+		const waits = new Map(nodes.map((n) => [n.id, []]));
+		for (const e of g.job_edges) waits.get(e.to_job).push(e.from_job);
+		fill(el.jobGraph, drawGraph(nodes, waits, (n) => `#/jobs/${n.id}`).svg);
+	}
+
+	// Why its queued tasks are not handed out, computed on request.
+	async function explain() {
+		const b = await api.jobBlockers(jobId);
+		const items = b.reasons.map((r) => h('li', null, r.message));
+		for (const t of b.task_types)
+			items.push(h('li', null, `${t.task_type} tasks (first: `,
+				h('a', { href: taskHref(t.task) }, t.task_name), '):',
+				h('ul', null, t.reasons.map((r) => h('li', null, r.message)))));
+		fill(el.why, items.length ? items : h('li', { class: 'muted' }, 'Nothing to explain.'));
 	}
 
 	// Tasks per status, from the task list (kept live) rather than the
@@ -222,6 +254,10 @@ export function jobView(jobId) {
 		el.activity = h('dd');
 		el.progress = progress(0, 0);
 		el.counts = h('ul', { class: 'counts', 'aria-label': 'Tasks per status' });
+		el.waits = h('ul', { class: 'waits', 'aria-label': 'Jobs this job waits for' });
+		el.why = h('ul', { class: 'why', 'aria-live': 'polite' });
+		const whyButton = h('button', { type: 'button', class: 'small', dataset: { action: 'why' } }, 'Why not running?');
+		whyButton.addEventListener('click', () => act(whyButton, explain));
 		el.note = h('p', { class: 'note', role: 'status' });
 		el.priority = h('input', { id: 'job-priority', type: 'number', min: '0', max: '100', required: true });
 		const prioSet = h('button', { type: 'submit', class: 'small' }, 'Set');
@@ -251,6 +287,8 @@ export function jobView(jobId) {
 		el.taskNext = h('button', { type: 'button', class: 'small', hidden: true,
 			onclick: () => { taskPage++; drawTaskPage(); } }, 'Next →');
 		el.graph = h('div', { class: 'graph-box', tabindex: '0', role: 'region', 'aria-label': 'Task dependencies' });
+		el.jobGraph = h('div', { class: 'graph-box job-graph', tabindex: '0', role: 'region', 'aria-label': 'Job dependencies' });
+		el.jobGraphBox = h('section', { hidden: true }, h('h2', null, 'Jobs it waits for, and jobs waiting for it'), el.jobGraph);
 		root.append(
 			h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/jobs' }, 'Jobs'), ' › ', h('span', null, 'job')),
 			h('div', { class: 'toolbar' }, el.title, el.status, h('span', { class: 'spacer' }),
@@ -263,6 +301,8 @@ export function jobView(jobId) {
 					h('dt', null, h('label', { for: 'job-priority' }, 'Priority')), h('dd', null, prioForm),
 					h('dt', null, 'Progress'), h('dd', null, el.progress),
 					h('dt', null, 'Tasks'), h('dd', null, el.counts),
+					h('dt', null, 'Waits for'), h('dd', null, el.waits),
+					h('dt', null, 'Blockers'), h('dd', null, whyButton, el.why),
 					h('dt', null, 'Activity'), el.activity,
 					h('dt', null, 'Submitted'), el.created,
 					h('dt', null, 'Updated'), h('dd', null, el.updated),
@@ -283,7 +323,8 @@ export function jobView(jobId) {
 					h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
 				el.tasks)),
 			h('h2', null, 'Dependencies'),
-			el.graph);
+			el.graph,
+			el.jobGraphBox);
 	}
 
 	async function load() {
@@ -291,6 +332,7 @@ export function jobView(jobId) {
 		job = j;
 		drawJob();
 		document.querySelector('.crumbs span').textContent = job.name;
+		loadJobGraph().catch((e) => fill(el.jobGraph, h('p', { class: 'muted' }, e.message)));
 		await loadImage().catch((e) => fill(el.image, h('p', { class: 'muted' }, e.message)));
 	}
 

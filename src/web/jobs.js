@@ -28,6 +28,14 @@ function href(status, page) {
 	return `#/jobs${qs ? `?${qs}` : ''}`;
 }
 
+// A queued job waiting for other jobs (waiting_for, beyond Flamenco).
+function waitsText(job) {
+	const n = (job.waiting_for || []).length;
+	if (!n || job.status !== 'queued') return '';
+	const names = (job.depends_on || []).filter((d) => !d.satisfied).map((d) => d.job_name);
+	return ` waiting for ${[...new Set(names)].join(', ')}`;
+}
+
 function makeRow(job) {
 	const r = {
 		job: { ...job },
@@ -37,10 +45,11 @@ function makeRow(job) {
 		priority: h('td', { class: 'num' }, job.priority),
 		type: h('td', null, job.type),
 		updated: time(job.updated),
+		waits: h('span', { class: 'muted waits-note' }, waitsText(job)),
 	};
 	r.tr = h('tr', null,
 		h('th', { scope: 'row' }, r.name),
-		h('td', null, r.status),
+		h('td', null, r.status, r.waits),
 		h('td', null, r.progress),
 		r.priority,
 		r.type,
@@ -53,6 +62,7 @@ function updateRow(r, d) {
 	const j = r.job;
 	if (d.name && d.name !== j.name) r.name.textContent = d.name;
 	if (d.status && d.status !== j.status) setBadge(r.status, d.status);
+	if (d.status && d.status !== 'queued') r.waits.textContent = '';
 	setProgress(r.progress, d.steps_completed, d.steps_total, d.status);
 	if (d.priority !== j.priority) r.priority.textContent = d.priority;
 	setTime(r.updated, d.updated);

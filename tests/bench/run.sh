@@ -119,6 +119,12 @@ if [ -n "$sched" ]; then
 fi
 
 echo
+echo "== job dependencies, in-process (targets: assignment p99 within 10% with half"
+echo "   of 1M queued tasks waiting on other jobs; releasing 10,000 waiting tasks"
+echo "   < 100 ms; blockers with 1,000 workers < 5 ms)"
+deps=build/release/bench/bench_jobdeps
+[ -x "$deps" ] && "$deps" 1000000 200 2000
+echo
 echo "== last-rendered thumbnails of a 1920x1080 frame, all three sizes, in-process"
 echo "   (target < 30 ms)"
 thumb=build/release/bench/bench_thumbnail
