@@ -14,7 +14,7 @@ BINDIR  ?= $(PREFIX)/bin
 CONF    ?= flamenco-manager.conf
 
 CC      ?= cc
-PKGS     = libmicrohttpd jansson sqlite3 uuid libcrypt libjpeg spng \
+PKGS     = libmicrohttpd jansson sqlite3 uuid libcrypt libjpeg spng yaml-0.1 \
            libmosquitto
 TESTPKGS = check libcurl
 
@@ -63,7 +63,7 @@ TEST_BINS = $(TEST_SRCS:tests/%.c=$(OUT)/tests/%)
 TEST_HELPERS = $(filter-out $(TEST_SRCS),$(wildcard tests/*.c))
 
 MIGRATIONS = $(sort $(wildcard migrations/*.sql))
-SCRIPTS    = $(sort $(wildcard scripts/*.js))
+SCRIPTS    = $(sort $(wildcard scripts/*.js scripts/*.yaml))
 WEB_FILES  = $(sort $(wildcard src/web/*))
 WEB_GZ     = $(WEB_FILES:src/web/%=build/web/%.gz)
 JS_LIBS    = node_modules/buble/dist/buble-browser-deps.umd.js \

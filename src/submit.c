@@ -13,8 +13,10 @@
 #include "jobc.h"
 #include "jobtypes.h"
 #include "metrics.h"
+#include "openjd_expand.h"
 #include "state.h"
 #include "store_jobs.h"
+#include "store_openjd.h"
 #include "timeutil.h"
 #include "uuidmap.h"
 #include "variables.h"
@@ -399,6 +401,66 @@ shape_result(struct fm_ctx *ctx, struct store_conn *conn, const json_t *js_in,
 	return FM_OK;
 }
 
+/*
+ * Expand an OpenJD template: the same result shape as compileJob's, plus
+ * the embedded files to write ("openjd_files"). Parameter errors are 400.
+ */
+static enum fm_err
+expand_template(struct fm_ctx *ctx, struct store_conn *conn,
+    const struct jobtype *type, const json_t *submitted, const json_t *js_in,
+    json_t **out_out, char **msg_out)
+{
+	struct openjd_job job = {
+		.t = type->tmpl,
+		.job_uuid = json_string_value(json_object_get(js_in, "jobID")),
+		.settings = json_object_get(js_in, "settings"),
+		.raw_settings = json_object_get(submitted, "settings"),
+		.max_tasks = (size_t)ctx->cfg->max_tasks_per_job,
+		.priority = 50,
+	};
+	json_t *tasks = NULL, *files = NULL, *workers = NULL, *out;
+	char *msg = NULL;
+	enum fm_err rc;
+
+	if (conn != NULL && openjd_uses_workers(type->tmpl) &&
+	    (rc = store_workers_records(conn, &workers)) != FM_OK) {
+		*msg_out = xstrdup("cannot list the workers");
+		return rc;
+	}
+	job.workers = workers;
+	rc = openjd_expand(&job, &tasks, &files, &msg);
+	json_decref(workers);
+	if (rc != FM_OK) {
+		*msg_out = msg ? msg : xstrdup("the template did not expand");
+		return rc;
+	}
+	out = json_copy((json_t *)(uintptr_t)js_in);
+	json_object_set_new(out, "tasks", tasks);
+	json_object_set_new(out, "openjd_files", files);
+	*out_out = out;
+	return FM_OK;
+}
+
+enum fm_err
+submit_write_files(struct fm_ctx *ctx, const json_t *job, char **msg_out)
+{
+	const json_t *files = json_object_get(job, "openjd_files");
+
+	*msg_out = NULL;
+	if (files == NULL)
+		return FM_OK;
+	return openjd_files_write(config_shared_storage(ctx->cfg),
+	    json_string_value(json_object_get(job, "id")), files, msg_out);
+}
+
+void
+submit_remove_files(struct fm_ctx *ctx, const json_t *job)
+{
+	if (json_object_get(job, "openjd_files") != NULL)
+		openjd_files_remove(config_shared_storage(ctx->cfg),
+		    json_string_value(json_object_get(job, "id")));
+}
+
 enum fm_err
 submit_compile(struct fm_ctx *ctx, struct store_conn *conn,
     const json_t *submitted, json_t **job_out, char **msg_out)
@@ -434,6 +496,19 @@ submit_compile(struct fm_ctx *ctx, struct store_conn *conn,
 		goto done;
 	}
 	t0 = time_mono_us();
+	if (type->tmpl != NULL) {
+		rc = expand_template(
+		    ctx, conn, type, submitted, js_in, &out, msg_out);
+		metrics_observe_compile(time_mono_us() - t0);
+		if (rc != FM_OK)
+			goto done;
+		rc = shape_result(
+		    ctx, conn, js_in, out, tag_id, job_out, msg_out);
+		if (rc == FM_OK)
+			json_object_set(*job_out, "openjd_files",
+			    json_object_get(out, "openjd_files"));
+		goto done;
+	}
 	rc = jobc_compile(
 	    ctx->jobc, type->es5, type->filename, js_in, &out, &err);
 	metrics_observe_compile(time_mono_us() - t0);
