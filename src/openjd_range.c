@@ -118,7 +118,7 @@ openjd_range_parse(const char *s, size_t max, int64_t **vals_out, size_t *n_out,
 		if ((e.step > 0 && e.last >= e.first) ||
 		    (e.step < 0 && e.last <= e.first)) {
 			unsigned long long span =
-			    (unsigned long long)(e.hi - e.lo);
+			    (unsigned long long)e.hi - (unsigned long long)e.lo;
 			unsigned long long st = e.step > 0
 			    ? (unsigned long long)e.step
 			    : (unsigned long long)-(e.step + 1) + 1;
