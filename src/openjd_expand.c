@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,18 @@ plan_values(struct expansion *x, const struct openjd_step *s,
 		int64_t *vals;
 		size_t count;
 
+		/* Counted first: too many values is the task cap's error. */
+		if (openjd_range_parse(
+		        text, SIZE_MAX / 16, NULL, &count, &err) == FM_OK &&
+		    count > cap) {
+			x->msg = xasprintf("the job would have more than %zu "
+			                   "tasks (max_tasks_per_job)",
+			    x->job->max_tasks);
+			free(text);
+			return false;
+		}
+		free(err);
+		err = NULL;
 		if (openjd_range_parse(text, cap, &vals, &count, &err) !=
 		    FM_OK) {
 			x->msg = xasprintf("step \"%s\", task parameter "
@@ -287,7 +300,7 @@ plan_step(struct expansion *x, const struct openjd_step *s, struct step_plan *p,
 		p->values = xcalloc(s->ntparams, sizeof(*p->values));
 		p->nvalues = xcalloc(s->ntparams, sizeof(*p->nvalues));
 		for (size_t i = 0; i < s->ntparams; i++)
-			if (!plan_values(x, s, &s->tparams[i], room + 1,
+			if (!plan_values(x, s, &s->tparams[i], room,
 			        &p->values[i], &p->nvalues[i]))
 				return false;
 		{
