@@ -144,7 +144,7 @@ post_job(struct req *req)
 		submit_remove_files(ctx, job);
 		json_decref(job);
 		return http_reply_error(
-		    req, 500, "cannot write the job's files to shared storage");
+		    req, 503, "cannot write the job's files to shared storage");
 	}
 	conn = store_acquire(ctx->store);
 	rc = store_jobs_insert(conn, job);

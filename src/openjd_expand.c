@@ -544,6 +544,24 @@ done:
 	return ok;
 }
 
+static bool
+uses_session_wd(const struct openjd_template *t)
+{
+	for (size_t i = 0; i < t->nsteps; i++) {
+		const struct openjd_step *s = &t->steps[i];
+		bool used = openjd_fmt_uses(&s->command, OPENJD_SESSION_WD);
+
+		for (size_t a = 0; !used && a < s->nargs; a++)
+			used = openjd_fmt_uses(&s->args[a], OPENJD_SESSION_WD);
+		for (size_t f = 0; !used && f < s->nfiles; f++)
+			used = openjd_fmt_uses(
+			    &s->files[f].data, OPENJD_SESSION_WD);
+		if (used)
+			return true;
+	}
+	return false;
+}
+
 enum fm_err
 openjd_expand(const struct openjd_job *job, json_t **tasks_out,
     json_t **files_out, char **msg_out)
@@ -580,6 +598,10 @@ openjd_expand(const struct openjd_job *job, json_t **tasks_out,
 	}
 	tasks = json_array();
 	files = json_array();
+	/* A Session.WorkingDirectory must exist even without files. */
+	if (uses_session_wd(t))
+		json_array_append_new(files,
+		    json_pack("{s:s+}", "path", OPENJD_DIR "/", job->job_uuid));
 	for (size_t i = 0; i < t->nsteps; i++)
 		if (!build_step(&x, i, tasks, files, &bytes))
 			goto done;
@@ -650,6 +672,10 @@ openjd_files_write(
 	json_t *f;
 
 	*err_out = NULL;
+	if (json_array_size(files) == 0) {
+		free(dir);
+		return FM_OK;
+	}
 	if (!mkdirs(dir)) {
 		*err_out =
 		    xasprintf("cannot create %s: %s", dir, strerror(errno));
@@ -658,9 +684,13 @@ openjd_files_write(
 	}
 	free(dir);
 	json_array_foreach (files, i, f) {
-		char *path = xasprintf("%s/%s", root,
+		char *path, *slash;
+
+		if (json_object_get(f, "data") == NULL)
+			continue; /* the job directory, made above */
+		path = xasprintf("%s/%s", root,
 		    json_string_value(json_object_get(f, "path")));
-		char *slash = strrchr(path, '/');
+		slash = strrchr(path, '/');
 
 		*slash = '\0';
 		if (!mkdirs(path)) {

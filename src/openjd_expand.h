@@ -35,7 +35,9 @@ struct openjd_job {
 /*
  * Expand. *tasks_out: [{"uuid","name","type","priority","commands_json",
  * "steps_total","dependencies"[, "worker_uuid"]}] (new); *files_out:
- * [{"path" (relative to shared storage),"data","runnable"}] (new).
+ * [{"path" (relative to shared storage),"data","runnable"}] (new), led
+ * by {"path": "openjd/<job uuid>"} (no data) when a step uses
+ * Session.WorkingDirectory.
  * FM_ERR_INVALID with *msg_out (new) naming the parameter, step or rule.
  */
 FM_MUST_CHECK enum fm_err openjd_expand(const struct openjd_job *job,
@@ -43,8 +45,9 @@ FM_MUST_CHECK enum fm_err openjd_expand(const struct openjd_job *job,
 
 /*
  * Write files_out of openjd_expand under root (the Manager's shared
- * storage), creating root/openjd/<job_uuid>/ even when there are none,
- * as it is the tasks' Session.WorkingDirectory. *err_out (new) on error.
+ * storage), in root/openjd/<job_uuid>/ (also the tasks'
+ * Session.WorkingDirectory); nothing when files is empty. *err_out (new)
+ * on error.
  */
 FM_MUST_CHECK enum fm_err openjd_files_write(const char *root,
     const char *job_uuid, const json_t *files, char **err_out);

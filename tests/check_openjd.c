@@ -609,16 +609,21 @@ START_TEST(test_expand_render_frames)
 	                     json_object_get(json_array_get(tasks, 0), "type")),
 	    "misc");
 	/* One file for the step, with job values and the job directory. */
-	ck_assert_uint_eq(json_array_size(files), 1);
+	ck_assert_uint_eq(json_array_size(files), 2);
+	/* First the job directory: the session's working directory. */
 	ck_assert_str_eq(json_string_value(
 	                     json_object_get(json_array_get(files, 0), "path")),
+	    "openjd/00000000-0000-4000-8000-000000000001");
+	ck_assert_ptr_null(json_object_get(json_array_get(files, 0), "data"));
+	ck_assert_str_eq(json_string_value(
+	                     json_object_get(json_array_get(files, 1), "path")),
 	    "openjd/00000000-0000-4000-8000-000000000001/1/encode.sh");
 	ck_assert_str_eq(json_string_value(
-	                     json_object_get(json_array_get(files, 0), "data")),
+	                     json_object_get(json_array_get(files, 1), "data")),
 	    "#!/bin/sh\ncd \"{jobs}/openjd/00000000-0000-4000-8000-"
 	    "000000000001\"\necho \"encode {shared}/a.blend at 30 fps\"\n");
 	ck_assert(json_is_true(
-	    json_object_get(json_array_get(files, 0), "runnable")));
+	    json_object_get(json_array_get(files, 1), "runnable")));
 	json_decref(tasks);
 	json_decref(files);
 
