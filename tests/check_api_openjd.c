@@ -98,7 +98,11 @@ START_TEST(test_types_listed)
 	ck_assert_ptr_nonnull(type_info(types, "workers"));
 	/* The built-in JavaScript types stay; plain data is no type. */
 	ck_assert_ptr_nonnull(type_info(types, "simple-blender-render"));
+	ck_assert_ptr_nonnull(type_info(types, "openjd-blender-frames"));
 	ck_assert_ptr_null(type_info(types, "not-a-template"));
+	/* Broken templates are left out (and logged, like broken scripts). */
+	ck_assert_ptr_null(type_info(types, "broken-cycle"));
+	ck_assert_ptr_null(type_info(types, "broken-version"));
 	ck_assert_str_eq(
 	    json_string_value(json_object_get(rf, "label")), "Render frames");
 	ck_assert_uint_eq(json_string_length(json_object_get(rf, "etag")), 40);
