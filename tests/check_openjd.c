@@ -288,6 +288,9 @@ START_TEST(test_load_errors)
 		    "t.yaml:3: jobEnvironments: not supported by Flamenco: "
 		    "environments" },
 		{ "extra: 1\nsteps: []\n", "t.yaml:3: extra: unknown key" },
+		{ "extensions: [EXPR]\nsteps: []\n",
+		    "t.yaml:3: extensions: not supported by Flamenco: OpenJD "
+		    "extensions" },
 		{ "parameterDefinitions:\n  - name: 1x\n    type: INT\n",
 		    "t.yaml:4: parameterDefinitions[0].name: must be an "
 		    "identifier" },
