@@ -1276,6 +1276,9 @@ parse_template(struct loader *l, const json_t *root, struct openjd_template *t)
 		    "environments (onEnter/onExit around a "
 		    "session) cannot be run by the Flamenco "
 		    "Worker" },
+		{ "extensions",
+		    "OpenJD extensions (TASK_CHUNKING, EXPR, ...) are not "
+		    "read; only the base jobtemplate-2023-09 schema is" },
 	};
 	const json_t *params = json_object_get(root, "parameterDefinitions");
 	const json_t *steps = json_object_get(root, "steps");
