@@ -363,8 +363,14 @@ task_name(const struct openjd_step *s, const struct step_plan *p,
 		openjd_buf_add(&b, "=", 1);
 		openjd_buf_add(&b, val, strlen(val));
 	}
-	if (b.len > 1000)
-		b.s[1000] = '\0';
+	/* Within the task-name limit, on a whole UTF-8 character. */
+	if (b.len > 1000) {
+		size_t n = 1000;
+
+		while (n > 0 && ((unsigned char)b.s[n] & 0xC0) == 0x80)
+			n--;
+		b.s[n] = '\0';
+	}
 	return b.s;
 }
 
@@ -508,6 +514,16 @@ build_step(
 			goto done;
 		}
 		cmd = openjd_fmt_string(&s->command, &v);
+		if (cmd[0] == '\0') {
+			x->msg = xasprintf("step \"%s\": the command of task "
+			                   "%zu is empty",
+			    s->name, k + 1);
+			free(cmd);
+			json_decref(args);
+			free_strv(fields, s->resource.nfields);
+			ok = false;
+			goto done;
+		}
 		for (size_t a = 0; a < s->nargs; a++) {
 			char *arg = openjd_fmt_string(&s->args[a], &v);
 

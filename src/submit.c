@@ -5,6 +5,7 @@
  */
 #include "submit.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
@@ -445,10 +446,26 @@ enum fm_err
 submit_write_files(struct fm_ctx *ctx, const json_t *job, char **msg_out)
 {
 	const json_t *files = json_object_get(job, "openjd_files");
+	size_t i;
+	json_t *f;
 
 	*msg_out = NULL;
 	if (files == NULL)
 		return FM_OK;
+	/* Files are not handed out like commands: their variables ({jobs},
+	 * two-way ones) are expanded now, for the Manager's platform. */
+	json_array_foreach (files, i, f) {
+		const char *data =
+		    json_string_value(json_object_get(f, "data"));
+		char *expanded;
+
+		if (data == NULL)
+			continue;
+		expanded = variables_expand(
+		    ctx->cfg, "workers", variables_manager_platform(), data);
+		json_object_set_new(f, "data", json_string(expanded));
+		free(expanded);
+	}
 	return openjd_files_write(config_shared_storage(ctx->cfg),
 	    json_string_value(json_object_get(job, "id")), files, msg_out);
 }

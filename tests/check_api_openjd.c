@@ -163,6 +163,15 @@ START_TEST(test_submit_stores_tasks_and_files)
 	text = test_read_file(path, NULL);
 	ck_assert_ptr_nonnull(text);
 	ck_assert_ptr_nonnull(strstr(text, "encode /shared/a.blend at 24 fps"));
+	/* Variables in files are expanded when written: no hand-out. */
+	ck_assert_ptr_null(strstr(text, "{jobs}"));
+	{
+		char *wd = xasprintf("cd \"%s/shared/openjd/%s\"", ts.dir, id);
+
+		ck_assert_msg(
+		    strstr(text, wd) != NULL, "%s lacks %s", text, wd);
+		free(wd);
+	}
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert(st.st_mode & S_IXUSR);
 	free(text);

@@ -737,6 +737,47 @@ START_TEST(test_expand_resources)
 	openjd_free(t);
 }
 END_TEST
+
+START_TEST(test_expand_edges)
+{
+	char *err = NULL, *name, *settings;
+	struct openjd_template *t =
+	    load("specificationVersion: jobtemplate-2023-09\nname: E\n"
+	         "parameterDefinitions:\n"
+	         "  - {name: C, type: STRING, default: echo}\n"
+	         "  - {name: L, type: STRING, default: x}\n"
+	         "steps:\n  - name: s\n    parameterSpace:\n"
+	         "      taskParameterDefinitions:\n"
+	         "        - {name: V, type: STRING, range: ['{{Param.L}}']}\n"
+	         "    script: {actions: {onRun: {command: '{{Param.C}}'}}}\n",
+	        &err);
+	json_t *tasks = NULL, *files = NULL;
+	char *msg = NULL;
+	size_t n;
+
+	ck_assert_msg(t != NULL, "%s", err ? err : "?");
+	BAD("{\"C\": \"\"}", 10, "step \"s\": the command of task 1 is empty");
+	BAD("{\"L\": \"\"}", 10, "\"\" is not a valid text (1 to 1024");
+	/* A long name is cut on a whole UTF-8 character. */
+	name = xmalloc(1024 + 1);
+	for (n = 0; n < 1020; n += 2)
+		memcpy(name + n, "\xc3\xa9", 2);
+	name[n] = '\0';
+	settings = xasprintf("{\"L\": \"%s\"}", name);
+	ck_assert_int_eq(expand(t, settings, 10, &tasks, &files, &msg), FM_OK);
+	ck_assert_uint_le(json_string_length(json_object_get(
+	                      json_array_get(tasks, 0), "name")),
+	    1000);
+	ck_assert_uint_ge(json_string_length(json_object_get(
+	                      json_array_get(tasks, 0), "name")),
+	    990);
+	json_decref(tasks);
+	json_decref(files);
+	free(settings);
+	free(name);
+	openjd_free(t);
+}
+END_TEST
 #undef BAD
 
 static Suite *
@@ -754,6 +795,7 @@ openjd_suite(void)
 	tcase_add_test(tc, test_expand_render_frames);
 	tcase_add_test(tc, test_expand_wedge);
 	tcase_add_test(tc, test_expand_resources);
+	tcase_add_test(tc, test_expand_edges);
 	suite_add_tcase(s, tc);
 	return s;
 }
