@@ -7,7 +7,8 @@
 #
 # FLAMENCO_WORKER_BIN: the worker (default /work/e2e-src/flamenco-worker).
 # SAMPLES_DIR: OpenJD's samples/v2023-09/job_templates; then its ffmpeg
-# sample runs too, on an image sequence made here with ffmpeg.
+# sample runs too (on an image sequence made here with ffmpeg), and its
+# ui-controls-showcase and stdout-messages samples.
 set -u
 bin=$(realpath "$1")
 samples=${2:-}
@@ -21,7 +22,8 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 base="http://127.0.0.1:$port"
 mkdir -p "$dir/types" "$dir/shared"
 cp tests/openjd/templates/real_worker.yaml "$dir/types/"
-[ -n "$samples" ] && cp "$samples/ffmpeg.yaml" "$dir/types/"
+[ -n "$samples" ] && cp "$samples/ffmpeg.yaml" "$samples/ui-controls-showcase.yaml" \
+    "$samples/stdout-messages.yaml" "$dir/types/"
 cat > "$dir/fm.conf" <<CONF
 listen = 127.0.0.1:$port
 database = $dir/db.sqlite
@@ -64,6 +66,8 @@ if [ -n "$samples" ]; then
 	    "$dir/img/frame.%04d.png"
 	run ffmpeg "{\"InputFile\": \"$dir/img/frame.%04d.png\", \"OutputDir\": \"$dir/out\", \"StartFrame\": 1, \"EndFrame\": 12}"
 	echo "outputs: $(cd "$dir/out" && ls | tr '\n' ' ')"
+	run ui-controls-showcase "{\"InputFilePicker\": \"$dir/in.txt\", \"OutputFilePicker\": \"$dir/out.txt\", \"DirectoryPicker\": \"$dir/out\"}"
+	run stdout-messages '{}'
 fi
 [ $fail = 0 ] || { grep -a -i "error\|fail\|going to run" "$dir/worker.log" | tail -8; grep -i "warn\|error" "$dir/manager.log" | tail -10; }
 exit $fail
