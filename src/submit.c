@@ -585,7 +585,7 @@ submit_explain(const json_t *job)
 	json_array_foreach (tasks, i, task) {
 		json_t *deps = json_array();
 		int64_t steps = 0;
-		json_t *cmd, *commands;
+		json_t *cmd, *commands, *entry;
 
 		json_array_foreach (
 		    json_object_get(task, "dependencies"), j, dep) {
@@ -603,13 +603,16 @@ submit_explain(const json_t *job)
 			steps += n > 1 ? n : 1;
 		}
 		json_array_append_new(list,
-		    json_pack("{s:I, s:O, s:O, s:O, s:I, s:o, s:o}",
+		    entry = json_pack("{s:I, s:O, s:O, s:O, s:I, s:o, s:o}",
 		        "index_in_job", (json_int_t)i + 1, "name",
 		        json_object_get(task, "name"), "task_type",
 		        json_object_get(task, "type"), "priority",
 		        json_object_get(task, "priority"), "steps_total",
 		        (json_int_t)steps, "commands", commands, "dependencies",
 		        deps));
+		if (json_is_string(json_object_get(task, "worker_uuid")))
+			json_object_set(entry, "worker",
+			    json_object_get(task, "worker_uuid"));
 	}
 	uuid_map_free(&index);
 	return json_pack("{s:O, s:O, s:O, s:O, s:O, s:I, s:I, s:o}", "name",

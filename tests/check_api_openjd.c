@@ -380,6 +380,15 @@ START_TEST(test_worker_pinned_tasks)
 		ck_assert_str_eq(json_string_value(json_object_get(t, "name")),
 		    i == 0 ? "clear gpu1" : "clear gpu2");
 	json_decref(tasks);
+	/* Explaining the same job names each task's worker. */
+	body = job_body("workers", "clear", "{}");
+	tasks = call("POST", "/api/v3/jobs/explain", body, NULL, 200);
+	free(body);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(
+	        json_array_get(json_object_get(tasks, "tasks"), 0), "worker")),
+	    gpu1.uuid);
+	json_decref(tasks);
 	/* Nobody else gets them; each pinned worker gets its own. */
 	ck_assert_ptr_null(take(&plain));
 	ck_assert_ptr_null(take(&win));
