@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "xmalloc.h"
@@ -175,6 +176,15 @@ START_TEST(test_submit_stores_tasks_and_files)
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert(st.st_mode & S_IXUSR);
 	free(text);
+	free(path);
+
+	/* Deleting the job removes its files too. */
+	ck_assert_ptr_null(
+	    callf("DELETE", NULL, NULL, 204, "/api/v3/jobs/", id, ""));
+	path = xasprintf("%s/shared/openjd/%s", ts.dir, id);
+	for (int i = 0; i < 200 && stat(path, &st) == 0; i++)
+		usleep(50 * 1000);
+	ck_assert_int_ne(stat(path, &st), 0);
 	free(path);
 	json_decref(tasks);
 	json_decref(job);
