@@ -4,6 +4,7 @@
 #   make test    build everything with ASan+UBSan and run every test
 #   make bench   run the benchmarks in tests/bench/
 #   make fuzz    fuzz the ASan-built Manager with Schemathesis (api/openapi.yaml)
+#   make e2e     end-to-end with the real Flamenco add-on and Worker (tests/e2e/)
 #
 # Every target that builds first makes sure the Debian packages it needs are
 # installed (contrib/deps.sh; apt-get as root, sudo otherwise).
@@ -71,7 +72,7 @@ JS_LIBS    = node_modules/buble/dist/buble-browser-deps.umd.js \
 	     node_modules/core-js-bundle/index.js \
 	     $(sort $(wildcard src/js/*.js))
 
-.PHONY: FORCE all run test test-run bench fuzz fuzz-run deps install clean \
+.PHONY: FORCE all run test test-run bench e2e fuzz fuzz-run deps install clean \
 	format check-format check-spec check-headers asan valgrind
 .DEFAULT_GOAL := all
 
@@ -206,6 +207,13 @@ bench: all
 	@sh contrib/deps.sh bench
 	@$(MAKE) --no-print-directory $(BENCH_BINS) build/fm-worker-sim
 	@sh tests/bench/run.sh
+
+# End-to-end with the real Flamenco add-on (in Debian's Blender) and Worker.
+# Not part of `make test`: it needs the Flamenco sources, which CI cannot
+# download (FLAMENCO_SRC, see tests/e2e/README.md).
+e2e: all
+	@sh contrib/deps.sh e2e
+	@bash tests/e2e/run.sh
 
 # API fuzz: Schemathesis, pinned with hashes in tests/fuzz/requirements.txt
 # (regenerate it with pip-compile, see its header), in a virtualenv of its

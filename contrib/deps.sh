@@ -57,6 +57,19 @@ if [ "${1:-}" = browser ] || [ "${1:-}" = bench ]; then
 	need_cmd python3 python3
 fi
 
+# The end-to-end test (make e2e) runs the real Flamenco add-on in Debian's
+# Blender, whose Python lacks the libraries that official Blender builds
+# bundle (urllib3, requests, zstandard for compressed .blend files), and the
+# real Worker, which renders with that Blender and makes videos with ffmpeg.
+if [ "${1:-}" = e2e ]; then
+	need_cmd blender blender
+	need_cmd ffmpeg ffmpeg
+	need_cmd python3 python3
+	need_file /usr/lib/python3/dist-packages/urllib3 python3-urllib3
+	need_file /usr/lib/python3/dist-packages/requests python3-requests
+	need_file /usr/lib/python3/dist-packages/zstandard python3-zstandard
+fi
+
 # The API fuzz (make fuzz) runs Schemathesis from a virtualenv under build/.
 if [ "${1:-}" = fuzz ]; then
 	if ! command -v python3 >/dev/null 2>&1; then

@@ -23,6 +23,7 @@ extern const struct route_table api_worker_mgt_routes;
 extern const struct route_table api_tags_routes;
 extern const struct route_table api_events_routes;
 extern const struct route_table api_web_routes;
+extern const struct route_table api_shaman_routes;
 
 /* Worker credentials check for ROUTE_WORKER_AUTH routes (api_worker.c). */
 enum fm_err api_worker_auth(

@@ -70,7 +70,7 @@ get_configuration(struct req *req)
 
 	return http_reply_json(req, 200,
 	    json_pack("{s:s, s:b, s:b}", "storageLocation", storage,
-	        "shamanEnabled", 0, "isFirstRun",
+	        "shamanEnabled", config_shaman_enabled(cfg), "isFirstRun",
 	        !cfg->file_exists || storage[0] == '\0'));
 }
 
@@ -85,10 +85,11 @@ get_shared_storage(struct req *req)
 	if (!audience_platform(req, &audience, &platform))
 		return FM_OK;
 	location = variables_expand(
-	    cfg, audience, platform, config_shared_storage(cfg));
+	    cfg, audience, platform, config_storage_location(cfg));
 	body = json_pack("{s:s, s:s, s:s, s:b}", "location", location,
 	    "audience", req_param(req, "audience"), "platform",
-	    req_param(req, "platform"), "shamanEnabled", 0);
+	    req_param(req, "platform"), "shamanEnabled",
+	    config_shaman_enabled(cfg));
 	free(location);
 	return http_reply_json(req, 200, body);
 }

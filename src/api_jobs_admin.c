@@ -443,12 +443,24 @@ static enum fm_err
 do_what_would_delete_do(const struct status_ctx *sc, int64_t job_id,
     const char *uuid, const void *arg, struct job_op *op)
 {
-	(void)sc;
+	const char *checkout;
+	json_t *job = NULL;
+	enum fm_err rc;
+
 	(void)job_id;
-	(void)uuid;
 	(void)arg;
-	/* Shaman is not offered, so there is never a checkout to remove. */
-	op->body = json_pack("{s:b}", "shaman_checkout", 0);
+	/* The deleter removes the job's Shaman checkout, if it has one. */
+	if (!config_shaman_enabled(sc->cfg)) {
+		op->body = json_pack("{s:b}", "shaman_checkout", 0);
+		return FM_OK;
+	}
+	if ((rc = store_jobs_get(sc->conn, uuid, &job)) != FM_OK)
+		return rc;
+	checkout = json_string_value(json_object_get(
+	    json_object_get(job, "storage"), "shaman_checkout_id"));
+	op->body = json_pack("{s:b}", "shaman_checkout",
+	    checkout != NULL && checkout[0] != '\0');
+	json_decref(job);
 	return FM_OK;
 }
 

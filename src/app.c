@@ -25,6 +25,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "mqtt.h"
+#include "shaman_store.h"
 #include "sse.h"
 #include "store.h"
 #include "store_status.h"
@@ -242,6 +243,14 @@ app_start(const struct fm_config *cfg, struct fm_app **app_out, char **err_out)
 
 	/* Before HTTP: handlers queue uploads for it. */
 	app->ctx.lastrendered = lastrendered_start(&app->ctx);
+	if (config_shaman_enabled(cfg)) {
+		rc = shaman_store_open(
+		    cfg->shared_storage_path, &app->ctx.shaman, err_out);
+		if (rc != FM_OK)
+			goto fail;
+	} else if (cfg->shaman_enabled) {
+		log_warn("Shaman is off: it needs shared_storage_path set");
+	}
 
 	hc = (struct http_config){
 		.listen = cfg->listen,
@@ -312,5 +321,6 @@ app_stop(struct fm_app *app)
 	events_free(app->ctx.events);
 	eventbus_free(app->ctx.bus);
 	store_close(app->ctx.store);
+	shaman_store_free(app->ctx.shaman);
 	free(app);
 }

@@ -26,6 +26,7 @@ struct eventbus;
 struct events;
 struct mqtt_forwarder;
 struct sse_hub;
+struct shaman_store;
 
 struct fm_ctx {
 	const struct fm_config *cfg;
@@ -39,6 +40,7 @@ struct fm_ctx {
 	/* Set while the housekeeping thread runs (housekeeping_wake()). */
 	struct housekeeping *_Atomic housekeeping;
 	struct lastrendered *lastrendered; /* thumbnail queue and thread */
+	struct shaman_store *shaman;       /* NULL: Shaman is off */
 };
 
 struct housekeeping;

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -173,6 +174,18 @@ static const struct option option_table[] = {
 	    "Broker user name; empty = none.", 0 },
 	{ "mqtt.client.password", OPT_STRING, OFF(mqtt_password), "", 0, 0,
 	    "Broker password.", OPTF_SECRET },
+	{ "shaman.enabled", OPT_BOOL, OFF(shaman_enabled), "true", 0, 0,
+	    "Let the Blender add-on upload files to the Manager's file store "
+	    "under shared_storage_path (needs that set).",
+	    0 },
+	{ "shaman.garbageCollect.period", OPT_DURATION,
+	    OFF(shaman_gc_period_us), "24h0m0s", 0, 366 * 24 * 3600 * SEC,
+	    "How often unused Shaman files are removed; 0 disables.", 0 },
+	{ "shaman.garbageCollect.maxAge", OPT_DURATION,
+	    OFF(shaman_gc_max_age_us), "744h0m0s", 0, 3660 * 24 * 3600 * SEC,
+	    "Shaman files unused this long, and linked by no checkout, are "
+	    "removed.",
+	    0 },
 };
 
 /* Variables every Manager has unless the config file names them. */
@@ -705,6 +718,7 @@ config_free(struct fm_config *cfg)
 	}
 	free(cfg->variables);
 	free(cfg->path);
+	free(atomic_load(&cfg->storage_location));
 	free(cfg);
 }
 
@@ -825,6 +839,35 @@ const char *
 config_shared_storage(const struct fm_config *cfg)
 {
 	return cfg->shared_storage_path;
+}
+
+bool
+config_shaman_enabled(const struct fm_config *cfg)
+{
+	return cfg->shaman_enabled && cfg->shared_storage_path[0] != '\0';
+}
+
+const char *
+config_storage_location(const struct fm_config *cfg)
+{
+	struct fm_config *mut = (struct fm_config *)(uintptr_t)cfg;
+	char *loc, *expected = NULL;
+
+	if (!config_shaman_enabled(cfg))
+		return cfg->shared_storage_path;
+	if ((loc = atomic_load(&mut->storage_location)) != NULL)
+		return loc;
+	/* Made on first use; a thread that loses the race frees its copy. */
+	loc = xasprintf("%s/jobs",
+	    strcmp(cfg->shared_storage_path, "/") == 0
+	        ? ""
+	        : cfg->shared_storage_path);
+	if (!atomic_compare_exchange_strong(
+	        &mut->storage_location, &expected, loc)) {
+		free(loc);
+		loc = expected;
+	}
+	return loc;
 }
 
 /* config_to_json, with the OPTF_SECRET options when secrets is set. */

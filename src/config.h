@@ -66,6 +66,10 @@ struct fm_config {
 	char *mqtt_topic_prefix;
 	char *mqtt_username;
 	char *mqtt_password;
+	bool shaman_enabled; /* as configured; see config_shaman_enabled() */
+	int64_t shaman_gc_period_us;
+	int64_t shaman_gc_max_age_us;
+	char *_Atomic storage_location; /* config_storage_location() */
 
 	struct fm_variable *variables;
 	size_t nvariables;
@@ -139,5 +143,19 @@ const struct fm_variable *config_variable(
 
 /* The shared storage path, absolute, without trailing separator. */
 const char *config_shared_storage(const struct fm_config *cfg);
+
+/*
+ * Shaman is on: shaman.enabled and a shared_storage_path to keep its
+ * files in (without one it is off, and the Manager says so at start).
+ */
+bool config_shaman_enabled(const struct fm_config *cfg);
+
+/*
+ * Where jobs' files live as artists and workers see it (Flamenco's
+ * effective storage path, the implicit {jobs} variable): the checkouts
+ * directory SHARED/jobs with Shaman on, else the shared storage path.
+ * Borrowed, valid as long as cfg.
+ */
+const char *config_storage_location(const struct fm_config *cfg);
 
 #endif

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "job_deleter.h"
 #include "log.h"
+#include "shaman_checkout.h"
 #include "store.h"
 #include "store_internal.h"
 #include "store_status.h"
@@ -42,7 +43,7 @@ struct housekeeping {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stop;
-	struct duty duties[3];
+	struct duty duties[4];
 	size_t nduties;
 };
 
@@ -220,6 +221,18 @@ check_sleep_schedules(struct fm_ctx *ctx)
 	return store_worker_mgt_check_schedules(ctx->store, time(NULL));
 }
 
+/* Shaman's garbage collection (shaman_checkout.h has the rules). */
+static enum fm_err
+shaman_collect(struct fm_ctx *ctx)
+{
+	struct shaman_gc_stats stats;
+
+	if (ctx->shaman != NULL)
+		shaman_gc(ctx->shaman, ctx->cfg->shaman_gc_max_age_us / 1000000,
+		    &stats);
+	return FM_OK;
+}
+
 void
 housekeeping_wake(struct fm_ctx *ctx, const char *duty)
 {
@@ -307,6 +320,15 @@ housekeeping_start(struct fm_ctx *ctx)
 		.first_us = 0,
 		.every_us = 60 * 1000000LL,
 	};
+	/* Flamenco's Shaman collects one period after start, then every
+	 * period; 0 turns it off. */
+	if (ctx->shaman != NULL && ctx->cfg->shaman_gc_period_us > 0)
+		hk->duties[hk->nduties++] = (struct duty){
+			.name = HOUSEKEEPING_SHAMAN_GC,
+			.fn = shaman_collect,
+			.first_us = ctx->cfg->shaman_gc_period_us,
+			.every_us = ctx->cfg->shaman_gc_period_us,
+		};
 	for (size_t i = 0; i < hk->nduties; i++)
 		hk->duties[i].next_us = now + hk->duties[i].first_us;
 	if (pthread_create(&hk->thread, NULL, housekeeping_main, hk) != 0)

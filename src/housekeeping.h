@@ -22,6 +22,7 @@ void housekeeping_stop(struct housekeeping *hk);
 
 /* The duty names housekeeping_wake() takes. */
 #define HOUSEKEEPING_JOB_DELETER "job-deleter"
+#define HOUSEKEEPING_SHAMAN_GC   "shaman-gc"
 
 /*
  * Run the named duty as soon as possible (e.g. the job deleter right after

@@ -97,6 +97,9 @@ struct req {
 	char *body;
 	size_t body_len, body_cap, max_body;
 	bool too_large;
+	void *sink_state; /* ROUTE_STREAM_BODY: the sink's own */
+	bool sink_open;   /* open() ran: close() must run */
+	bool sink_failed; /* write() failed: drop the rest of the body */
 	json_t *json;
 	int64_t start_us;
 	int64_t content_length;
@@ -171,6 +174,18 @@ req_body(struct req *req, size_t *len_out)
 {
 	*len_out = req->body_len;
 	return req->body;
+}
+
+void
+req_set_sink_state(struct req *req, void *state)
+{
+	req->sink_state = state;
+}
+
+void *
+req_sink_state(struct req *req)
+{
+	return req->sink_state;
 }
 
 int64_t
@@ -484,6 +499,9 @@ basic_auth_decode(const char *header, const char **pass_out)
 static enum fm_err
 parse_json_body(struct req *req)
 {
+	size_t max_values = req->match.route->max_json_values != 0
+	    ? req->match.route->max_json_values
+	    : JSON_MAX_VALUES;
 	struct jsonscan scan;
 	json_error_t jerr;
 
@@ -493,16 +511,16 @@ parse_json_body(struct req *req)
 		return http_reply_error(
 		    req, 400, "request body is empty; expected JSON");
 	}
-	if (!jsonscan_measure(req->body, req->body_len, JSON_MAX_VALUES,
-	        JSON_MAX_DEPTH, &scan)) {
+	if (!jsonscan_measure(
+	        req->body, req->body_len, max_values, JSON_MAX_DEPTH, &scan)) {
 		if (scan.depth > JSON_MAX_DEPTH)
 			return http_reply_error(req, 400,
 			    "JSON in request body is nested deeper than %d "
 			    "levels",
 			    JSON_MAX_DEPTH);
 		return http_reply_error(req, 413,
-		    "JSON in request body has more than %d values",
-		    JSON_MAX_VALUES);
+		    "JSON in request body has more than %zu values",
+		    max_values);
 	}
 	/* "\u0000" is fine: Flamenco takes it in a worker's log text. */
 	req->json = json_loadb(req->body, req->body_len,
@@ -609,6 +627,14 @@ conn_state(struct MHD_Connection *conn)
 	return ci != NULL ? ci->socket_context : NULL;
 }
 
+/* The matched route takes its body as a stream. */
+static bool
+req_streams(const struct req *req)
+{
+	return req->match.route != NULL &&
+	    (req->match.route->flags & ROUTE_STREAM_BODY);
+}
+
 static struct req *
 req_new(struct http_server *srv, struct MHD_Connection *conn,
     const char *method, const char *url)
@@ -629,6 +655,8 @@ req_new(struct http_server *srv, struct MHD_Connection *conn,
 		req->params[i] = xstrndup(
 		    req->match.params[i].value, req->match.params[i].value_len);
 	req->max_body = srv->cfg.max_body;
+	if (req_streams(req))
+		req->max_body = SIZE_MAX; /* the sink judges the size */
 	if (req->match.route != NULL && req->match.route->max_body != 0)
 		req->max_body = req->match.route->max_body;
 	cl = MHD_lookup_connection_value(
@@ -844,6 +872,32 @@ lane_dispatch(struct req *req)
 	lane_refuse(req);
 }
 
+/* --- streamed bodies --------------------------------------------- */
+
+static void
+sink_open(struct req *req)
+{
+	const struct route_sink *sink = req->match.route->sink;
+	enum fm_err rc;
+
+	FM_ASSERT(sink != NULL);
+	req->sink_open = true;
+	rc = sink->open(req);
+	if (rc != FM_OK && req->status == 0)
+		http_reply_error(
+		    req, fm_err_http_status(rc), "%s", fm_strerror(rc));
+}
+
+/* One chunk for the sink; dropped once a reply or a failure is in. */
+static void
+sink_write(struct req *req, const char *data, size_t len)
+{
+	if (req->status != 0 || req->sink_failed || !req->sink_open)
+		return;
+	if (req->match.route->sink->write(req, data, len) != FM_OK)
+		req->sink_failed = true;
+}
+
 /* --- the access-handler protocol ---------------------------------- */
 
 /* The first call: headers are in. Answers at once when it can. */
@@ -853,7 +907,8 @@ first_call(struct req *req)
 	const char *problem = request_line_problem(req);
 
 	if (req->cs != NULL)
-		http_guard_headers_done(req->srv->guard, &req->cs->guard);
+		http_guard_headers_done(
+		    req->srv->guard, &req->cs->guard, req_streams(req));
 	if (atomic_load(&req->srv->stopping)) {
 		req_add_header(req, "Retry-After", "5");
 		req_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
@@ -865,6 +920,8 @@ first_call(struct req *req)
 		/* Refuse a declared oversized body before reading it. */
 		req->too_large = true;
 		dispatch(req);
+	} else if (req_streams(req)) {
+		sink_open(req);
 	}
 	if (req->status != 0 && req->cs != NULL)
 		http_guard_busy(&req->cs->guard);
@@ -945,7 +1002,9 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 			    line);
 			return MHD_NO;
 		}
-		if (req->status == 0)
+		if (req_streams(req))
+			sink_write(req, upload_data, n);
+		else if (req->status == 0)
 			body_append(req, upload_data, n);
 		return MHD_YES;
 	}
@@ -962,9 +1021,11 @@ request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	bool big;
 
 	(void)conn;
-	(void)toe;
 	if (req == NULL)
 		return;
+	if (req->sink_open)
+		req->match.route->sink->close(
+		    req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	us = time_mono_us() - req->start_us;
 	if (srv->cfg.access_log && log_enabled(LOG_LEVEL_INFO)) {
 		char line[LOG_REQUEST_MAX];

@@ -1,6 +1,7 @@
 /*
  * The HTTP layer over libmicrohttpd: starts and stops the server, runs
- * the access-handler protocol (body collection with caps, route lookup,
+ * the access-handler protocol (body collection with caps, or bodies
+ * streamed to a route's sink as they arrive (router.h), route lookup,
  * 404/405/413, JSON body parsing, worker and admin authentication, slow
  * routes on their own threads), bounds what one client may cost
  * (connections, receive deadlines, JSON size), and offers the
@@ -79,6 +80,12 @@ const char *req_header(struct req *req, const char *name);
 json_t *req_json(struct req *req);
 /* The raw body and its length; NULL when there was none. */
 const char *req_body(struct req *req, size_t *len_out);
+/*
+ * The state a ROUTE_STREAM_BODY route's sink keeps for the request: set
+ * by its open(), released by its close(). Borrowed.
+ */
+void req_set_sink_state(struct req *req, void *state);
+void *req_sink_state(struct req *req);
 /* Declared Content-Length, or -1 when the request had none. */
 int64_t req_content_length(struct req *req);
 /* The client's IP address as text. */

@@ -165,22 +165,40 @@ body_deadline(const struct http_guard *g, const struct http_guard_conn *c)
 }
 
 void
-http_guard_headers_done(struct http_guard *g, struct http_guard_conn *c)
+http_guard_headers_done(
+    struct http_guard *g, struct http_guard_conn *c, bool streaming)
 {
 	c->body_start_us = time_mono_us();
 	c->body_bytes = 0;
-	atomic_store(&c->deadline_us, body_deadline(g, c));
+	c->streaming = streaming;
+	c->bucket_us = body_deadline(g, c);
+	atomic_store(&c->deadline_us, c->bucket_us);
+}
+
+/* The streamed body's deadline after n more bytes (see the header). */
+static int64_t
+bucket_deadline(
+    struct http_guard *g, struct http_guard_conn *c, size_t n, int64_t now)
+{
+	int64_t cap = now + g->header_timeout_us;
+
+	if (g->min_body_rate == 0)
+		return 0;
+	c->bucket_us += (int64_t)((uint64_t)n * 1000000 / g->min_body_rate);
+	if (c->bucket_us > cap)
+		c->bucket_us = cap;
+	return c->bucket_us;
 }
 
 bool
 http_guard_body(struct http_guard *g, struct http_guard_conn *c, size_t n)
 {
-	int64_t d;
+	int64_t d, now = time_mono_us();
 
 	c->body_bytes += n;
-	d = body_deadline(g, c);
+	d = c->streaming ? bucket_deadline(g, c, n, now) : body_deadline(g, c);
 	atomic_store(&c->deadline_us, d);
-	return d == 0 || time_mono_us() <= d;
+	return d == 0 || now <= d;
 }
 
 void

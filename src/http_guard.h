@@ -31,6 +31,8 @@ struct http_guard_conn {
 	_Atomic int64_t deadline_us;         /* monotonic; 0 = none */
 	int64_t body_start_us;               /* owner thread only */
 	uint64_t body_bytes;                 /* owner thread only */
+	bool streaming;    /* owner: the body goes to disk as it comes */
+	int64_t bucket_us; /* owner: a streamed body's leaky-bucket deadline */
 };
 
 /*
@@ -53,8 +55,17 @@ void http_guard_add(struct http_guard *g, struct http_guard_conn *c, int fd);
 /* The connection is closing; called before its socket is closed. */
 void http_guard_remove(struct http_guard *g, struct http_guard_conn *c);
 
-/* Headers complete: from now on the body must keep up its rate. */
-void http_guard_headers_done(struct http_guard *g, struct http_guard_conn *c);
+/*
+ * Headers complete: from now on the body must keep up its rate. A body
+ * that is streamed to disk (streaming set) may be gigabytes, where the
+ * average rate since the start would let a client that stops after a fast
+ * start hold the connection for days; its rate is a leaky bucket instead:
+ * each byte earns 1/min_body_rate seconds, but the deadline never runs
+ * more than header_timeout ahead of now. A fast upload never comes near
+ * it; one that stalls for header_timeout is cut.
+ */
+void http_guard_headers_done(
+    struct http_guard *g, struct http_guard_conn *c, bool streaming);
 
 /*
  * n more body bytes arrived. Returns false when the body is already

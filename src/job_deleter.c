@@ -2,8 +2,8 @@
  * Deleting jobs for real: the storage directory first (so a failure
  * leaves the job visible and retried), then the tasks in batches of
  * JOB_DELETER_BATCH rows, one short write transaction each, then the job
- * row. Flamenco would also remove a Shaman checkout; Shaman is not
- * offered here.
+ * row. With Shaman on, the job's checkout goes first (its links only;
+ * the stored files stay for other jobs until garbage collection).
  */
 #include "job_deleter.h"
 
@@ -21,8 +21,10 @@
 #include "ids.h"
 #include "log.h"
 #include "openjd_expand.h"
+#include "shaman_checkout.h"
 #include "store.h"
 #include "store_admin.h"
+#include "store_jobs.h"
 #include "tasklog.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -64,6 +66,33 @@ remove_job_dir(const char *root, const char *job_uuid)
 	free(dir);
 	free(parent);
 	return rc;
+}
+
+/*
+ * Remove the job's Shaman checkout, if Shaman is on and the job has one.
+ * A checkout id that is no safe path under the checkouts directory is
+ * left alone (logged): it cannot name a checkout this Manager made.
+ */
+static enum fm_err
+remove_checkout(struct fm_ctx *ctx, struct store_conn *conn, const char *uuid)
+{
+	const char *checkout;
+	json_t *job = NULL;
+	enum fm_err rc;
+
+	if (ctx->shaman == NULL)
+		return FM_OK;
+	if ((rc = store_jobs_get(conn, uuid, &job)) != FM_OK)
+		return rc == FM_ERR_NOTFOUND ? FM_OK : rc;
+	checkout = json_string_value(json_object_get(
+	    json_object_get(job, "storage"), "shaman_checkout_id"));
+	if (checkout != NULL && checkout[0] != '\0' &&
+	    shaman_checkout_remove(ctx->shaman, checkout) != FM_OK)
+		log_warn("job %s: Shaman checkout id \"%s\" is not a checkout "
+		         "path; nothing removed",
+		    uuid, checkout);
+	json_decref(job);
+	return FM_OK;
 }
 
 /* The tasks in batches, a write transaction each, then the job row. */
@@ -112,6 +141,11 @@ delete_job(
 	int64_t t0 = time_mono_us(), ntasks;
 	enum fm_err rc;
 
+	if ((rc = remove_checkout(ctx, conn, uuid)) != FM_OK) {
+		log_error("job %s: reading it failed: %s; deletion postponed",
+		    uuid, fm_strerror(rc));
+		return rc;
+	}
 	/* The UUID names a directory we rm -rf: be sure it is one. */
 	if (ids_valid_uuid(uuid) && remove_job_dir(root, uuid) != FM_OK) {
 		log_error(
@@ -127,7 +161,7 @@ delete_job(
 	if (ids_valid_uuid(uuid)) {
 		(void)remove_job_dir(root, uuid);
 		/* Files an OpenJD template job left on shared storage. */
-		openjd_files_remove(config_shared_storage(ctx->cfg), uuid);
+		openjd_files_remove(config_storage_location(ctx->cfg), uuid);
 	}
 	log_info("job %s deleted with %lld tasks in %lld ms", uuid,
 	    (long long)ntasks, (long long)(time_mono_us() - t0) / 1000);

@@ -58,6 +58,9 @@ serve(struct fm_config *cfg)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A file-size limit (ulimit -f) fails a Shaman upload with EFBIG,
+	 * answered 503, instead of killing the Manager. */
+	signal(SIGXFSZ, SIG_IGN);
 
 	if (app_start(cfg, &app, &err) != FM_OK) {
 		fprintf(stderr, "flamenco-manager: %s\n", err);

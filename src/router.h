@@ -23,6 +23,34 @@ enum route_flags {
 	ROUTE_OPTIONAL_BODY = 1 << 3, /* with JSON_BODY: empty body is ok */
 	ROUTE_ADMIN = 1 << 4, /* farm-admin change: admin password if set */
 	ROUTE_SLOW = 1 << 5,  /* may take seconds: run off the HTTP threads */
+	ROUTE_STREAM_BODY = 1 << 6, /* body goes to route.sink as it comes */
+};
+
+/*
+ * Where a ROUTE_STREAM_BODY route's body goes, chunk by chunk, instead of
+ * into one buffer capped by max_body: an upload of any size costs no
+ * memory. Such routes take no JSON and no credentials. All three run on
+ * the connection's HTTP thread; the route's fn still answers at the end.
+ */
+struct route_sink {
+	/*
+	 * Headers are in: set up (req_set_sink_state()). May answer at once
+	 * (the body is then read and dropped); a non-OK code unanswered
+	 * becomes the error reply.
+	 */
+	enum fm_err (*open)(struct req *req);
+	/*
+	 * The next chunk of the body. After a non-OK return no more chunks
+	 * come; the sink keeps what went wrong for fn to answer with.
+	 */
+	enum fm_err (*write)(struct req *req, const char *data, size_t len);
+	/*
+	 * The request is over: completed is false when it ended without its
+	 * reply being sent (the client went away mid-upload, a deadline
+	 * passed, the server stops). Releases the state; runs once for
+	 * every open() call.
+	 */
+	void (*close)(struct req *req, bool completed);
 };
 
 struct route {
@@ -30,7 +58,10 @@ struct route {
 	const char *pattern; /* "/api/v3/jobs/{job_id}" */
 	enum fm_err (*fn)(struct req *req);
 	unsigned flags;  /* enum route_flags */
-	size_t max_body; /* bytes; 0 = the configured default */
+	size_t max_body; /* bytes; 0 = the configured default (or none for
+	                    ROUTE_STREAM_BODY) */
+	const struct route_sink *sink; /* ROUTE_STREAM_BODY only */
+	size_t max_json_values; /* ROUTE_JSON_BODY; 0 = the default 100000 */
 };
 
 /* A route table and its length, as each api_*.c exports one. */

@@ -18,6 +18,7 @@ const struct route_table *const api_all_routes[] = {
 	&api_tags_routes,
 	&api_events_routes,
 	&api_web_routes,
+	&api_shaman_routes,
 };
 
 const size_t api_all_routes_count = nitems(api_all_routes);

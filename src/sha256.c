@@ -1,10 +1,19 @@
 /*
  * SHA-256 over 64-byte blocks: a 64-word schedule and 64 rounds with the
- * standard round constants.
+ * standard round constants. Shaman hashes every uploaded byte, so on x86
+ * CPUs with the SHA extensions (checked once at run time) the rounds run
+ * on those instructions, about ten times the portable code's speed.
  */
 #include "sha256.h"
 
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define SHA256_X86 1
+#endif
 
 static const uint32_t K[64] = {
 	0x428a2f98,
@@ -80,7 +89,7 @@ ror(uint32_t x, int n)
 }
 
 static void
-sha256_block(struct sha256_ctx *ctx, const unsigned char *p)
+sha256_block(uint32_t h[8], const unsigned char *p)
 {
 	uint32_t w[64], v[8];
 
@@ -95,7 +104,7 @@ sha256_block(struct sha256_ctx *ctx, const unsigned char *p)
 
 		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
 	}
-	memcpy(v, ctx->h, sizeof(v));
+	memcpy(v, h, sizeof(v));
 	for (int i = 0; i < 64; i++) {
 		uint32_t s1 = ror(v[4], 6) ^ ror(v[4], 11) ^ ror(v[4], 25);
 		uint32_t ch = (v[4] & v[5]) ^ (~v[4] & v[6]);
@@ -113,7 +122,94 @@ sha256_block(struct sha256_ctx *ctx, const unsigned char *p)
 		v[0] = t1 + s0 + maj;
 	}
 	for (int i = 0; i < 8; i++)
-		ctx->h[i] += v[i];
+		h[i] += v[i];
+}
+
+#ifdef SHA256_X86
+/*
+ * The SHA extensions keep the state as two vectors, ABEF and CDGH, and do
+ * two rounds per sha256rnds2 with the message words plus constants in the
+ * low half; sha256msg1/msg2 compute the schedule four words at a time.
+ */
+__attribute__((target("sha,sse4.1,ssse3"))) static void
+sha256_blocks_x86(uint32_t h[8], const unsigned char *p, size_t nblocks)
+{
+	const __m128i bswap =
+	    _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+	__m128i dcba = _mm_loadu_si128((const __m128i *)(const void *)&h[0]);
+	__m128i hgfe = _mm_loadu_si128((const __m128i *)(const void *)&h[4]);
+	__m128i cdab = _mm_shuffle_epi32(dcba, 0xb1);
+	__m128i efgh = _mm_shuffle_epi32(hgfe, 0x1b);
+	__m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+	__m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xf0);
+
+	for (; nblocks > 0; nblocks--, p += 64) {
+		__m128i w[4], abef0 = abef, cdgh0 = cdgh;
+
+		/* Unrolled, w[] lives in registers and the branch goes. */
+#pragma GCC unroll 16
+		for (int g = 0; g < 16; g++) {
+			__m128i m;
+
+			if (g < 4) {
+				w[g] = _mm_shuffle_epi8(
+				    _mm_loadu_si128(
+				        (const __m128i *)(const void *)(p +
+				            16 * g)),
+				    bswap);
+			} else {
+				__m128i x = _mm_sha256msg1_epu32(
+				    w[g & 3], w[(g + 1) & 3]);
+
+				x = _mm_add_epi32(x,
+				    _mm_alignr_epi8(
+				        w[(g + 3) & 3], w[(g + 2) & 3], 4));
+				w[g & 3] =
+				    _mm_sha256msg2_epu32(x, w[(g + 3) & 3]);
+			}
+			m = _mm_add_epi32(w[g & 3],
+			    _mm_loadu_si128(
+			        (const __m128i *)(const void *)&K[4 * g]));
+			cdgh = _mm_sha256rnds2_epu32(cdgh, abef, m);
+			m = _mm_shuffle_epi32(m, 0x0e);
+			abef = _mm_sha256rnds2_epu32(abef, cdgh, m);
+		}
+		abef = _mm_add_epi32(abef, abef0);
+		cdgh = _mm_add_epi32(cdgh, cdgh0);
+	}
+	{
+		__m128i feba = _mm_shuffle_epi32(abef, 0x1b);
+		__m128i dchg = _mm_shuffle_epi32(cdgh, 0xb1);
+
+		dcba = _mm_blend_epi16(feba, dchg, 0xf0);
+		hgfe = _mm_alignr_epi8(dchg, feba, 8);
+	}
+	_mm_storeu_si128((__m128i *)(void *)&h[0], dcba);
+	_mm_storeu_si128((__m128i *)(void *)&h[4], hgfe);
+}
+#endif
+
+/* Whole blocks, with the fastest code this CPU runs. */
+static void
+sha256_blocks(uint32_t h[8], const unsigned char *p, size_t nblocks)
+{
+#ifdef SHA256_X86
+	static int have_sha = -1; /* a benign race: every thread agrees */
+
+	if (have_sha < 0) {
+		__builtin_cpu_init();
+		/* FM_SHA256_PORTABLE lets the tests check the other path. */
+		have_sha = __builtin_cpu_supports("sha") &&
+		    __builtin_cpu_supports("sse4.1") &&
+		    getenv("FM_SHA256_PORTABLE") == NULL;
+	}
+	if (have_sha) {
+		sha256_blocks_x86(h, p, nblocks);
+		return;
+	}
+#endif
+	for (; nblocks > 0; nblocks--, p += 64)
+		sha256_block(h, p);
 }
 
 void
@@ -133,7 +229,7 @@ sha256_update(struct sha256_ctx *ctx, const void *data, size_t len)
 	const unsigned char *p = data;
 
 	ctx->total_len += len;
-	while (len > 0) {
+	if (ctx->block_len > 0) {
 		size_t n = 64 - ctx->block_len;
 
 		if (n > len)
@@ -142,11 +238,17 @@ sha256_update(struct sha256_ctx *ctx, const void *data, size_t len)
 		ctx->block_len += n;
 		p += n;
 		len -= n;
-		if (ctx->block_len == 64) {
-			sha256_block(ctx, ctx->block);
-			ctx->block_len = 0;
-		}
+		if (ctx->block_len < 64)
+			return;
+		sha256_blocks(ctx->h, ctx->block, 1);
+		ctx->block_len = 0;
 	}
+	/* Whole blocks straight from the caller's buffer, no copy. */
+	sha256_blocks(ctx->h, p, len / 64);
+	p += len / 64 * 64;
+	len %= 64;
+	memcpy(ctx->block, p, len);
+	ctx->block_len = len;
 }
 
 void

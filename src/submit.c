@@ -466,7 +466,7 @@ submit_write_files(struct fm_ctx *ctx, const json_t *job, char **msg_out)
 		json_object_set_new(f, "data", json_string(expanded));
 		free(expanded);
 	}
-	return openjd_files_write(config_shared_storage(ctx->cfg),
+	return openjd_files_write(config_storage_location(ctx->cfg),
 	    json_string_value(json_object_get(job, "id")), files, msg_out);
 }
 
@@ -474,7 +474,7 @@ void
 submit_remove_files(struct fm_ctx *ctx, const json_t *job)
 {
 	if (json_object_get(job, "openjd_files") != NULL)
-		openjd_files_remove(config_shared_storage(ctx->cfg),
+		openjd_files_remove(config_storage_location(ctx->cfg),
 		    json_string_value(json_object_get(job, "id")));
 }
 

@@ -71,7 +71,7 @@ variables_lookup(const struct fm_config *cfg, const char *name,
 	const struct fm_variable *var;
 
 	if (strcmp(name, "jobs") == 0)
-		return config_shared_storage(cfg);
+		return config_storage_location(cfg);
 	var = config_variable(cfg, name);
 	return var != NULL ? var_value(var, audience, platform) : NULL;
 }
@@ -123,7 +123,7 @@ replace_names(const struct fm_config *cfg, const char *audience,
 				name[len] = '\0';
 				var = config_variable(cfg, name);
 				if (strcmp(name, "jobs") == 0 && !twoway)
-					value = config_shared_storage(cfg);
+					value = config_storage_location(cfg);
 				else if (var != NULL &&
 				    var->is_twoway == twoway)
 					value =
@@ -387,7 +387,7 @@ variables_to_json(
 			        var->is_twoway));
 	}
 	json_object_set_new(out, "jobs",
-	    json_pack("{s:s, s:b}", "value", config_shared_storage(cfg),
+	    json_pack("{s:s, s:b}", "value", config_storage_location(cfg),
 	        "is_twoway", 0));
 	return out;
 }

@@ -114,7 +114,8 @@ START_TEST(test_configuration)
 	ck_assert_int_eq(r.status, 200);
 	j = test_json(&r);
 	ck_assert(json_is_string(json_object_get(j, "storageLocation")));
-	ck_assert(json_is_false(json_object_get(j, "shamanEnabled")));
+	/* On by default, as Flamenco on Linux (shared storage is set). */
+	ck_assert(json_is_true(json_object_get(j, "shamanEnabled")));
 	ck_assert(json_is_false(json_object_get(j, "isFirstRun")));
 	json_decref(j);
 	test_response_free(&r);
@@ -135,9 +136,10 @@ START_TEST(test_shared_storage)
 	    json_string_value(json_object_get(j, "audience")), "users");
 	ck_assert_str_eq(
 	    json_string_value(json_object_get(j, "platform")), "linux");
-	ck_assert(json_is_false(json_object_get(j, "shamanEnabled")));
+	/* Shaman on: the add-on sees its checkouts directory. */
+	ck_assert(json_is_true(json_object_get(j, "shamanEnabled")));
 	ck_assert_ptr_nonnull(strstr(
-	    json_string_value(json_object_get(j, "location")), "/shared"));
+	    json_string_value(json_object_get(j, "location")), "/shared/jobs"));
 	json_decref(j);
 	test_response_free(&r);
 
@@ -412,6 +414,10 @@ START_TEST(test_admin_route_flags)
 		"POST /api/v3/jobs/explain",
 		"POST /api/v3/configuration/check/shared-storage",
 		"POST /api/v3/worker/register-worker",
+		/* Shaman: the add-on uploads without credentials. */
+		"POST /api/v3/shaman/checkout/requirements",
+		"POST /api/v3/shaman/checkout/create",
+		"POST /api/v3/shaman/files/{checksum}/{filesize}",
 	};
 	size_t nadmin = 0;
 

@@ -128,8 +128,22 @@ job_tasks(const char *job_id)
 	return callf("GET", NULL, NULL, 200, "/api/v3/jobs/", job_id, "/tasks");
 }
 
+/* Where {jobs} points: the Manager's storage location (new). */
+static char *
+storage_location(void)
+{
+	json_t *conf = call("GET",
+	    "/api/v3/configuration/variables/workers/linux", NULL, NULL, 200);
+	char *loc = xstrdup(json_string_value(
+	    json_object_get(json_object_get(conf, "jobs"), "value")));
+
+	json_decref(conf);
+	return loc;
+}
+
 START_TEST(test_submit_stores_tasks_and_files)
 {
+	char *storage = storage_location();
 	char *body = job_body("render-frames", "rf",
 	    "{\"BlendFile\": \"/shared/a.blend\", \"Frames\": \"1-3\"}");
 	json_t *job = call("POST", "/api/v3/jobs", body, NULL, 200);
@@ -159,15 +173,15 @@ START_TEST(test_submit_stores_tasks_and_files)
 	    json_string_value(json_object_get(params, "exe")), "bash");
 	json_decref(task);
 
-	/* The embedded file is on shared storage, runnable. */
-	path = xasprintf("%s/shared/openjd/%s/1/encode.sh", ts.dir, id);
+	/* The embedded file is on shared storage ({jobs}), runnable. */
+	path = xasprintf("%s/openjd/%s/1/encode.sh", storage, id);
 	text = test_read_file(path, NULL);
 	ck_assert_ptr_nonnull(text);
 	ck_assert_ptr_nonnull(strstr(text, "encode /shared/a.blend at 24 fps"));
 	/* Variables in files are expanded when written: no hand-out. */
 	ck_assert_ptr_null(strstr(text, "{jobs}"));
 	{
-		char *wd = xasprintf("cd \"%s/shared/openjd/%s\"", ts.dir, id);
+		char *wd = xasprintf("cd \"%s/openjd/%s\"", storage, id);
 
 		ck_assert_msg(
 		    strstr(text, wd) != NULL, "%s lacks %s", text, wd);
@@ -181,11 +195,12 @@ START_TEST(test_submit_stores_tasks_and_files)
 	/* Deleting the job removes its files too. */
 	ck_assert_ptr_null(
 	    callf("DELETE", NULL, NULL, 204, "/api/v3/jobs/", id, ""));
-	path = xasprintf("%s/shared/openjd/%s", ts.dir, id);
+	path = xasprintf("%s/openjd/%s", storage, id);
 	for (int i = 0; i < 200 && stat(path, &st) == 0; i++)
 		usleep(50 * 1000);
 	ck_assert_int_ne(stat(path, &st), 0);
 	free(path);
+	free(storage);
 	json_decref(tasks);
 	json_decref(job);
 	free(body);
@@ -332,7 +347,7 @@ START_TEST(test_runs_to_completion)
 			/* The encode waits for every frame. */
 			ck_assert_str_eq(exe, "bash");
 			ck_assert_int_eq(rendered, 4);
-			ck_assert_ptr_nonnull(strstr(first, "/shared/openjd/"));
+			ck_assert_ptr_nonnull(strstr(first, "/openjd/"));
 			ck_assert_ptr_null(strstr(first, "{jobs}"));
 		}
 		complete(&w, t);

@@ -414,7 +414,7 @@ START_TEST(test_unknown_key)
 	    "3: no_such_key: unknown key");
 	/* Flamenco's YAML-only keys are not ours either. */
 	assert_load_error(
-	    "shaman.enabled = true\n", "1: shaman.enabled: unknown key");
+	    "shaman.enabled.x = true\n", "1: shaman.enabled.x: unknown key");
 	assert_load_error("Listen = :8080\n", "1: Listen: unknown key");
 	assert_load_error("= x\n", "1: : unknown key");
 }

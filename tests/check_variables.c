@@ -130,11 +130,12 @@ START_TEST(test_lookup)
 	    variables_lookup(cfg, "ffmpeg", "workers", "linux"), "ffmpeg");
 	ck_assert_ptr_null(variables_lookup(cfg, "tool", "workers", "darwin"));
 	ck_assert_ptr_null(variables_lookup(cfg, "nope", "workers", "linux"));
-	/* The implicit "jobs" is the shared storage, for everyone. */
+	/* The implicit "jobs" is where jobs' files are, for everyone: with
+	 * Shaman on (the default) its checkouts directory. */
 	ck_assert_str_eq(variables_lookup(cfg, "jobs", "workers", "windows"),
-	    "/mnt/farm/flamenco");
+	    "/mnt/farm/flamenco/jobs");
 	ck_assert_str_eq(variables_lookup(cfg, "jobs", "users", "linux"),
-	    "/mnt/farm/flamenco");
+	    "/mnt/farm/flamenco/jobs");
 }
 END_TEST
 
@@ -228,8 +229,8 @@ START_TEST(test_expand_prefix_swap)
 	assert_expand("freebsd", "/mnt/farm/x", "/mnt/farm/x");
 	/* The implicit jobs variable is swapped like any path under it. */
 	assert_expand(
-	    "windows", "{jobs}/job-1/x", "S:\\farm\\flamenco\\job-1\\x");
-	assert_expand("darwin", "{jobs}/x", "/Volumes/farm/flamenco/x");
+	    "windows", "{jobs}/job-1/x", "S:\\farm\\flamenco\\jobs\\job-1\\x");
+	assert_expand("darwin", "{jobs}/x", "/Volumes/farm/flamenco/jobs/x");
 }
 END_TEST
 
@@ -293,11 +294,19 @@ END_TEST
 
 START_TEST(test_expand_jobs)
 {
-	/* One-way: shared storage, no normalisation on the Manager's OS. */
-	assert_expand("linux", "{jobs}", "/mnt/farm/flamenco");
-	assert_expand("linux", "{jobs}/x", "/mnt/farm/flamenco/x");
+	struct fm_config *off =
+	    load("shared_storage_path = /mnt/farm/flamenco\n"
+	         "shaman.enabled = false\n");
+
+	/* One-way, no normalisation on the Manager's OS; Shaman's
+	 * checkouts directory when it is on, else the shared storage. */
+	assert_expand("linux", "{jobs}", "/mnt/farm/flamenco/jobs");
+	assert_expand("linux", "{jobs}/x", "/mnt/farm/flamenco/jobs/x");
 	assert_expand_cfg(
-	    cfg, "users", "linux", "{jobs}", "/mnt/farm/flamenco");
+	    cfg, "users", "linux", "{jobs}", "/mnt/farm/flamenco/jobs");
+	assert_expand_cfg(
+	    off, "users", "linux", "{jobs}", "/mnt/farm/flamenco");
+	config_free(off);
 }
 END_TEST
 
@@ -523,7 +532,7 @@ START_TEST(test_to_json)
 	ck_assert(json_is_true(json_object_get(v, "is_twoway")));
 	v = json_object_get(j, "jobs");
 	ck_assert_str_eq(json_string_value(json_object_get(v, "value")),
-	    "/mnt/farm/flamenco");
+	    "/mnt/farm/flamenco/jobs");
 	ck_assert(json_is_false(json_object_get(v, "is_twoway")));
 	/* No value for windows: left out. */
 	ck_assert_ptr_null(json_object_get(j, "tool"));

@@ -57,7 +57,8 @@ run() {	# run TYPE SETTINGS_JSON: submit, wait for the end, print the status
 }
 
 run real-worker '{"Count": 4}'
-joined=$(cat "$dir/shared/openjd/$id/joined.txt" 2>/dev/null | sort | tr '\n' ' ')
+storage=$(curl -s "$base/api/v3/configuration/variables/workers/linux" | jq -r .jobs.value)
+joined=$(cat "$storage/openjd/$id/joined.txt" 2>/dev/null | sort | tr '\n' ' ')
 echo "joined.txt: $joined"
 [ "$joined" = "part 1 part 2 part 3 part 4 " ] || fail=1
 if [ -n "$samples" ]; then

@@ -1,0 +1,135 @@
+/*
+ * Decoding of RFC 2047 encoded-words: "=?" charset "?" B|Q "?" text "?=".
+ */
+#include "rfc2047.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+#include <strings.h>
+
+#include "xmalloc.h"
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int
+b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * Decode the encoded-word at s (starting "=?") into out; returns the
+ * bytes of s it spans, or 0 when it is not one we decode (out untouched
+ * beyond *n).
+ */
+static size_t
+decode_word(const char *s, char *out, size_t *n)
+{
+	const char *cs = s + 2, *q1, *q2, *end, *t;
+	size_t start = *n, cslen;
+	unsigned acc = 0;
+	int bits = 0;
+	char enc;
+
+	if ((q1 = strchr(cs, '?')) == NULL || q1[1] == '\0' || q1[2] != '?')
+		return 0;
+	enc = (char)tolower((unsigned char)q1[1]);
+	q2 = q1 + 2;
+	if ((end = strstr(q2 + 1, "?=")) == NULL)
+		return 0;
+	cslen = (size_t)(q1 - cs);
+	/* "utf-8*lang" (RFC 2231) names a language too. */
+	if (memchr(cs, '*', cslen) != NULL)
+		cslen = (size_t)((const char *)memchr(cs, '*', cslen) - cs);
+	if (!((cslen == 5 && strncasecmp(cs, "utf-8", 5) == 0) ||
+	        (cslen == 8 && strncasecmp(cs, "us-ascii", 8) == 0)))
+		return 0;
+	for (t = q2 + 1; t < end; t++) {
+		int c = (unsigned char)*t, v;
+
+		if (enc == 'q') {
+			if (c == '_') {
+				out[(*n)++] = ' ';
+			} else if (c == '=' && t + 2 < end &&
+			    hexval(t[1]) >= 0 && hexval(t[2]) >= 0) {
+				out[(*n)++] =
+				    (char)(hexval(t[1]) << 4 | hexval(t[2]));
+				t += 2;
+			} else if (c == '=') {
+				*n = start;
+				return 0;
+			} else {
+				out[(*n)++] = (char)c;
+			}
+		} else if (enc == 'b') {
+			if (c == '=')
+				break;
+			if ((v = b64val(c)) < 0) {
+				*n = start;
+				return 0;
+			}
+			acc = acc << 6 | (unsigned)v;
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				out[(*n)++] = (char)(acc >> bits & 0xff);
+			}
+		} else {
+			return 0;
+		}
+	}
+	return (size_t)(end + 2 - s);
+}
+
+char *
+rfc2047_decode(const char *s)
+{
+	/* Decoding never makes text longer. */
+	char *out = xmalloc(strlen(s) + 1);
+	size_t n = 0, after_word = (size_t)-1;
+
+	while (*s != '\0') {
+		size_t used;
+
+		if (s[0] == '=' && s[1] == '?') {
+			size_t mark = n;
+
+			/* Whitespace between two words goes. */
+			if (after_word != (size_t)-1)
+				n = after_word;
+			if ((used = decode_word(s, out, &n)) > 0) {
+				s += used;
+				after_word = n;
+				continue;
+			}
+			n = mark;
+		}
+		if (!isspace((unsigned char)*s))
+			after_word = (size_t)-1;
+		out[n++] = *s++;
+	}
+	out[n] = '\0';
+	return out;
+}

@@ -1,0 +1,664 @@
+/*
+ * The Shaman file store on disk: SHA-256 (both code paths agree with
+ * known sums), uploads published atomically, identical uploads at once,
+ * lying sizes and checksums, truncated bodies, path rules, checkouts,
+ * their removal and garbage collection, and RFC 2047 file names.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rfc2047.h"
+#include "sha256.h"
+#include "shaman_checkout.h"
+#include "shaman_store.h"
+#include "testutil.h"
+#include "xmalloc.h"
+
+static char *tmp;
+static struct shaman_store *store;
+
+static void
+setup(void)
+{
+	char *err = NULL;
+
+	tmp = test_tmpdir();
+	ck_assert_int_eq(shaman_store_open(tmp, &store, &err), FM_OK);
+}
+
+static void
+teardown(void)
+{
+	shaman_store_free(store);
+	test_rmtree(tmp);
+	free(tmp);
+}
+
+static void
+hex_sum(const void *data, size_t len, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char d[SHA256_DIGEST_LEN];
+	struct sha256_ctx c;
+
+	sha256_init(&c);
+	sha256_update(&c, data, len);
+	sha256_final(&c, d);
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+/* Files in a directory (not . and ..), recursively. */
+static int
+count_files(const char *dir)
+{
+	char *cmd = xasprintf("find '%s' -type f | wc -l", dir);
+	FILE *p = popen(cmd, "r");
+	int n = -1;
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(fscanf(p, "%d", &n), 1);
+	pclose(p);
+	free(cmd);
+	return n;
+}
+
+static void sha256_known(void);
+
+START_TEST(test_sha256_known)
+{
+	sha256_known();
+}
+END_TEST
+
+/* Each test runs in a child of its own: the choice made here is its. */
+START_TEST(test_sha256_portable)
+{
+	setenv("FM_SHA256_PORTABLE", "1", 1);
+	sha256_known();
+}
+END_TEST
+
+static void
+sha256_known(void)
+{
+	char sum[65];
+	char *big = xmalloc(1000000);
+
+	hex_sum("", 0, sum);
+	ck_assert_str_eq(sum,
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	hex_sum("abc", 3, sum);
+	ck_assert_str_eq(sum,
+	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	memset(big, 'a', 1000000);
+	hex_sum(big, 1000000, sum);
+	ck_assert_str_eq(sum,
+	    "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	/* Byte by byte: the partial-block path. */
+	{
+		struct sha256_ctx c;
+		unsigned char d[32];
+		char sum2[65];
+
+		sha256_init(&c);
+		for (int i = 0; i < 1000; i++)
+			sha256_update(&c, big, 1);
+		sha256_final(&c, d);
+		hex_sum(big, 1000, sum);
+		for (int i = 0; i < 32; i++)
+			snprintf(sum2 + 2 * i, 3, "%02x", d[i]);
+		ck_assert_str_eq(sum, sum2);
+	}
+	free(big);
+}
+
+/* Upload data in chunks; returns the finish result. */
+static enum shaman_result
+upload(const char *sum, int64_t size, const char *data, size_t len)
+{
+	struct shaman_upload *up = NULL;
+	enum shaman_result res = SHAMAN_STORED;
+	bool nospace;
+
+	ck_assert_int_eq(
+	    shaman_upload_begin(store, sum, size, &up, &nospace), FM_OK);
+	for (size_t off = 0; off < len && res == SHAMAN_STORED; off += 7)
+		res = shaman_upload_write(
+		    up, data + off, len - off < 7 ? len - off : 7);
+	if (res == SHAMAN_STORED)
+		res = shaman_upload_finish(up);
+	shaman_upload_free(up);
+	return res;
+}
+
+START_TEST(test_upload_and_status)
+{
+	const char *data = "hello, Shaman";
+	char sum[65], *blob, *stored;
+	size_t len;
+
+	hex_sum(data, strlen(data), sum);
+	ck_assert_int_eq(
+	    shaman_store_status(store, sum, 13, false), SHAMAN_STATUS_UNKNOWN);
+	ck_assert_int_eq(upload(sum, 13, data, 13), SHAMAN_STORED);
+	ck_assert_int_eq(
+	    shaman_store_status(store, sum, 13, false), SHAMAN_STATUS_STORED);
+	/* Size is part of the address. */
+	ck_assert_int_eq(
+	    shaman_store_status(store, sum, 14, false), SHAMAN_STATUS_UNKNOWN);
+	blob = shaman_store_blob_path(store, sum, 13);
+	ck_assert(strstr(blob, "/file-store/stored/") != NULL);
+	ck_assert(strstr(blob, "/13.blob") != NULL);
+	stored = test_read_file(blob, &len);
+	ck_assert_uint_eq(len, 13);
+	ck_assert_mem_eq(stored, data, 13);
+	/* Again: known, still one copy, no temp file left. */
+	ck_assert_int_eq(upload(sum, 13, data, 13), SHAMAN_KNOWN);
+	ck_assert_int_eq(count_files(shaman_store_stored_dir(store)), 1);
+	ck_assert_int_eq(count_files(shaman_store_uploading_dir(store)), 0);
+	free(stored);
+	free(blob);
+}
+END_TEST
+
+START_TEST(test_upper_case_checksum)
+{
+	const char *data = "case";
+	char sum[65], upper[65];
+
+	hex_sum(data, 4, sum);
+	for (int i = 0; i < 65; i++)
+		upper[i] = (sum[i] >= 'a' && sum[i] <= 'f')
+		    ? (char)(sum[i] - 32)
+		    : sum[i];
+	ck_assert_int_eq(upload(upper, 4, data, 4), SHAMAN_STORED);
+	ck_assert_int_eq(
+	    shaman_store_status(store, sum, 4, false), SHAMAN_STATUS_STORED);
+}
+END_TEST
+
+START_TEST(test_lying_uploads)
+{
+	const char *data = "0123456789";
+	char sum[65], other[65];
+
+	hex_sum(data, 10, sum);
+	hex_sum("x", 1, other);
+	/* Wrong checksum. */
+	ck_assert_int_eq(upload(other, 10, data, 10), SHAMAN_MISMATCH);
+	/* Claimed size smaller than the data. */
+	ck_assert_int_eq(upload(sum, 5, data, 10), SHAMAN_MISMATCH);
+	/* Truncated: fewer bytes than claimed. */
+	ck_assert_int_eq(upload(sum, 10, data, 6), SHAMAN_MISMATCH);
+	ck_assert_int_eq(count_files(shaman_store_stored_dir(store)), 0);
+	ck_assert_int_eq(count_files(shaman_store_uploading_dir(store)), 0);
+	ck_assert_int_eq(
+	    shaman_store_status(store, sum, 10, false), SHAMAN_STATUS_UNKNOWN);
+}
+END_TEST
+
+START_TEST(test_uploading_status_and_abort)
+{
+	char sum[65];
+	struct shaman_upload *up = NULL;
+	bool nospace;
+
+	hex_sum("abc", 3, sum);
+	ck_assert_int_eq(
+	    shaman_upload_begin(store, sum, 3, &up, &nospace), FM_OK);
+	ck_assert_int_eq(shaman_upload_write(up, "ab", 2), SHAMAN_STORED);
+	ck_assert_int_eq(
+	    shaman_store_status(store, sum, 3, false), SHAMAN_STATUS_UPLOADING);
+	ck_assert_int_eq(count_files(shaman_store_uploading_dir(store)), 1);
+	/* The client went away: freed without finishing. */
+	shaman_upload_free(up);
+	ck_assert_int_eq(count_files(shaman_store_uploading_dir(store)), 0);
+	ck_assert_int_eq(
+	    shaman_store_status(store, sum, 3, false), SHAMAN_STATUS_UNKNOWN);
+}
+END_TEST
+
+struct racer {
+	const char *sum;
+	const char *data;
+	size_t len;
+	pthread_barrier_t *barrier;
+	enum shaman_result res;
+};
+
+static void *
+race_upload(void *arg)
+{
+	struct racer *r = arg;
+	struct shaman_upload *up = NULL;
+	bool nospace;
+
+	if (shaman_upload_begin(
+	        store, r->sum, (int64_t)r->len, &up, &nospace) != FM_OK) {
+		r->res = SHAMAN_IO;
+		return NULL;
+	}
+	for (size_t off = 0; off < r->len; off += 4096)
+		shaman_upload_write(up, r->data + off,
+		    r->len - off < 4096 ? r->len - off : 4096);
+	pthread_barrier_wait(r->barrier); /* both finish together */
+	r->res = shaman_upload_finish(up);
+	shaman_upload_free(up);
+	return NULL;
+}
+
+START_TEST(test_concurrent_identical_uploads)
+{
+	size_t len = 1 << 20;
+	char *data = xmalloc(len), sum[65];
+	pthread_barrier_t barrier;
+	struct racer r[2];
+	pthread_t t[2];
+
+	for (size_t i = 0; i < len; i++)
+		data[i] = (char)(i * 7);
+	hex_sum(data, len, sum);
+	pthread_barrier_init(&barrier, NULL, 2);
+	for (int i = 0; i < 2; i++) {
+		r[i] = (struct racer){ sum, data, len, &barrier, SHAMAN_IO };
+		pthread_create(&t[i], NULL, race_upload, &r[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	/* One made it, the other found it: both succeed. */
+	ck_assert((r[0].res == SHAMAN_STORED && r[1].res == SHAMAN_KNOWN) ||
+	    (r[0].res == SHAMAN_KNOWN && r[1].res == SHAMAN_STORED));
+	ck_assert_int_eq(count_files(shaman_store_stored_dir(store)), 1);
+	ck_assert_int_eq(count_files(shaman_store_uploading_dir(store)), 0);
+	pthread_barrier_destroy(&barrier);
+	free(data);
+}
+END_TEST
+
+START_TEST(test_file_size_limit)
+{
+	/* A file-size limit makes write() fail with EFBIG, like a full
+	 * disk: the upload fails as "no space" and leaves nothing. */
+	struct rlimit rl = { 64 * 1024, 64 * 1024 };
+	size_t len = 256 * 1024;
+	char *data = xcalloc(1, len), sum[65];
+
+	hex_sum(data, len, sum);
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	ck_assert_int_eq(upload(sum, (int64_t)len, data, len), SHAMAN_NOSPACE);
+	ck_assert_int_eq(count_files(shaman_store_stored_dir(store)), 0);
+	ck_assert_int_eq(count_files(shaman_store_uploading_dir(store)), 0);
+	free(data);
+}
+END_TEST
+
+/* Big uploads go through the writer thread: the same guarantees. */
+START_TEST(test_big_upload)
+{
+	size_t len = 20 * 1024 * 1024 + 123;
+	char *data = xmalloc(len), sum[65], *blob, *back;
+	struct shaman_upload *up = NULL;
+	size_t blen;
+	bool nospace;
+
+	for (size_t i = 0; i < len; i++)
+		data[i] = (char)(i * 2654435761u >> 13);
+	hex_sum(data, len, sum);
+	ck_assert_int_eq(
+	    shaman_upload_begin(store, sum, (int64_t)len, &up, &nospace),
+	    FM_OK);
+	for (size_t off = 0; off < len; off += 16000)
+		ck_assert_int_eq(shaman_upload_write(up, data + off,
+		                     len - off < 16000 ? len - off : 16000),
+		    SHAMAN_STORED);
+	ck_assert_int_eq(shaman_upload_finish(up), SHAMAN_STORED);
+	shaman_upload_free(up);
+	blob = shaman_store_blob_path(store, sum, (int64_t)len);
+	back = test_read_file(blob, &blen);
+	ck_assert_uint_eq(blen, len);
+	ck_assert(memcmp(back, data, len) == 0);
+	/* A lie in the last byte, and an upload abandoned halfway. */
+	data[len - 1] ^= 1;
+	ck_assert_int_eq(
+	    shaman_upload_begin(store, sum, (int64_t)len, &up, &nospace),
+	    FM_OK);
+	for (size_t off = 0; off < len; off += 16000)
+		ck_assert_int_eq(shaman_upload_write(up, data + off,
+		                     len - off < 16000 ? len - off : 16000),
+		    SHAMAN_STORED);
+	ck_assert_int_eq(shaman_upload_finish(up), SHAMAN_MISMATCH);
+	shaman_upload_free(up);
+	ck_assert_int_eq(
+	    shaman_upload_begin(store, sum, (int64_t)len + 1, &up, &nospace),
+	    FM_OK);
+	ck_assert_int_eq(shaman_upload_write(up, data, len / 2), SHAMAN_STORED);
+	shaman_upload_free(up);
+	ck_assert_int_eq(count_files(shaman_store_stored_dir(store)), 1);
+	ck_assert_int_eq(count_files(shaman_store_uploading_dir(store)), 0);
+	free(back);
+	free(blob);
+	free(data);
+}
+END_TEST
+
+START_TEST(test_big_upload_file_size_limit)
+{
+	struct rlimit rl = { 1024 * 1024, 1024 * 1024 };
+	size_t len = 16 * 1024 * 1024;
+	char *data = xcalloc(1, len), sum[65];
+	struct shaman_upload *up = NULL;
+	enum shaman_result res = SHAMAN_STORED;
+	bool nospace;
+
+	hex_sum(data, len, sum);
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	ck_assert_int_eq(
+	    shaman_upload_begin(store, sum, (int64_t)len, &up, &nospace),
+	    FM_OK);
+	for (size_t off = 0; off < len && res == SHAMAN_STORED; off += 65536)
+		res = shaman_upload_write(up, data + off, 65536);
+	if (res == SHAMAN_STORED)
+		res = shaman_upload_finish(up);
+	ck_assert_int_eq(res, SHAMAN_NOSPACE);
+	shaman_upload_free(up);
+	ck_assert_int_eq(count_files(shaman_store_stored_dir(store)), 0);
+	ck_assert_int_eq(count_files(shaman_store_uploading_dir(store)), 0);
+	free(data);
+}
+END_TEST
+
+START_TEST(test_bigger_than_disk)
+{
+	char sum[65];
+	struct shaman_upload *up = NULL;
+	bool nospace = false;
+
+	hex_sum("", 0, sum);
+	ck_assert_int_eq(
+	    shaman_upload_begin(store, sum, INT64_MAX / 2, &up, &nospace),
+	    FM_ERR_IO);
+	ck_assert(nospace);
+	ck_assert_ptr_null(up);
+	ck_assert_int_eq(count_files(shaman_store_uploading_dir(store)), 0);
+}
+END_TEST
+
+START_TEST(test_checkout_path_rules)
+{
+	static const char *const good[] = { "job", "proj/shot 1",
+		"Ünïcode/naam", "a.b/c..d", "a/.hidden" };
+	static const char *const bad[] = { "", "/abs", "../up", "a/../b",
+		"a/..", "..", "a/b/..", "a?b", "a*b", "a:b", "a;b", "a{b",
+		"a}b", "a\\b", "a//b", "a/./b", "a/" };
+	const char *why;
+
+	for (size_t i = 0; i < nitems(good); i++)
+		ck_assert_msg(
+		    shaman_checkout_path_valid(good[i], strlen(good[i]), &why),
+		    "%s refused", good[i]);
+	for (size_t i = 0; i < nitems(bad); i++) {
+		ck_assert_msg(
+		    !shaman_checkout_path_valid(bad[i], strlen(bad[i]), &why),
+		    "%s taken", bad[i]);
+		ck_assert_ptr_nonnull(why);
+	}
+	ck_assert(!shaman_checkout_path_valid("a\0b", 3, &why));
+}
+END_TEST
+
+START_TEST(test_file_path_rules)
+{
+	static const char *const good[] = { "x.blend", "tex/wood.png",
+		"a b/ü.exr", "..x", "x.." };
+	static const char *const bad[] = { "", "/etc/passwd", "../x", "a/../b",
+		"a/..", "a//b", "./x", "a/" };
+	const char *why;
+
+	for (size_t i = 0; i < nitems(good); i++)
+		ck_assert_msg(
+		    shaman_file_path_valid(good[i], strlen(good[i]), &why),
+		    "%s refused", good[i]);
+	for (size_t i = 0; i < nitems(bad); i++)
+		ck_assert_msg(
+		    !shaman_file_path_valid(bad[i], strlen(bad[i]), &why),
+		    "%s taken", bad[i]);
+	ck_assert(!shaman_file_path_valid("a\0b", 3, &why));
+}
+END_TEST
+
+/* Store data and fill f for a checkout. */
+static void
+stored_file(
+    struct shaman_file *f, char sum[65], const char *data, const char *path)
+{
+	hex_sum(data, strlen(data), sum);
+	upload(sum, (int64_t)strlen(data), data, strlen(data));
+	*f = (struct shaman_file){ sum, (int64_t)strlen(data), path };
+}
+
+START_TEST(test_checkout_create_and_remove)
+{
+	char s1[65], s2[65], *actual = NULL, *actual2 = NULL, *err = NULL;
+	char *p, *text, *actual3 = NULL;
+	struct shaman_file files[2];
+	size_t len;
+
+	stored_file(&files[0], s1, "blend data", "scene.blend");
+	stored_file(&files[1], s2, "texture", "tex/sub/wood.png");
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, "proj/job", files, 2, &actual, &err),
+	    FM_OK);
+	ck_assert_str_eq(actual, "proj/job");
+	p = xasprintf(
+	    "%s/proj/job/tex/sub/wood.png", shaman_store_jobs_dir(store));
+	text = test_read_file(p, &len);
+	ck_assert_str_eq(text, "texture");
+	free(text);
+	/* Relative, so it works wherever the storage is mounted. */
+	{
+		char target[4096];
+		ssize_t n = readlink(p, target, sizeof(target) - 1);
+
+		ck_assert_int_gt(n, 0);
+		target[n] = '\0';
+		ck_assert(strncmp(target, "../../../../../file-store/stored/",
+		              33) == 0);
+	}
+	free(p);
+	/* The same path again: a variant. */
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, "proj/job", files, 2, &actual2, &err),
+	    FM_OK);
+	ck_assert_str_ne(actual2, "proj/job");
+	ck_assert(strncmp(actual2, "proj/job-", 9) == 0);
+	/* Removing one leaves the stored files and the other checkout. */
+	ck_assert_int_eq(shaman_checkout_remove(store, actual), FM_OK);
+	p = xasprintf("%s/proj/job", shaman_store_jobs_dir(store));
+	ck_assert_int_eq(access(p, F_OK), -1);
+	free(p);
+	ck_assert_int_eq(count_files(shaman_store_stored_dir(store)), 2);
+	p = xasprintf(
+	    "%s/%s/scene.blend", shaman_store_jobs_dir(store), actual2);
+	ck_assert_int_eq(access(p, R_OK), 0);
+	free(p);
+	/* Not inside another checkout: deleting that one would take it;
+	 * beside one, under a shared parent, is fine. */
+	p = xasprintf("%s/sub", actual2);
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, p, files, 2, &actual3, &err),
+	    FM_ERR_CONFLICT);
+	ck_assert_ptr_nonnull(strstr(err, "inside another checkout"));
+	free(err);
+	free(p);
+	ck_assert_int_eq(shaman_checkout_create(
+	                     store, "proj/other", files, 2, &actual3, &err),
+	    FM_OK);
+	free(actual3);
+	ck_assert_int_eq(shaman_checkout_remove(store, "../x"), FM_ERR_INVALID);
+	ck_assert_int_eq(shaman_checkout_remove(store, "not/there"), FM_OK);
+	free(actual);
+	free(actual2);
+}
+END_TEST
+
+START_TEST(test_checkout_clash)
+{
+	char s1[65], s2[65], *actual = NULL, *err = NULL, *p;
+	struct shaman_file files[2];
+
+	stored_file(&files[0], s1, "one", "a");
+	stored_file(&files[1], s2, "two", "a/b");
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, "clash", files, 2, &actual, &err),
+	    FM_ERR_INVALID);
+	ck_assert_ptr_nonnull(strstr(err, "a/b"));
+	/* Nothing half-made is left. */
+	p = xasprintf("%s/clash", shaman_store_jobs_dir(store));
+	ck_assert_int_eq(access(p, F_OK), -1);
+	free(p);
+	free(err);
+}
+END_TEST
+
+/* Set a file's mtime to days ago. */
+static void
+age(const char *path, int days)
+{
+	struct timespec ts[2];
+
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= days * 86400;
+	ts[1] = ts[0];
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+START_TEST(test_gc)
+{
+	char s1[65], s2[65], s3[65], *actual = NULL, *err = NULL;
+	char *b1, *b2, *b3, *stale;
+	struct shaman_file linked, unlinked, young;
+	struct shaman_gc_stats st;
+
+	stored_file(&linked, s1, "linked", "linked.bin");
+	stored_file(&unlinked, s2, "old and unused", "x");
+	stored_file(&young, s3, "young", "y");
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, "keep", &linked, 1, &actual, &err),
+	    FM_OK);
+	b1 = shaman_store_blob_path(store, s1, linked.size);
+	b2 = shaman_store_blob_path(store, s2, unlinked.size);
+	b3 = shaman_store_blob_path(store, s3, young.size);
+	age(b1, 40);
+	age(b2, 40);
+	stale =
+	    xasprintf("%s/abandoned.tmp", shaman_store_uploading_dir(store));
+	free(test_write_file(
+	    shaman_store_uploading_dir(store), "abandoned.tmp", "partial"));
+	age(stale, 1);
+	shaman_gc(store, 31 * 86400, &st);
+	ck_assert_uint_eq(st.blobs_removed, 1);
+	ck_assert_uint_eq(st.blobs_kept_linked, 1);
+	ck_assert_uint_eq(st.uploads_removed, 1);
+	ck_assert_int_eq(access(b1, F_OK), 0);
+	ck_assert_int_eq(access(b2, F_OK), -1);
+	ck_assert_int_eq(access(b3, F_OK), 0);
+	ck_assert_int_eq(access(stale, F_OK), -1);
+	/* Once the checkout is gone, the old file goes too. */
+	ck_assert_int_eq(shaman_checkout_remove(store, actual), FM_OK);
+	shaman_gc(store, 31 * 86400, &st);
+	ck_assert_uint_eq(st.blobs_removed, 1);
+	ck_assert_int_eq(access(b1, F_OK), -1);
+	ck_assert_int_eq(count_files(shaman_store_stored_dir(store)), 1);
+	free(b1);
+	free(b2);
+	free(b3);
+	free(stale);
+	free(actual);
+}
+END_TEST
+
+START_TEST(test_rfc2047)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "plain.png", "plain.png" },
+		{ "=?utf-8?b?w6lsw6hwaGFudC5wbmc=?=",
+		    "\xc3\xa9l\xc3\xa8phant.png" },
+		{ "=?UTF-8?B?w6lsw6hwaGFudC5wbmc=?=",
+		    "\xc3\xa9l\xc3\xa8phant.png" },
+		{ "=?utf-8?q?caf=C3=A9_au_lait.png?=",
+		    "caf\xc3\xa9 au lait.png" },
+		{ "=?utf-8?b?YQ==?= =?utf-8?b?Yg==?=", "ab" },
+		{ "x =?utf-8?q?y?=", "x y" },
+		{ "=?iso-8859-1?q?=E9?=", "=?iso-8859-1?q?=E9?=" },
+		{ "=?utf-8?b?!!!?=", "=?utf-8?b?!!!?=" },
+		{ "=?utf-8?q?a", "=?utf-8?q?a" },
+	};
+
+	for (size_t i = 0; i < nitems(cases); i++) {
+		char *got = rfc2047_decode(cases[i].in);
+
+		ck_assert_msg(strcmp(got, cases[i].out) == 0, "%s -> %s",
+		    cases[i].in, got);
+		free(got);
+	}
+}
+END_TEST
+
+static Suite *
+shaman_store_suite(void)
+{
+	Suite *s = suite_create("shaman_store");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30 * test_time_scale());
+	tcase_add_test(tc, test_sha256_known);
+	tcase_add_test(tc, test_sha256_portable);
+	tcase_add_test(tc, test_upload_and_status);
+	tcase_add_test(tc, test_upper_case_checksum);
+	tcase_add_test(tc, test_lying_uploads);
+	tcase_add_test(tc, test_uploading_status_and_abort);
+	tcase_add_test(tc, test_concurrent_identical_uploads);
+	tcase_add_test(tc, test_file_size_limit);
+	tcase_add_test(tc, test_big_upload);
+	tcase_add_test(tc, test_big_upload_file_size_limit);
+	tcase_add_test(tc, test_bigger_than_disk);
+	tcase_add_test(tc, test_checkout_path_rules);
+	tcase_add_test(tc, test_file_path_rules);
+	tcase_add_test(tc, test_checkout_create_and_remove);
+	tcase_add_test(tc, test_checkout_clash);
+	tcase_add_test(tc, test_gc);
+	tcase_add_test(tc, test_rfc2047);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(shaman_store_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
