@@ -15,7 +15,7 @@ BINDIR  ?= $(PREFIX)/bin
 CONF    ?= flamenco-manager.conf
 
 CC      ?= cc
-PKGS     = libmicrohttpd jansson sqlite3 uuid libcrypt libjpeg spng \
+PKGS     = libmicrohttpd jansson sqlite3 uuid libcrypt libjpeg spng yaml-0.1 \
            libmosquitto
 TESTPKGS = check libcurl
 
@@ -58,13 +58,14 @@ GEN_OBJS = $(GEN_SRCS:.c=.o)
 DUK_OBJ  = build/duktape/duktape.o
 LIBFM    = $(OUT)/libfm.a
 FUZZ_VENV = build/venv
+OPENJD_VENV = build/openjd-venv
 
 TEST_SRCS = $(wildcard tests/check_*.c)
 TEST_BINS = $(TEST_SRCS:tests/%.c=$(OUT)/tests/%)
 TEST_HELPERS = $(filter-out $(TEST_SRCS),$(wildcard tests/*.c))
 
 MIGRATIONS = $(sort $(wildcard migrations/*.sql))
-SCRIPTS    = $(sort $(wildcard scripts/*.js))
+SCRIPTS    = $(sort $(wildcard scripts/*.js scripts/*.yaml))
 WEB_FILES  = $(sort $(wildcard src/web/*))
 WEB_GZ     = $(WEB_FILES:src/web/%=build/web/%.gz)
 JS_LIBS    = node_modules/buble/dist/buble-browser-deps.umd.js \
@@ -165,7 +166,7 @@ test: deps
 	@sh contrib/deps.sh browser
 	@$(MAKE) --no-print-directory SAN=1 test-run
 
-test-run: flamenco-manager-test $(TEST_BINS) check-spec check-format $(FUZZ_VENV)/.installed
+test-run: flamenco-manager-test $(TEST_BINS) check-spec check-format $(FUZZ_VENV)/.installed $(OPENJD_VENV)/.installed
 	@sh tests/run.sh $(OUT)/tests ./build/asan/flamenco-manager
 
 flamenco-manager-test: $(OUT)/flamenco-manager
@@ -224,6 +225,17 @@ $(FUZZ_VENV)/.installed: tests/fuzz/requirements.txt
 	@python3 -m venv $(FUZZ_VENV)
 	@$(FUZZ_VENV)/bin/pip install -q --disable-pip-version-check \
 	    --require-hashes -r tests/fuzz/requirements.txt
+	@touch $@
+
+# The OpenJD reference tooling, pinned with hashes, that
+# tests/smoke_openjd.sh compares our template expansion with.
+$(OPENJD_VENV)/.installed: tests/openjd/requirements.txt
+	@sh contrib/deps.sh fuzz
+	@rm -rf $(OPENJD_VENV)
+	@echo "  VENV    $(OPENJD_VENV) (openjd-cli, tests/openjd/requirements.txt)"
+	@python3 -m venv $(OPENJD_VENV)
+	@$(OPENJD_VENV)/bin/pip install -q --disable-pip-version-check \
+	    --require-hashes -r tests/openjd/requirements.txt
 	@touch $@
 
 fuzz: deps

@@ -26,6 +26,8 @@ need_pkg libcrypt libcrypt-dev
 need_pkg libjpeg libjpeg62-turbo-dev
 need_pkg spng libspng-dev
 need_pkg libmosquitto libmosquitto-dev
+# Declarative job types (OpenJD templates) are YAML.
+need_pkg yaml-0.1 libyaml-dev
 need_pkg check check
 need_pkg libsubunit libsubunit-dev
 need_pkg libcurl libcurl4-openssl-dev

@@ -123,6 +123,7 @@ post_job(struct req *req)
 	struct fm_ctx *ctx = req_app(req);
 	struct store_conn *conn;
 	json_t *job, *stored = NULL;
+	char *msg = NULL;
 	enum fm_err rc;
 
 	int64_t t0 = time_mono_us(), t1;
@@ -135,8 +136,20 @@ post_job(struct req *req)
 	if (job == NULL)
 		return FM_OK;
 	t1 = time_mono_us();
+	/* A template's embedded files must be there before any task is. */
+	if (submit_write_files(ctx, job, &msg) != FM_OK) {
+		log_warn("job %s: %s",
+		    json_string_value(json_object_get(job, "id")), msg);
+		free(msg);
+		submit_remove_files(ctx, job);
+		json_decref(job);
+		return http_reply_error(
+		    req, 503, "cannot write the job's files to shared storage");
+	}
 	conn = store_acquire(ctx->store);
 	rc = store_jobs_insert(conn, job);
+	if (rc != FM_OK)
+		submit_remove_files(ctx, job);
 	if (rc == FM_OK)
 		rc = store_jobs_get(conn,
 		    json_string_value(json_object_get(job, "id")), &stored);

@@ -49,11 +49,9 @@ cli_compile(const struct fm_config *cfg, const char *type, const char *job_path)
 	json_t *submitted = NULL, *job = NULL, *explained;
 	json_error_t jerr;
 	struct stat st;
-	size_t len = strlen(type);
 	int status = 1;
 
-	if (len > 3 && strcmp(type + len - 3, ".js") == 0 &&
-	    stat(type, &st) == 0) {
+	if (jobtypes_is_type_file(type) && stat(type, &st) == 0) {
 		const char *slash = strrchr(type, '/');
 
 		scripts_dir = slash ? xstrndup(type, (size_t)(slash - type))

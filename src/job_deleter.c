@@ -20,6 +20,7 @@
 #include "housekeeping.h"
 #include "ids.h"
 #include "log.h"
+#include "openjd_expand.h"
 #include "shaman_checkout.h"
 #include "store.h"
 #include "store_admin.h"
@@ -157,8 +158,11 @@ delete_job(
 		return rc;
 	}
 	/* A task-log line written meanwhile recreated the directory. */
-	if (ids_valid_uuid(uuid))
+	if (ids_valid_uuid(uuid)) {
 		(void)remove_job_dir(root, uuid);
+		/* Files an OpenJD template job left on shared storage. */
+		openjd_files_remove(config_storage_location(ctx->cfg), uuid);
+	}
 	log_info("job %s deleted with %lld tasks in %lld ms", uuid,
 	    (long long)ntasks, (long long)(time_mono_us() - t0) / 1000);
 	return FM_OK;

@@ -27,6 +27,7 @@
 #include "jobc.h"
 #include "jsenv.h"
 #include "log.h"
+#include "openjd_template.h"
 #include "sha1.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -104,6 +105,7 @@ jobtype_release(struct jobtype *t)
 	free(t->name);
 	free(t->filename);
 	free(t->es5);
+	openjd_free(t->tmpl);
 	json_decref(t->info);
 	free(t);
 }
@@ -181,11 +183,72 @@ jobtypes_name_from_file(const char *path)
 	char *name;
 
 	base = base ? base + 1 : path;
-	name = xstrndup(base, strlen(base) - 3);
+	name = xstrndup(base,
+	    strrchr(base, '.') ? (size_t)(strrchr(base, '.') - base)
+	                       : strlen(base));
 	for (char *p = name; *p != '\0'; p++)
 		if (*p == '_')
 			*p = '-';
 	return name;
+}
+
+bool
+jobtypes_is_type_file(const char *path)
+{
+	static const char *const exts[] = { ".js", ".yaml", ".yml", ".json" };
+	size_t len = strlen(path);
+
+	for (size_t i = 0; i < nitems(exts); i++) {
+		size_t n = strlen(exts[i]);
+
+		if (len > n && strcmp(path + len - n, exts[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
+is_js(const char *filename)
+{
+	size_t len = strlen(filename);
+
+	return len > 3 && strcmp(filename + len - 3, ".js") == 0;
+}
+
+/*
+ * Load an OpenJD template; NULL when it fails (logged like a broken
+ * script) or when the file is not a template at all (debug only).
+ */
+static struct jobtype *
+template_load(const char *filename, const char *src)
+{
+	struct openjd_template *tmpl = NULL;
+	struct jobtype *t;
+	char *err = NULL;
+	enum fm_err rc;
+
+	rc = openjd_load(filename, src, strlen(src), &tmpl, &err);
+	if (rc == FM_ERR_NOTFOUND) {
+		log_debug("%s is not an OpenJD job template", filename);
+		return NULL;
+	}
+	if (rc != FM_OK) {
+		log_warn("job type %s skipped: %s", filename,
+		    err ? err : fm_strerror(rc));
+		free(err);
+		return NULL;
+	}
+	t = xcalloc(1, sizeof(*t));
+	t->refs = 1;
+	t->name = jobtypes_name_from_file(filename);
+	t->filename = xstrdup(filename);
+	t->tmpl = tmpl;
+	t->info = openjd_info(tmpl, t->name);
+	jobtypes_etag(t->info, t->etag);
+	json_object_set_new(t->info, "etag", json_string(t->etag));
+	log_debug("job type %s loaded from template %s (etag %s)", t->name,
+	    filename, t->etag);
+	return t;
 }
 
 /*
@@ -204,6 +267,8 @@ jobtype_load(
 
 	if (retry_out != NULL)
 		*retry_out = false;
+	if (!is_js(filename))
+		return template_load(filename, src);
 	if ((rc = jobc_transpile(jobc, src, filename, &es5, &err)) != FM_OK ||
 	    (rc = jobc_describe(jobc, es5, filename, &js_type, &err)) !=
 	        FM_OK) {
@@ -395,7 +460,7 @@ scan_dir(struct jobtypes *reg)
 			size_t len = strlen(de->d_name);
 
 			if (len < 4 || de->d_name[0] == '.' ||
-			    strcmp(de->d_name + len - 3, ".js") != 0)
+			    !jobtypes_is_type_file(de->d_name))
 				continue;
 			paths = xrealloc(paths, (npaths + 1) * sizeof(*paths));
 			paths[npaths++] =

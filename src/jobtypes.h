@@ -1,10 +1,11 @@
 /*
  * The job-type registry: the built-in scripts embedded in the binary plus
  * the *.js files of scripts_path (which override built-ins of the same
- * type name). Each script is down-levelled and described once when it is
- * loaded, by a watcher thread that rescans scripts_path once per rescan
- * interval, so edits apply without a restart; requests never load
- * anything and listing costs nothing.
+ * type name), and likewise OpenJD job templates (*.yaml, *.yml, *.json
+ * whose top level is one; see openjd_template.h). Each script is down-levelled
+ * and described once when it is loaded, by a watcher thread that rescans
+ * scripts_path once per rescan interval, so edits apply without a restart;
+ * requests never load anything and listing costs nothing.
  *
  * Readers get immutable snapshots: a struct jobtype stays valid until its
  * reference is released, even if the file changes meanwhile.
@@ -21,11 +22,13 @@
 
 struct jobc;
 struct jobtypes;
+struct openjd_template;
 
 struct jobtype {
-	char *name;        /* type name: file stem, '_' -> '-' */
-	char *filename;    /* where it came from, for messages */
-	char *es5;         /* the down-levelled script */
+	char *name;     /* type name: file stem, '_' -> '-' */
+	char *filename; /* where it came from, for messages */
+	char *es5;      /* the down-levelled script; NULL for a template */
+	struct openjd_template *tmpl; /* an OpenJD template, else NULL */
 	json_t *info;      /* AvailableJobType JSON, "etag" included */
 	char etag[41];     /* 40 hex chars of SHA-1 */
 	bool deps_overlap; /* JOB_TYPE.dependencyMode is "overlap" */
@@ -68,8 +71,12 @@ void jobtype_release(struct jobtype *type);
 /* The etag of a JOB_TYPE-derived AvailableJobType (getJobTypes). */
 void jobtypes_etag(const json_t *info, char etag[41]);
 
-/* "dir/simple_blender_render.js" -> "simple-blender-render" (new). */
+/* "dir/simple_blender_render.js" -> "simple-blender-render" (new); the
+ * extension after the last dot goes. */
 char *jobtypes_name_from_file(const char *path);
+
+/* True when path names a job-type file: .js, .yaml, .yml or .json. */
+bool jobtypes_is_type_file(const char *path);
 
 /* Build the AvailableJobType for name from a script's JOB_TYPE (new). */
 json_t *jobtypes_info_from_js(const char *name, const json_t *job_type);

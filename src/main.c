@@ -29,7 +29,7 @@ usage(FILE *out)
 	fprintf(out,
 	    "usage: flamenco-manager [-c FILE] [--listen ADDR] "
 	    "[--database PATH]\n"
-	    "       flamenco-manager [-c FILE] compile TYPE|SCRIPT.js JOB.json\n"
+	    "       flamenco-manager [-c FILE] compile TYPE|FILE.js|FILE.yaml JOB.json\n"
 	    "       flamenco-manager --help-config | --version | "
 	    "--dump-routes\n"
 	    "\n"

@@ -39,6 +39,20 @@ static const char sql_ready_task[] =
     "SELECT t.id, t.priority, t.uuid FROM tasks t INDEXED BY idx_tasks_ready "
     "WHERE t.job_id = ?1 AND t.type = ?2 "
     "AND t.status IN ('queued', 'soft-failed') AND t.pending_deps = 0 "
+    "AND t.pinned_worker_id IS NULL "
+    "AND NOT EXISTS (SELECT 1 FROM task_failures f "
+    "WHERE f.task_id = t.id AND f.worker_id = ?3) "
+    "AND NOT EXISTS (SELECT 1 FROM job_blocks b WHERE b.job_id = ?1 "
+    "AND b.worker_id = ?3 AND b.task_type = ?2) "
+    "ORDER BY t.priority DESC, t.id LIMIT 1";
+/* Tasks pinned to this worker (migration 0004): the same rules, probed
+ * by worker id on their own partial index. */
+static const char sql_pinned_task[] =
+    "SELECT t.id, t.priority, t.uuid FROM tasks t "
+    "INDEXED BY idx_tasks_pinned_ready "
+    "WHERE t.pinned_worker_id = ?3 AND t.job_id = ?1 AND t.type = ?2 "
+    "AND t.status IN ('queued', 'soft-failed') AND t.pending_deps = 0 "
+    "AND t.pinned_worker_id IS NOT NULL "
     "AND NOT EXISTS (SELECT 1 FROM task_failures f "
     "WHERE f.task_id = t.id AND f.worker_id = ?3) "
     "AND NOT EXISTS (SELECT 1 FROM job_blocks b WHERE b.job_id = ?1 "
@@ -116,13 +130,18 @@ best_in_job(struct store_conn *conn, int64_t job_id, int64_t worker_id,
     const char *const *types, size_t ntypes, struct candidate *best)
 {
 	sqlite3_stmt *st = store_stmt(conn, sql_ready_task);
+	sqlite3_stmt *pinned = store_stmt(conn, sql_pinned_task);
 
 	best->id = 0;
-	if (st == NULL)
+	if (st == NULL || pinned == NULL)
 		return FM_ERR_DB;
-	for (size_t i = 0; i < ntypes; i++) {
+	/* Each type twice: the shared ready tasks, then this worker's own
+	 * pinned ones. */
+	for (size_t k = 0; k < 2 * ntypes; k++) {
+		size_t i = k % ntypes;
 		int rc;
 
+		st = k < ntypes ? store_stmt(conn, sql_ready_task) : pinned;
 		sqlite3_bind_int64(st, 1, job_id);
 		sqlite3_bind_text(st, 2, types[i], -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, worker_id);

@@ -22,10 +22,14 @@ static const char sql_job_insert[] =
     "priority, status, activity, settings, metadata, "
     "storage_shaman_checkout_id, worker_tag_id, steps_total) "
     "VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, '', ?7, ?8, ?9, ?10, ?11)";
+/* ?11: the uuid of the worker a task is pinned to (migration 0004), or
+ * NULL. */
 static const char sql_task_insert[] =
     "INSERT INTO tasks (created_at, updated_at, uuid, name, type, job_id, "
-    "index_in_job, priority, status, commands, steps_total, pending_deps) "
-    "VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?9, ?10)";
+    "index_in_job, priority, status, commands, steps_total, pending_deps, "
+    "pinned_worker_id) "
+    "VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?9, ?10, "
+    "(SELECT id FROM workers WHERE uuid = ?11))";
 static const char sql_dep_insert[] =
     "INSERT OR IGNORE INTO task_dependencies (task_id, dependency_id) "
     "VALUES (?1, ?2)";
@@ -145,6 +149,13 @@ insert_tasks(struct store_conn *conn, int64_t job_id, const json_t *tasks,
 		sqlite3_bind_int64(st, 9, task_steps_of(task));
 		sqlite3_bind_int64(
 		    st, 10, (sqlite3_int64)json_array_size(deps));
+		if (json_is_string(json_object_get(task, "worker_uuid")))
+			sqlite3_bind_text(st, 11,
+			    json_string_value(
+			        json_object_get(task, "worker_uuid")),
+			    -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 11);
 		if ((rc = store_step_done(conn, st, "storing a task")) != FM_OK)
 			return rc;
 		uuid_map_put(map,

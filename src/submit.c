@@ -5,6 +5,7 @@
  */
 #include "submit.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
@@ -14,9 +15,11 @@
 #include "jobdeps.h"
 #include "jobtypes.h"
 #include "metrics.h"
+#include "openjd_expand.h"
 #include "state.h"
 #include "store_jobdeps.h"
 #include "store_jobs.h"
+#include "store_openjd.h"
 #include "timeutil.h"
 #include "uuidmap.h"
 #include "variables.h"
@@ -439,6 +442,82 @@ add_dependencies(struct store_conn *conn, const json_t *submitted,
 	return FM_OK;
 }
 
+/*
+ * Expand an OpenJD template: the same result shape as compileJob's, plus
+ * the embedded files to write ("openjd_files"). Parameter errors are 400.
+ */
+static enum fm_err
+expand_template(struct fm_ctx *ctx, struct store_conn *conn,
+    const struct jobtype *type, const json_t *submitted, const json_t *js_in,
+    json_t **out_out, char **msg_out)
+{
+	struct openjd_job job = {
+		.t = type->tmpl,
+		.job_uuid = json_string_value(json_object_get(js_in, "jobID")),
+		.settings = json_object_get(js_in, "settings"),
+		.raw_settings = json_object_get(submitted, "settings"),
+		.max_tasks = (size_t)ctx->cfg->max_tasks_per_job,
+		.priority = 50,
+	};
+	json_t *tasks = NULL, *files = NULL, *workers = NULL, *out;
+	char *msg = NULL;
+	enum fm_err rc;
+
+	if (conn != NULL && openjd_uses_workers(type->tmpl) &&
+	    (rc = store_workers_records(conn, &workers)) != FM_OK) {
+		*msg_out = xstrdup("cannot list the workers");
+		return rc;
+	}
+	job.workers = workers;
+	rc = openjd_expand(&job, &tasks, &files, &msg);
+	json_decref(workers);
+	if (rc != FM_OK) {
+		*msg_out = msg ? msg : xstrdup("the template did not expand");
+		return rc;
+	}
+	out = json_copy((json_t *)(uintptr_t)js_in);
+	json_object_set_new(out, "tasks", tasks);
+	json_object_set_new(out, "openjd_files", files);
+	*out_out = out;
+	return FM_OK;
+}
+
+enum fm_err
+submit_write_files(struct fm_ctx *ctx, const json_t *job, char **msg_out)
+{
+	const json_t *files = json_object_get(job, "openjd_files");
+	size_t i;
+	json_t *f;
+
+	*msg_out = NULL;
+	if (files == NULL)
+		return FM_OK;
+	/* Files are not handed out like commands: their variables ({jobs},
+	 * two-way ones) are expanded now, for the Manager's platform. */
+	json_array_foreach (files, i, f) {
+		const char *data =
+		    json_string_value(json_object_get(f, "data"));
+		char *expanded;
+
+		if (data == NULL)
+			continue;
+		expanded = variables_expand(
+		    ctx->cfg, "workers", variables_manager_platform(), data);
+		json_object_set_new(f, "data", json_string(expanded));
+		free(expanded);
+	}
+	return openjd_files_write(config_storage_location(ctx->cfg),
+	    json_string_value(json_object_get(job, "id")), files, msg_out);
+}
+
+void
+submit_remove_files(struct fm_ctx *ctx, const json_t *job)
+{
+	if (json_object_get(job, "openjd_files") != NULL)
+		openjd_files_remove(config_storage_location(ctx->cfg),
+		    json_string_value(json_object_get(job, "id")));
+}
+
 enum fm_err
 submit_compile(struct fm_ctx *ctx, struct store_conn *conn,
     const json_t *submitted, json_t **job_out, char **msg_out)
@@ -474,6 +553,19 @@ submit_compile(struct fm_ctx *ctx, struct store_conn *conn,
 		goto done;
 	}
 	t0 = time_mono_us();
+	if (type->tmpl != NULL) {
+		rc = expand_template(
+		    ctx, conn, type, submitted, js_in, &out, msg_out);
+		metrics_observe_compile(time_mono_us() - t0);
+		if (rc != FM_OK)
+			goto done;
+		rc = shape_result(
+		    ctx, conn, js_in, out, tag_id, job_out, msg_out);
+		if (rc == FM_OK)
+			json_object_set(*job_out, "openjd_files",
+			    json_object_get(out, "openjd_files"));
+		goto done;
+	}
 	rc = jobc_compile(
 	    ctx->jobc, type->es5, type->filename, js_in, &out, &err);
 	metrics_observe_compile(time_mono_us() - t0);
@@ -539,7 +631,7 @@ submit_explain(const json_t *job)
 	json_array_foreach (tasks, i, task) {
 		json_t *deps = json_array();
 		int64_t steps = 0;
-		json_t *cmd, *commands;
+		json_t *cmd, *commands, *entry;
 
 		json_array_foreach (
 		    json_object_get(task, "dependencies"), j, dep) {
@@ -557,13 +649,16 @@ submit_explain(const json_t *job)
 			steps += n > 1 ? n : 1;
 		}
 		json_array_append_new(list,
-		    json_pack("{s:I, s:O, s:O, s:O, s:I, s:o, s:o}",
+		    entry = json_pack("{s:I, s:O, s:O, s:O, s:I, s:o, s:o}",
 		        "index_in_job", (json_int_t)i + 1, "name",
 		        json_object_get(task, "name"), "task_type",
 		        json_object_get(task, "type"), "priority",
 		        json_object_get(task, "priority"), "steps_total",
 		        (json_int_t)steps, "commands", commands, "dependencies",
 		        deps));
+		if (json_is_string(json_object_get(task, "worker_uuid")))
+			json_object_set(entry, "worker",
+			    json_object_get(task, "worker_uuid"));
 	}
 	uuid_map_free(&index);
 	out = json_pack("{s:O, s:O, s:O, s:O, s:O, s:I, s:I, s:o}", "name",

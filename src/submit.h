@@ -37,6 +37,17 @@ FM_MUST_CHECK enum fm_err submit_compile(struct fm_ctx *ctx,
     char **msg_out);
 
 /*
+ * Write the embedded files of a job compiled from an OpenJD template to
+ * shared storage (nothing for other jobs); call before storing it.
+ * FM_ERR_IO with *msg_out (new) when they cannot be written.
+ */
+FM_MUST_CHECK enum fm_err submit_write_files(
+    struct fm_ctx *ctx, const json_t *job, char **msg_out);
+
+/* Undo submit_write_files when the job could not be stored. */
+void submit_remove_files(struct fm_ctx *ctx, const json_t *job);
+
+/*
  * What a compiled job will become, for /jobs/explain and the command
  * line: the job's fields and its tasks with dependencies given as
  * index_in_job numbers (new).

@@ -693,7 +693,8 @@ START_TEST(test_kept_compiler)
 	test_http(&ts, "GET", "/api/v3/jobs/types", NULL, 0, NULL, &r);
 	ck_assert_int_eq(r.status, 200);
 	j = test_json(&r);
-	ck_assert_uint_eq(json_array_size(json_object_get(j, "job_types")), 2);
+	/* The three built-ins: two scripts and one OpenJD template. */
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "job_types")), 3);
 	json_decref(j);
 	test_response_free(&r);
 	test_server_stop(&ts);
