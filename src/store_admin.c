@@ -42,13 +42,18 @@ static const char sql_request_deletion[] =
     "UPDATE jobs SET delete_requested_at = ?2, updated_at = ?2 "
     "WHERE id = ?1";
 /* Jobs that others not deleted with them still wait for are left out
- * (README, "Job dependencies"). */
+ * (README, "Job dependencies"), transitively: kept holds every job that a
+ * newer live job waits for, directly or through other kept jobs, so a
+ * kept waiter never loses an unmet dependency to the delete cascade. */
 static const char sql_request_mass_deletion[] =
+    "WITH RECURSIVE kept(id) AS (SELECT d.upstream_job_id "
+    "FROM job_dependencies d JOIN jobs w ON w.id = d.job_id "
+    "WHERE d.remaining > 0 AND w.delete_requested_at IS NULL "
+    "AND w.updated_at > ?1 UNION SELECT d.upstream_job_id "
+    "FROM job_dependencies d JOIN kept k ON d.job_id = k.id "
+    "WHERE d.remaining > 0) "
     "UPDATE jobs SET delete_requested_at = ?2, updated_at = ?2 "
-    "WHERE updated_at <= ?1 AND NOT EXISTS (SELECT 1 FROM job_dependencies "
-    "d JOIN jobs w ON w.id = d.job_id WHERE d.upstream_job_id = jobs.id "
-    "AND d.remaining > 0 AND w.delete_requested_at IS NULL "
-    "AND w.updated_at > ?1)";
+    "WHERE updated_at <= ?1 AND id NOT IN (SELECT id FROM kept)";
 static const char sql_next_deletion[] =
     "SELECT id, uuid FROM jobs WHERE delete_requested_at IS NOT NULL "
     "AND id > ?1 ORDER BY id LIMIT 1";

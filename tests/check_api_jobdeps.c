@@ -596,6 +596,38 @@ START_TEST(test_mass_delete_skips_upstream)
 }
 END_TEST
 
+/* A <- B <- C with A and B older than the cutoff: B is kept for C, so A
+ * is kept for B, and B's tasks stay held back. */
+START_TEST(test_mass_delete_keeps_chain)
+{
+	char *a, *b, *c, *da, *db, *body;
+	json_t *j;
+
+	a = submit("a", "\"stage\": \"a\"", NULL, NULL);
+	da = dep_on(a, NULL);
+	b = submit("b", "\"stage\": \"b\"", da, NULL);
+	j = get_job(b);
+	body = xasprintf("{\"last_updated_max\": \"%s\"}",
+	    json_string_value(json_object_get(j, "updated")));
+	json_decref(j);
+	usleep(1100 * 1000);
+	db = dep_on(b, NULL);
+	c = submit("c", "\"stage\": \"c\"", db, NULL);
+	ck_assert_int_eq(
+	    call("DELETE", "/api/v3/jobs/mass-delete", body, NULL, NULL), 416);
+	j = get_job(a);
+	ck_assert_ptr_null(json_object_get(j, "delete_requested_at"));
+	json_decref(j);
+	ck_assert(has_reason(b, "b-0", "waiting_for_job"));
+	free(body);
+	free(da);
+	free(db);
+	free(a);
+	free(b);
+	free(c);
+}
+END_TEST
+
 /* --- cycles and bad input ---------------------------------------- */
 
 START_TEST(test_cycles_refused)
@@ -1195,6 +1227,7 @@ jobdeps_suite(void)
 	tcase_add_test(tc, test_upstream_requeue_reblocks);
 	tcase_add_test(tc, test_delete_upstream_refused);
 	tcase_add_test(tc, test_mass_delete_skips_upstream);
+	tcase_add_test(tc, test_mass_delete_keeps_chain);
 	tcase_add_test(tc, test_cycles_refused);
 	tcase_add_test(tc, test_admin_all_or_nothing);
 	tcase_add_test(tc, test_admin_add_refused_once_started);
