@@ -8,8 +8,12 @@
 --  * waiting_kind/waiting_match select the downstream tasks held back
 --    ('job' = all of them; the others only in "overlap" mode);
 --  * remaining counts the selected upstream tasks not completed. While it
---    is above 0 each held-back task has 1 added to its pending_deps, so
---    the scheduler keeps probing the ready-task index only.
+--    is above 0 a whole-job wait ('job') adds 1 to jobs.deps_unmet, and a
+--    selective one adds 1 to each held-back task's pending_deps, so the
+--    scheduler keeps probing the ready-task index only. A whole-job wait
+--    never touches tasks: the scheduler does not walk a job whose
+--    deps_unmet is above 0, so releasing it is one row update however
+--    many tasks the job has (readers of "ready" check both counters).
 
 CREATE TABLE job_dependencies (
 	id              INTEGER PRIMARY KEY,
@@ -69,8 +73,8 @@ BEGIN
 	UPDATE jobs SET deps_unmet = deps_unmet + 1
 		WHERE id = new.job_id AND new.waiting_kind = 'job';
 	UPDATE tasks SET pending_deps = pending_deps + 1
-		WHERE job_id = new.job_id AND (new.waiting_kind = 'job'
-		OR (new.waiting_kind = 'type' AND type = new.waiting_match)
+		WHERE new.waiting_kind <> 'job' AND job_id = new.job_id
+		AND ((new.waiting_kind = 'type' AND type = new.waiting_match)
 		OR (new.waiting_kind = 'name' AND name GLOB new.waiting_match));
 END;
 
@@ -81,8 +85,8 @@ BEGIN
 	UPDATE jobs SET deps_unmet = deps_unmet - 1
 		WHERE id = new.job_id AND new.waiting_kind = 'job';
 	UPDATE tasks SET pending_deps = pending_deps - 1
-		WHERE job_id = new.job_id AND (new.waiting_kind = 'job'
-		OR (new.waiting_kind = 'type' AND type = new.waiting_match)
+		WHERE new.waiting_kind <> 'job' AND job_id = new.job_id
+		AND ((new.waiting_kind = 'type' AND type = new.waiting_match)
 		OR (new.waiting_kind = 'name' AND name GLOB new.waiting_match));
 END;
 
@@ -93,8 +97,8 @@ BEGIN
 	UPDATE jobs SET deps_unmet = deps_unmet + 1
 		WHERE id = new.job_id AND new.waiting_kind = 'job';
 	UPDATE tasks SET pending_deps = pending_deps + 1
-		WHERE job_id = new.job_id AND (new.waiting_kind = 'job'
-		OR (new.waiting_kind = 'type' AND type = new.waiting_match)
+		WHERE new.waiting_kind <> 'job' AND job_id = new.job_id
+		AND ((new.waiting_kind = 'type' AND type = new.waiting_match)
 		OR (new.waiting_kind = 'name' AND name GLOB new.waiting_match));
 END;
 
@@ -104,7 +108,7 @@ BEGIN
 	UPDATE jobs SET deps_unmet = deps_unmet - 1
 		WHERE id = old.job_id AND old.waiting_kind = 'job';
 	UPDATE tasks SET pending_deps = pending_deps - 1
-		WHERE job_id = old.job_id AND (old.waiting_kind = 'job'
-		OR (old.waiting_kind = 'type' AND type = old.waiting_match)
+		WHERE old.waiting_kind <> 'job' AND job_id = old.job_id
+		AND ((old.waiting_kind = 'type' AND type = old.waiting_match)
 		OR (old.waiting_kind = 'name' AND name GLOB old.waiting_match));
 END;

@@ -75,10 +75,13 @@ static const char sql_ahead_jobs[] =
 static const char sql_job[] =
     "SELECT id, uuid, name, status, delete_requested_at FROM jobs "
     "WHERE uuid = ?1";
+/* Whole-job waits hold the job (deps_unmet), not its tasks' pending_deps
+ * (migration 0003): a fenced job has no ready task. */
 static const char sql_job_counts[] =
-    "SELECT coalesce(sum(status IN ('queued', 'soft-failed')), 0), "
-    "coalesce(sum(status IN ('queued', 'soft-failed') AND pending_deps = 0), "
-    "0) FROM tasks WHERE job_id = ?1";
+    "SELECT coalesce(sum(t.status IN ('queued', 'soft-failed')), 0), "
+    "coalesce(sum(t.status IN ('queued', 'soft-failed') "
+    "AND t.pending_deps = 0 AND j.deps_unmet = 0), 0) "
+    "FROM tasks t JOIN jobs j ON j.id = t.job_id WHERE t.job_id = ?1";
 static const char sql_job_types[] =
     "SELECT type, (SELECT r.uuid FROM tasks r WHERE r.job_id = ?1 "
     "AND r.type = t.type AND r.status IN ('queued', 'soft-failed') "

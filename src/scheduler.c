@@ -46,7 +46,9 @@ static const char sql_ready_task[] =
     "AND b.worker_id = ?3 AND b.task_type = ?2) "
     "ORDER BY t.priority DESC, t.id LIMIT 1";
 /* Tasks pinned to this worker (migration 0004): the same rules, probed
- * by worker id on their own partial index. */
+ * by worker id on their own partial index. Like sql_ready_task it only
+ * runs for jobs from sql_runnable_jobs, so a job fenced behind another
+ * (deps_unmet > 0, whose tasks keep pending_deps 0) is never probed. */
 static const char sql_pinned_task[] =
     "SELECT t.id, t.priority, t.uuid FROM tasks t "
     "INDEXED BY idx_tasks_pinned_ready "

@@ -2,7 +2,8 @@
  * Job dependencies in the store (table job_dependencies, migration 0003):
  * checking and adding them in one transaction, removing them, and the
  * questions deletion asks. The triggers of migration 0003 keep the
- * held-back tasks' pending_deps true; nothing here touches tasks.
+ * held-back jobs' deps_unmet and tasks' pending_deps true; nothing here
+ * touches tasks.
  */
 #ifndef FM_STORE_JOBDEPS_H
 #define FM_STORE_JOBDEPS_H
