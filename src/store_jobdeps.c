@@ -1,8 +1,10 @@
 /*
  * Job dependency rows. Adding checks every entry before storing any, in
  * the caller's transaction, so a refused list leaves nothing behind.
- * Cycles are found by walking upstream from the job waited for: the
- * stored graph has none, so the walk ends.
+ * Cycles are found by walking once downstream from the job (every job
+ * that waits for it, transitively): an entry closes a cycle when its
+ * upstream job is in that set. The stored graph has no cycle, so the walk
+ * ends.
  */
 #include "store_jobdeps.h"
 
@@ -32,8 +34,10 @@ static const char sql_insert[] =
     "INSERT INTO job_dependencies (created_at, job_id, upstream_job_id, "
     "upstream_kind, upstream_match, waiting_kind, waiting_match, remaining) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-static const char sql_upstreams[] =
-    "SELECT DISTINCT upstream_job_id FROM job_dependencies WHERE job_id = ?1";
+static const char sql_downstreams[] =
+    "SELECT DISTINCT job_id FROM job_dependencies WHERE upstream_job_id = ?1";
+static const char sql_row_count[] =
+    "SELECT count(*) FROM job_dependencies WHERE job_id = ?1";
 static const char sql_job_label[] = "SELECT uuid, name FROM jobs WHERE id = ?1";
 static const char sql_remove[] =
     "DELETE FROM job_dependencies WHERE job_id = ?1 AND upstream_job_id = "
@@ -178,105 +182,118 @@ seen_add(struct seen *s, int64_t id)
 	return true;
 }
 
-/* The text for a cycle found by find_cycle(): ids[n - 1] is job_id and
- * parent[] leads back to up_id. Reads downstream first: job_id waits for
- * up_id, which waits ... for job_id. */
-static enum fm_err
-cycle_text(struct store_conn *conn, const int64_t *ids, const size_t *parent,
-    size_t n, char **text_out)
+static bool
+seen_has(const struct seen *s, int64_t id)
 {
-	size_t depth = 0, *chain;
+	if (s->cap == 0)
+		return false;
+	for (size_t i = (size_t)id * 0x9E3779B97F4A7C15ull % s->cap;
+	     s->slots[i] != 0; i = (i + 1) % s->cap)
+		if (s->slots[i] == id)
+			return true;
+	return false;
+}
+
+/*
+ * The jobs that wait for a job, transitively, in breadth-first order:
+ * ids[0] is the job itself and ids[k] waits for ids[parent[k]].
+ */
+struct downstream {
+	int64_t *ids;
+	size_t *parent;
+	size_t n;
+	struct seen seen;
+	bool walked;
+};
+
+static void
+downstream_free(struct downstream *d)
+{
+	free(d->ids);
+	free(d->parent);
+	free(d->seen.slots);
+}
+
+/* Walk from job_id once; *too_big_out: more than WALK_MAX jobs. */
+static enum fm_err
+downstream_walk(struct store_conn *conn, int64_t job_id, struct downstream *d,
+    bool *too_big_out)
+{
+	size_t cap = 64, head = 0;
+	sqlite3_stmt *st = store_stmt(conn, sql_downstreams);
+
+	*too_big_out = false;
+	d->walked = true;
+	if (st == NULL)
+		return FM_ERR_DB;
+	d->ids = xmalloc(cap * sizeof(*d->ids));
+	d->parent = xmalloc(cap * sizeof(*d->parent));
+	d->ids[0] = job_id;
+	d->parent[0] = SIZE_MAX;
+	d->n = 1;
+	(void)seen_add(&d->seen, job_id);
+	while (head < d->n) {
+		size_t at = head++;
+		int step;
+
+		sqlite3_bind_int64(st, 1, d->ids[at]);
+		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+			int64_t next = sqlite3_column_int64(st, 0);
+
+			if (!seen_add(&d->seen, next))
+				continue;
+			if (d->n == cap) {
+				cap *= 2;
+				d->ids =
+				    xrealloc(d->ids, cap * sizeof(*d->ids));
+				d->parent = xrealloc(
+				    d->parent, cap * sizeof(*d->parent));
+			}
+			d->ids[d->n] = next;
+			d->parent[d->n++] = at;
+		}
+		sqlite3_reset(st);
+		if (step != SQLITE_DONE)
+			return store_error(conn, step, "walking dependencies");
+		if (d->n > WALK_MAX) {
+			*too_big_out = true;
+			return FM_OK;
+		}
+	}
+	return FM_OK;
+}
+
+/* The text for the cycle job_id waiting for up_id (found downstream of
+ * it) would close: job_id waits for up_id, which waits ... for job_id. */
+static enum fm_err
+cycle_text(struct store_conn *conn, const struct downstream *d, int64_t up_id,
+    char **text_out)
+{
+	size_t k = 0;
 	char *label, *text;
 	enum fm_err rc;
 
 	*text_out = NULL;
-	if ((rc = job_label(conn, ids[n - 1], &text)) != FM_OK)
+	while (k < d->n && d->ids[k] != up_id)
+		k++;
+	if ((rc = job_label(conn, d->ids[0], &text)) != FM_OK)
 		return rc;
-	for (size_t k = n - 1; k != SIZE_MAX; k = parent[k])
-		depth++;
-	chain = xmalloc(depth * sizeof(*chain));
-	depth = 0;
-	for (size_t k = n - 1; k != SIZE_MAX; k = parent[k])
-		chain[depth++] = k;
-	for (size_t d = depth; d-- > 0 && rc == FM_OK;) {
+	for (; k < d->n && rc == FM_OK; k = d->parent[k]) {
 		char *more;
 
-		if ((rc = job_label(conn, ids[chain[d]], &label)) != FM_OK)
+		if ((rc = job_label(conn, d->ids[k], &label)) != FM_OK)
 			break;
 		more = xasprintf("%s waits for %s", text, label);
 		free(text);
 		free(label);
 		text = more;
+		if (k == 0)
+			break;
 	}
-	free(chain);
 	if (rc == FM_OK)
 		*text_out = text;
 	else
 		free(text);
-	return rc;
-}
-
-/*
- * Would job_id waiting for up_id close a cycle? Walk breadth-first from
- * up_id through what it waits for; on reaching job_id, *cycle_out (new)
- * names the jobs around the cycle. *too_big_out: the walk passed WALK_MAX
- * jobs and gave up.
- */
-static enum fm_err
-find_cycle(struct store_conn *conn, int64_t job_id, int64_t up_id,
-    char **cycle_out, bool *too_big_out)
-{
-	size_t n = 0, cap = 64, head = 0;
-	int64_t *ids = xmalloc(cap * sizeof(*ids));
-	size_t *parent = xmalloc(cap * sizeof(*parent));
-	sqlite3_stmt *st = store_stmt(conn, sql_upstreams);
-	struct seen seen = { 0 };
-	bool found = false;
-	enum fm_err rc = FM_OK;
-
-	*cycle_out = NULL;
-	*too_big_out = false;
-	if (st == NULL) {
-		rc = FM_ERR_DB;
-		goto done;
-	}
-	ids[n] = up_id;
-	parent[n++] = SIZE_MAX;
-	(void)seen_add(&seen, up_id);
-	while (head < n && !found && rc == FM_OK) {
-		size_t at = head++;
-		int step;
-
-		sqlite3_bind_int64(st, 1, ids[at]);
-		while (!found && (step = sqlite3_step(st)) == SQLITE_ROW) {
-			int64_t next = sqlite3_column_int64(st, 0);
-
-			if (!seen_add(&seen, next))
-				continue;
-			if (n == cap) {
-				cap *= 2;
-				ids = xrealloc(ids, cap * sizeof(*ids));
-				parent =
-				    xrealloc(parent, cap * sizeof(*parent));
-			}
-			ids[n] = next;
-			parent[n++] = at;
-			found = next == job_id;
-		}
-		sqlite3_reset(st);
-		if (!found && step != SQLITE_DONE)
-			rc = store_error(conn, step, "walking dependencies");
-		if (n > WALK_MAX && !found) {
-			*too_big_out = true;
-			goto done;
-		}
-	}
-	if (found && rc == FM_OK)
-		rc = cycle_text(conn, ids, parent, n, cycle_out);
-done:
-	free(seen.slots);
-	free(ids);
-	free(parent);
 	return rc;
 }
 
@@ -338,7 +355,7 @@ stored_match(struct store_conn *conn, int64_t job_id,
 /* Check (and with job_id != 0 store) entry i of the list. */
 static enum fm_err
 add_one(struct store_conn *conn, int64_t job_id, const json_t *entry, size_t i,
-    const json_t *tasks, char **msg_out)
+    const json_t *tasks, struct downstream *down, char **msg_out)
 {
 	const char *uuid = json_string_value(json_object_get(entry, "job"));
 	struct jobdeps_selector up = jobdeps_upstream(entry);
@@ -385,16 +402,20 @@ add_one(struct store_conn *conn, int64_t job_id, const json_t *entry, size_t i,
 	}
 	if (rc != FM_OK || job_id == 0)
 		goto done;
-	if ((rc = find_cycle(conn, job_id, u.id, &cycle, &too_big)) != FM_OK)
+	too_big = false;
+	if (!down->walked &&
+	    (rc = downstream_walk(conn, job_id, down, &too_big)) != FM_OK)
 		goto done;
-	if (too_big) {
-		*msg_out = xasprintf("depends_on[%zu]: job \"%.80s\" (%s) has "
-		                     "more than %d jobs upstream; refused",
-		    i, u.name, uuid, WALK_MAX);
+	if (too_big || down->n > WALK_MAX) {
+		*msg_out = xasprintf("depends_on[%zu]: more than %d jobs wait "
+		                     "for this job already; refused",
+		    i, WALK_MAX);
 		rc = FM_ERR_INVALID;
 		goto done;
 	}
-	if (cycle != NULL) {
+	if (seen_has(&down->seen, u.id)) {
+		if ((rc = cycle_text(conn, down, u.id, &cycle)) != FM_OK)
+			goto done;
 		*msg_out = xasprintf(
 		    "depends_on[%zu] would make a cycle: %s", i, cycle);
 		rc = FM_ERR_INVALID;
@@ -416,20 +437,57 @@ done:
 	return rc;
 }
 
+/* How many dependency rows the job has stored. */
+static enum fm_err
+row_count(struct store_conn *conn, int64_t job_id, int64_t *out)
+{
+	sqlite3_stmt *st = store_stmt(conn, sql_row_count);
+	int step;
+
+	*out = 0;
+	if (st == NULL)
+		return FM_ERR_DB;
+	sqlite3_bind_int64(st, 1, job_id);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return step == SQLITE_ROW
+	    ? FM_OK
+	    : store_error(conn, step, "counting job dependencies");
+}
+
 enum fm_err
 store_jobdeps_add(struct store_conn *conn, int64_t job_id, const json_t *list,
     const json_t *tasks, char **msg_out)
 {
+	struct downstream down = { 0 };
+	int64_t stored = 0;
 	size_t i;
 	json_t *entry;
-	enum fm_err rc;
+	enum fm_err rc = FM_OK;
 
 	*msg_out = NULL;
-	json_array_foreach (list, i, entry)
-		if ((rc = add_one(conn, job_id, entry, i, tasks, msg_out)) !=
-		    FM_OK)
+	if (job_id != 0) {
+		if ((rc = row_count(conn, job_id, &stored)) != FM_OK)
 			return rc;
-	return FM_OK;
+		if (stored + (int64_t)json_array_size(list) > JOBDEPS_MAX) {
+			*msg_out =
+			    xasprintf("depends_on: the job would wait "
+			              "for %lld dependencies; at most %d "
+			              "per job",
+			        (long long)(stored +
+			            (int64_t)json_array_size(list)),
+			        JOBDEPS_MAX);
+			return FM_ERR_INVALID;
+		}
+	}
+	json_array_foreach (list, i, entry)
+		if ((rc = add_one(conn, job_id, entry, i, tasks, &down,
+		         msg_out)) != FM_OK)
+			break;
+	downstream_free(&down);
+	return rc;
 }
 
 enum fm_err

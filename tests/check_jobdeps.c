@@ -400,6 +400,45 @@ START_TEST(test_long_cycle_named)
 }
 END_TEST
 
+/* Several entries share one walk downstream; the one closing a cycle is
+ * named with the jobs around it. */
+START_TEST(test_cycle_in_later_entry)
+{
+	char *a = store_job("a:misc", NULL, false);
+	char *x = store_job("x:misc", NULL, false);
+	char *da = xasprintf("[{\"job\": \"%s\"}]", a);
+	char *b = store_job("b:misc", da, false);
+	char *db = xasprintf("[{\"job\": \"%s\"}]", b);
+	char *c = store_job("c:misc", db, false);
+	char *text = xasprintf("[{\"job\": \"%s\"}, {\"job\": \"%s\"}]", x, c);
+	json_t *list = json_loads(text, 0, NULL);
+	char *msg = NULL, *want;
+
+	ck_assert_int_eq(store_begin(conn, true), FM_OK);
+	ck_assert_int_eq(store_jobdeps_add(conn,
+	                     q("SELECT id FROM jobs WHERE uuid = '%s'", a),
+	                     list, NULL, &msg),
+	    FM_ERR_INVALID);
+	store_rollback(conn);
+	want = xasprintf("depends_on[1] would make a cycle: \"j\" (%s) "
+	                 "waits for \"j\" (%s) waits for \"j\" (%s) "
+	                 "waits for \"j\" (%s)",
+	    a, c, b, a);
+	ck_assert_str_eq(msg, want);
+	ck_assert_int_eq(q("SELECT count(*) FROM job_dependencies"), 2);
+	free(want);
+	free(msg);
+	json_decref(list);
+	free(text);
+	free(da);
+	free(db);
+	free(a);
+	free(b);
+	free(c);
+	free(x);
+}
+END_TEST
+
 /* The most a job may wait for: 1,000 upstream jobs, one row each. */
 START_TEST(test_thousand_upstream_jobs)
 {
@@ -425,6 +464,28 @@ START_TEST(test_thousand_upstream_jobs)
 	exec("UPDATE tasks SET status = 'completed' WHERE name = 'u'");
 	ck_assert_int_eq(pending(down, "*"), 0);
 	ck_assert_int_eq(unmet(down), 0);
+	/* The cap holds across later additions too (the admin POST). */
+	{
+		char *extra = store_job("x:misc", NULL, false);
+		char *more = xasprintf("[{\"job\": \"%s\"}]", extra);
+		json_t *list = json_loads(more, 0, NULL);
+		char *msg = NULL;
+
+		ck_assert_int_eq(store_begin(conn, true), FM_OK);
+		ck_assert_int_eq(
+		    store_jobdeps_add(conn,
+		        q("SELECT id FROM jobs WHERE uuid = '%s'", down), list,
+		        NULL, &msg),
+		    FM_ERR_INVALID);
+		store_rollback(conn);
+		ck_assert_ptr_nonnull(strstr(msg, "at most 1000 per job"));
+		ck_assert_int_eq(
+		    q("SELECT count(*) FROM job_dependencies"), JOBDEPS_MAX);
+		free(msg);
+		json_decref(list);
+		free(more);
+		free(extra);
+	}
 	for (int i = 0; i < JOBDEPS_MAX; i++)
 		free(ups[i]);
 	free(text);
@@ -473,6 +534,7 @@ jobdeps_suite(void)
 	tcase_add_test(tc, test_removal_and_cascades_release);
 	tcase_add_test(tc, test_add_refusals);
 	tcase_add_test(tc, test_long_cycle_named);
+	tcase_add_test(tc, test_cycle_in_later_entry);
 	tcase_add_test(tc, test_thousand_upstream_jobs);
 	suite_add_tcase(s, tc);
 	return s;
