@@ -38,7 +38,8 @@ static const char sql_task_deps[] =
     "WHERE td.task_id = ?1 AND d.status <> 'completed' ORDER BY d.id";
 static const char sql_job_deps[] =
     "SELECT u.uuid, u.name, u.status, d.upstream_kind, d.upstream_match, "
-    "d.remaining FROM job_dependencies d JOIN jobs u "
+    "d.remaining, d.waiting_kind, d.waiting_match "
+    "FROM job_dependencies d JOIN jobs u "
     "ON u.id = d.upstream_job_id WHERE d.job_id = ?1 AND d.remaining > 0 "
     "AND (?2 IS NULL OR d.waiting_kind = 'job' OR (d.waiting_kind = 'type' "
     "AND d.waiting_match = ?2) OR (d.waiting_kind = 'name' "
@@ -222,10 +223,15 @@ upstream_outlook(const char *status)
 	return "";
 }
 
-/* Unmet dependencies on other jobs; type/name NULL: the job's own. */
+/*
+ * Unmet dependencies on other jobs; type/name NULL: the job's own. Only
+ * those holding back every task ('job') block the job as a whole; at job
+ * level the selective ones (overlap mode) go to partial instead, and
+ * block only the tasks they select (shown per task type).
+ */
 static enum fm_err
 job_deps(struct store_conn *conn, int64_t job_id, const char *type,
-    const char *name, json_t *reasons)
+    const char *name, json_t *reasons, json_t *partial)
 {
 	sqlite3_stmt *st = store_stmt(conn, sql_job_deps);
 	int step;
@@ -240,11 +246,13 @@ job_deps(struct store_conn *conn, int64_t job_id, const char *type,
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *kind = store_text(st, 3);
 		const char *match = store_text(st, 4);
+		const char *wkind = store_text(st, 6);
+		bool whole = strcmp(wkind, "job") == 0;
 		json_t *d = json_pack("{s:s, s:s, s:s, s:I}", "job",
 		    store_text(st, 0), "job_name", store_text(st, 1),
 		    "job_status", store_text(st, 2), "remaining",
 		    (json_int_t)sqlite3_column_int64(st, 5));
-		char *which;
+		char *which, *held;
 
 		if (strcmp(kind, "job") != 0) {
 			json_object_set_new(
@@ -253,13 +261,23 @@ job_deps(struct store_conn *conn, int64_t job_id, const char *type,
 		} else {
 			which = xstrdup("");
 		}
-		add_reason(reasons, "waiting_for_job", d,
-		    "waits for job \"%s\" (%s, %s): %lld task(s)%s not "
+		if (!whole) {
+			json_object_set_new(d, "waiting",
+			    json_pack("{s:s}", wkind, store_text(st, 7)));
+			held = xasprintf("its tasks with %s \"%s\" wait", wkind,
+			    store_text(st, 7));
+		} else {
+			held = xstrdup("waits");
+		}
+		add_reason(type == NULL && !whole ? partial : reasons,
+		    "waiting_for_job", d,
+		    "%s for job \"%s\" (%s, %s): %lld task(s)%s not "
 		    "completed yet%s",
-		    store_text(st, 1), store_text(st, 0), store_text(st, 2),
-		    (long long)sqlite3_column_int64(st, 5), which,
-		    upstream_outlook(store_text(st, 2)));
+		    held, store_text(st, 1), store_text(st, 0),
+		    store_text(st, 2), (long long)sqlite3_column_int64(st, 5),
+		    which, upstream_outlook(store_text(st, 2)));
 		free(which);
+		free(held);
 	}
 	sqlite3_reset(st);
 	return step == SQLITE_DONE
@@ -565,7 +583,7 @@ task_reasons(struct store_conn *conn, const struct task_info *t,
 		    "are handed out",
 		    t->job_name, t->job_status);
 	if ((rc = task_deps(conn, t, reasons)) != FM_OK ||
-	    (rc = job_deps(conn, t->job_id, t->type, t->name, reasons)) !=
+	    (rc = job_deps(conn, t->job_id, t->type, t->name, reasons, NULL)) !=
 	        FM_OK)
 		return rc;
 	if ((rc = tally_workers(conn, t, &w)) != FM_OK)
@@ -680,6 +698,7 @@ blockers_job(struct store_conn *conn, const char *job_uuid, json_t **out)
 {
 	sqlite3_stmt *st = store_stmt(conn, sql_job);
 	json_t *reasons = json_array(), *types = NULL, *list = json_array();
+	json_t *partial = json_array();
 	int64_t job_id = 0, queued = 0, ready = 0;
 	char *name = NULL, *status = NULL;
 	bool deleting = false, all_blocked = true;
@@ -726,7 +745,8 @@ blockers_job(struct store_conn *conn, const char *job_uuid, json_t **out)
 		    "the job is %s; only tasks of active and queued jobs are "
 		    "handed out",
 		    status);
-	if ((rc = job_deps(conn, job_id, NULL, NULL, reasons)) != FM_OK)
+	if ((rc = job_deps(conn, job_id, NULL, NULL, reasons, partial)) !=
+	    FM_OK)
 		goto done;
 	if (queued == 0)
 		add_reason(reasons, "nothing_queued", NULL,
@@ -734,14 +754,16 @@ blockers_job(struct store_conn *conn, const char *job_uuid, json_t **out)
 	if ((rc = job_types(conn, job_id, &types)) != FM_OK ||
 	    (rc = per_type(conn, types, list, &all_blocked)) != FM_OK)
 		goto done;
-	*out = json_pack("{s:s, s:s, s:s, s:b, s:{s:I, s:I, s:I}, s:O, s:O}",
-	    "job", job_uuid, "job_name", name, "job_status", status, "blocked",
+	*out = json_pack(
+	    "{s:s, s:s, s:s, s:b, s:{s:I, s:I, s:I}, s:O, s:O, s:O}", "job",
+	    job_uuid, "job_name", name, "job_status", status, "blocked",
 	    queued > 0 && (json_array_size(reasons) > 0 || all_blocked),
 	    "counts", "queued", (json_int_t)queued, "ready", (json_int_t)ready,
 	    "waiting", (json_int_t)(queued - ready), "reasons", reasons,
-	    "task_types", list);
+	    "partial", partial, "task_types", list);
 done:
 	json_decref(reasons);
+	json_decref(partial);
 	json_decref(types);
 	json_decref(list);
 	free(name);

@@ -876,6 +876,24 @@ START_TEST(test_overlap_waits_only_where_told)
 	    "overlap");
 	down = xstrdup(json_string_value(json_object_get(j, "id")));
 	json_decref(j);
+	/* Job level: "prep" is ready, so the job is not blocked; the wait
+	 * holding back "comp" only is listed as partial. */
+	{
+		char *path = xasprintf("/api/v3/jobs/%s/blockers", down);
+		json_t *b, *p;
+
+		ck_assert_int_eq(call("GET", path, NULL, NULL, &b), 200);
+		ck_assert(json_is_false(json_object_get(b, "blocked")));
+		ck_assert_ptr_null(reason(b, "waiting_for_job"));
+		p = json_array_get(json_object_get(b, "partial"), 0);
+		ck_assert_str_eq(json_string_value(json_object_get(p, "code")),
+		    "waiting_for_job");
+		ck_assert_str_eq(json_string_value(json_object_get(
+		                     json_object_get(p, "waiting"), "name")),
+		    "comp");
+		json_decref(b);
+		free(path);
+	}
 	/* Higher priority: prep runs before the upstream task. */
 	t = take(&a);
 	ck_assert_str_eq(name_of(t), "prep");
