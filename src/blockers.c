@@ -170,14 +170,16 @@ load_task(struct store_conn *conn, const char *uuid, struct task_info *t)
 	                           : store_error(conn, step, "reading a task");
 }
 
-/* Unfinished dependencies inside the job. */
+/* Unfinished dependencies inside the job; *count_out of them. */
 static enum fm_err
-task_deps(struct store_conn *conn, const struct task_info *t, json_t *reasons)
+task_deps(struct store_conn *conn, const struct task_info *t, json_t *reasons,
+    int64_t *count_out)
 {
 	sqlite3_stmt *st = store_stmt(conn, sql_task_deps);
 	json_t *list = json_array();
 	int step, n = 0;
 
+	*count_out = 0;
 	if (st == NULL) {
 		json_decref(list);
 		return FM_ERR_DB;
@@ -191,6 +193,7 @@ task_deps(struct store_conn *conn, const struct task_info *t, json_t *reasons)
 			        "status", store_text(st, 2)));
 	}
 	sqlite3_reset(st);
+	*count_out = n;
 	if (step != SQLITE_DONE) {
 		json_decref(list);
 		return store_error(conn, step, "reading dependencies");
@@ -227,15 +230,17 @@ upstream_outlook(const char *status)
  * Unmet dependencies on other jobs; type/name NULL: the job's own. Only
  * those holding back every task ('job') block the job as a whole; at job
  * level the selective ones (overlap mode) go to partial instead, and
- * block only the tasks they select (shown per task type).
+ * block only the tasks they select (shown per task type); *selective
+ * counts those, each adding one to a selected task's pending_deps.
  */
 static enum fm_err
 job_deps(struct store_conn *conn, int64_t job_id, const char *type,
-    const char *name, json_t *reasons, json_t *partial)
+    const char *name, json_t *reasons, json_t *partial, int64_t *selective)
 {
 	sqlite3_stmt *st = store_stmt(conn, sql_job_deps);
 	int step;
 
+	*selective = 0;
 	if (st == NULL)
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, job_id);
@@ -254,6 +259,7 @@ job_deps(struct store_conn *conn, int64_t job_id, const char *type,
 		    (json_int_t)sqlite3_column_int64(st, 5));
 		char *which, *held;
 
+		*selective += !whole;
 		if (strcmp(kind, "job") != 0) {
 			json_object_set_new(
 			    d, "tasks", json_pack("{s:s}", kind, match));
@@ -543,6 +549,27 @@ ahead_in_line(
 	return rc;
 }
 
+/*
+ * The task's pending_deps counter (kept by the triggers of migrations
+ * 0002 and 0003) against what it should be: its unfinished in-job
+ * dependencies plus the unmet selective job dependencies that select it.
+ * More holds the task back for ever; fewer lets it run early.
+ */
+static void
+mismatch_reason(const struct task_info *t, int64_t expected, json_t *reasons)
+{
+	if (t->pending == expected)
+		return;
+	add_reason(reasons, "bookkeeping_mismatch",
+	    json_pack("{s:I, s:I}", "pending_deps", (json_int_t)t->pending,
+	        "expected", (json_int_t)expected),
+	    "the task's count of unmet dependencies is %lld but %lld are "
+	    "unmet: %s; please report it",
+	    (long long)t->pending, (long long)expected,
+	    t->pending > expected ? "the scheduler will not hand it out"
+	                          : "the scheduler may hand it out too early");
+}
+
 static bool
 is_runnable_job(const char *status)
 {
@@ -558,7 +585,7 @@ task_reasons(struct store_conn *conn, const struct task_info *t,
 	bool queued = strcmp(t->status, "queued") == 0 ||
 	    strcmp(t->status, "soft-failed") == 0;
 	bool none;
-	int64_t ahead;
+	int64_t ahead, in_job, selective;
 	enum fm_err rc;
 
 	*blocked_out = true;
@@ -582,10 +609,11 @@ task_reasons(struct store_conn *conn, const struct task_info *t,
 		    "its job \"%s\" is %s; only tasks of active and queued jobs "
 		    "are handed out",
 		    t->job_name, t->job_status);
-	if ((rc = task_deps(conn, t, reasons)) != FM_OK ||
-	    (rc = job_deps(conn, t->job_id, t->type, t->name, reasons, NULL)) !=
-	        FM_OK)
+	if ((rc = task_deps(conn, t, reasons, &in_job)) != FM_OK ||
+	    (rc = job_deps(conn, t->job_id, t->type, t->name, reasons, NULL,
+	         &selective)) != FM_OK)
 		return rc;
+	mismatch_reason(t, in_job + selective, reasons);
 	if ((rc = tally_workers(conn, t, &w)) != FM_OK)
 		return rc;
 	worker_reasons(t, &w, reasons, &none);
@@ -699,7 +727,7 @@ blockers_job(struct store_conn *conn, const char *job_uuid, json_t **out)
 	sqlite3_stmt *st = store_stmt(conn, sql_job);
 	json_t *reasons = json_array(), *types = NULL, *list = json_array();
 	json_t *partial = json_array();
-	int64_t job_id = 0, queued = 0, ready = 0;
+	int64_t job_id = 0, queued = 0, ready = 0, selective;
 	char *name = NULL, *status = NULL;
 	bool deleting = false, all_blocked = true;
 	enum fm_err rc = FM_ERR_DB;
@@ -745,8 +773,8 @@ blockers_job(struct store_conn *conn, const char *job_uuid, json_t **out)
 		    "the job is %s; only tasks of active and queued jobs are "
 		    "handed out",
 		    status);
-	if ((rc = job_deps(conn, job_id, NULL, NULL, reasons, partial)) !=
-	    FM_OK)
+	if ((rc = job_deps(conn, job_id, NULL, NULL, reasons, partial,
+	         &selective)) != FM_OK)
 		goto done;
 	if (queued == 0)
 		add_reason(reasons, "nothing_queued", NULL,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blockers.h"
 #include "ids.h"
 #include "jobdeps.h"
 #include "jobgraph.h"
@@ -439,6 +440,77 @@ START_TEST(test_cycle_in_later_entry)
 }
 END_TEST
 
+/* The codes of blockers' reasons, comma-joined (new), for the job's task
+ * with this name after its pending_deps was set to pending. */
+static char *
+codes_with_pending(const char *job, const char *task, int pending)
+{
+	sqlite3_stmt *st;
+	json_t *b = NULL, *r;
+	char *uuid, *codes = xstrdup("");
+	size_t i;
+
+	exec(
+	    "UPDATE tasks SET pending_deps = %d WHERE name = '%s' AND job_id = "
+	    "(SELECT id FROM jobs WHERE uuid = '%s')",
+	    pending, task, job);
+	ck_assert_int_eq(
+	    sqlite3_prepare_v2(store_db(conn),
+	        "SELECT t.uuid FROM tasks t JOIN jobs j ON "
+	        "j.id = t.job_id WHERE j.uuid = ?1 AND t.name = ?2",
+	        -1, &st, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, task, -1, SQLITE_STATIC);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	uuid = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	ck_assert_int_eq(blockers_task(conn, uuid, &b), FM_OK);
+	json_array_foreach (json_object_get(b, "reasons"), i, r) {
+		char *more = xasprintf("%s%s,", codes,
+		    json_string_value(json_object_get(r, "code")));
+
+		free(codes);
+		codes = more;
+	}
+	json_decref(b);
+	free(uuid);
+	return codes;
+}
+
+/* A drifted pending_deps counter is named, not passed off as a wait. */
+START_TEST(test_blockers_bookkeeping_mismatch)
+{
+	char *up = store_job("bake:misc", NULL, false);
+	char *deps = xasprintf(
+	    "[{\"job\": \"%s\", \"waiting\": {\"type\": \"ffmpeg\"}}]", up);
+	char *down = store_job("prep:misc,enc:ffmpeg", deps, true);
+	char *codes;
+
+	/* Right as stored: enc waits for the job, prep for nothing. */
+	codes = codes_with_pending(down, "enc", 1);
+	ck_assert_str_eq(codes, "waiting_for_job,no_workers,");
+	free(codes);
+	codes = codes_with_pending(down, "prep", 0);
+	ck_assert_ptr_null(strstr(codes, "bookkeeping_mismatch"));
+	free(codes);
+	/* Drifted either way. */
+	codes = codes_with_pending(down, "prep", 1);
+	ck_assert_str_eq(codes, "bookkeeping_mismatch,no_workers,");
+	free(codes);
+	codes = codes_with_pending(down, "enc", 3);
+	ck_assert_str_eq(
+	    codes, "waiting_for_job,bookkeeping_mismatch,no_workers,");
+	free(codes);
+	codes = codes_with_pending(down, "enc", 0);
+	ck_assert_ptr_nonnull(strstr(codes, "bookkeeping_mismatch"));
+	free(codes);
+	free(deps);
+	free(up);
+	free(down);
+}
+END_TEST
+
 /* The most a job may wait for: 1,000 upstream jobs, one row each. */
 START_TEST(test_thousand_upstream_jobs)
 {
@@ -535,6 +607,7 @@ jobdeps_suite(void)
 	tcase_add_test(tc, test_add_refusals);
 	tcase_add_test(tc, test_long_cycle_named);
 	tcase_add_test(tc, test_cycle_in_later_entry);
+	tcase_add_test(tc, test_blockers_bookkeeping_mismatch);
 	tcase_add_test(tc, test_thousand_upstream_jobs);
 	suite_add_tcase(s, tc);
 	return s;
