@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "store_internal.h"
+#include "worker_types.h"
 #include "xmalloc.h"
 
 /* Lists in a reason stop at this many entries ("and N more"). */
@@ -57,8 +58,13 @@ static const char sql_blocked[] =
 static const char sql_busy[] =
     "SELECT worker_id FROM tasks INDEXED BY idx_tasks_active_touched "
     "WHERE status = 'active' AND worker_id IS NOT NULL";
+/* Workers with the tag among their first WORKER_TAGS_MAX (by tag id),
+ * the ones the scheduler reads. */
 static const char sql_tagged[] =
-    "SELECT worker_id FROM worker_tag_membership WHERE worker_tag_id = ?1";
+    "SELECT m.worker_id FROM worker_tag_membership m "
+    "WHERE m.worker_tag_id = ?1 AND (SELECT count(*) FROM "
+    "worker_tag_membership o INDEXED BY idx_worker_tag_membership_worker "
+    "WHERE o.worker_id = m.worker_id AND o.worker_tag_id < ?1) < ?2";
 static const char sql_ahead_in_job[] =
     "SELECT count(*) FROM (SELECT 1 FROM tasks t INDEXED BY idx_tasks_ready "
     "WHERE t.job_id = ?1 AND t.type = ?2 "
@@ -291,25 +297,6 @@ job_deps(struct store_conn *conn, int64_t job_id, const char *type,
 	    : store_error(conn, step, "reading job dependencies");
 }
 
-/* Whether the comma-joined list has type exactly (as the scheduler). */
-static bool
-supports(const char *list, const char *type)
-{
-	size_t n = strlen(type);
-
-	for (const char *p = list; *p != '\0';) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-
-		if (len == n && memcmp(p, type, n) == 0)
-			return true;
-		if (end == NULL)
-			break;
-		p = end + 1;
-	}
-	return false;
-}
-
 struct worker_tally {
 	int total, awake, typed, tagged, failed, blocked, eligible, idle;
 	int changing; /* awake, but asked to change status: not given tasks */
@@ -396,8 +383,10 @@ read_sets(struct store_conn *conn, const struct task_info *t,
 			sqlite3_bind_int64(st, 1, t->job_id);
 			sqlite3_bind_text(st, 2, t->type, -1, SQLITE_STATIC);
 		}
-		if (i == SET_TAGGED)
+		if (i == SET_TAGGED) {
 			sqlite3_bind_int64(st, 1, t->tag_id);
+			sqlite3_bind_int(st, 2, WORKER_TAGS_MAX);
+		}
 		rc = id_set_read(conn, st, &sets[i]);
 	}
 	return rc;
@@ -433,7 +422,7 @@ tally_workers(
 			continue;
 		}
 		w->awake++;
-		if (!supports(store_text(st, 2), t->type))
+		if (!worker_types_has(store_text(st, 2), t->type))
 			continue;
 		w->typed++;
 		/* Untagged jobs go to every worker (scheduler.c). */

@@ -20,17 +20,17 @@
 #include "tasklog.h"
 #include "timeutil.h"
 #include "variables.h"
+#include "worker_types.h"
 #include "xmalloc.h"
-
-#define MAX_TYPES 32
-#define MAX_TAGS  64
 
 static const char sql_own_active[] =
     "SELECT t.uuid FROM tasks t JOIN jobs j ON j.id = t.job_id "
     "WHERE t.worker_id = ?1 AND t.status = 'active' "
     "AND j.status IN ('active', 'queued') ORDER BY t.id LIMIT 1";
+/* By tag id: past WORKER_TAGS_MAX the same ones as blockers.c. */
 static const char sql_worker_tags[] =
-    "SELECT worker_tag_id FROM worker_tag_membership WHERE worker_id = ?1";
+    "SELECT worker_tag_id FROM worker_tag_membership WHERE worker_id = ?1 "
+    "ORDER BY worker_tag_id";
 static const char sql_runnable_jobs[] =
     "SELECT id, worker_tag_id FROM jobs INDEXED BY idx_jobs_runnable "
     "WHERE status IN ('active', 'queued') AND deps_unmet = 0 "
@@ -74,18 +74,6 @@ struct candidate {
 	char uuid[ID_UUID_LEN + 1];
 };
 
-/* Split "a,b,c" into at most MAX_TYPES pointers into buf. */
-static size_t
-split_types(char *buf, const char *types[MAX_TYPES])
-{
-	size_t n = 0;
-
-	for (char *tok = strtok(buf, ","); tok != NULL && n < MAX_TYPES;
-	     tok = strtok(NULL, ","))
-		types[n++] = tok;
-	return n;
-}
-
 static enum fm_err
 own_active(
     struct store_conn *conn, int64_t worker_id, char uuid_out[ID_UUID_LEN + 1])
@@ -118,7 +106,8 @@ worker_tags(
 	if (st == NULL)
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, worker_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *ntags < MAX_TAGS)
+	while (
+	    (rc = sqlite3_step(st)) == SQLITE_ROW && *ntags < WORKER_TAGS_MAX)
 		tags[(*ntags)++] = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE
@@ -180,8 +169,8 @@ static enum fm_err
 find_task(
     struct store_conn *conn, const struct worker *w, struct candidate *found)
 {
-	const char *types[MAX_TYPES];
-	int64_t tags[MAX_TAGS];
+	const char *types[WORKER_TYPES_MAX];
+	int64_t tags[WORKER_TAGS_MAX];
 	size_t ntypes, ntags;
 	char *buf = xstrdup(w->task_types);
 	sqlite3_stmt *jobs = NULL;
@@ -189,7 +178,7 @@ find_task(
 	int step;
 
 	found->id = 0;
-	ntypes = split_types(buf, types);
+	ntypes = worker_types_split(buf, types);
 	if (ntypes == 0) {
 		rc = FM_OK;
 		goto done;

@@ -1189,6 +1189,38 @@ START_TEST(test_job_blockers)
 }
 END_TEST
 
+/* A worker's 33rd task type is one the scheduler does not read; blockers
+ * agree that no worker supports it. */
+START_TEST(test_blockers_types_past_limit)
+{
+	struct test_worker w;
+	char *types = xstrdup(""), *job;
+	json_t *b;
+
+	for (int i = 0; i < 32; i++) {
+		char *more = xasprintf("%s\"t%d\", ", types, i);
+
+		free(types);
+		types = more;
+	}
+	{
+		char *more = xasprintf("%s\"misc\"", types);
+
+		free(types);
+		types = more;
+	}
+	worker_up(&w, "many", types);
+	job = submit("j", "\"stage\": \"r\", \"renders\": 1", NULL, NULL);
+	ck_assert_ptr_null(take(&w));
+	b = blockers(job, "r-0");
+	ck_assert_str_eq(code_of(b, 0), "no_worker_supports_type");
+	ck_assert(json_is_true(json_object_get(b, "blocked")));
+	json_decref(b);
+	free(types);
+	free(job);
+}
+END_TEST
+
 static void
 setup_failures(void)
 {
@@ -1259,6 +1291,7 @@ jobdeps_suite(void)
 	tcase_add_test(tc, test_blockers_tag_and_paused);
 	tcase_add_test(tc, test_blockers_in_job_dependencies);
 	tcase_add_test(tc, test_job_blockers);
+	tcase_add_test(tc, test_blockers_types_past_limit);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("blockers_failures");
 	tcase_add_checked_fixture(tc, setup_failures, teardown);
