@@ -30,9 +30,11 @@ static const char sql_task[] =
     "SELECT t.id, t.uuid, t.name, t.type, t.status, t.priority, "
     "t.pending_deps, j.id, j.uuid, j.name, j.status, j.priority, "
     "j.worker_tag_id, j.delete_requested_at, coalesce(g.name, ''), "
-    "coalesce(w.name, '') FROM tasks t JOIN jobs j ON j.id = t.job_id "
+    "coalesce(w.name, ''), t.pinned_worker_id, coalesce(p.uuid, ''), "
+    "coalesce(p.name, '') FROM tasks t JOIN jobs j ON j.id = t.job_id "
     "LEFT JOIN worker_tags g ON g.id = j.worker_tag_id "
-    "LEFT JOIN workers w ON w.id = t.worker_id WHERE t.uuid = ?1";
+    "LEFT JOIN workers w ON w.id = t.worker_id "
+    "LEFT JOIN workers p ON p.id = t.pinned_worker_id WHERE t.uuid = ?1";
 static const char sql_task_deps[] =
     "SELECT d.uuid, d.name, d.status FROM task_dependencies td "
     "JOIN tasks d ON d.id = td.dependency_id "
@@ -50,7 +52,7 @@ static const char sql_job_deps[] =
  * probes per worker. */
 static const char sql_workers[] =
     "SELECT id, status, supported_task_types, status_requested <> '' "
-    "FROM workers WHERE deleted_at IS NULL";
+    "FROM workers WHERE deleted_at IS NULL AND (?1 = 0 OR id = ?1)";
 static const char sql_failed_by[] =
     "SELECT worker_id FROM task_failures WHERE task_id = ?1";
 static const char sql_blocked[] =
@@ -79,6 +81,17 @@ static const char sql_ahead_jobs[] =
     "AND (j.priority > ?1 OR (j.priority = ?1 AND j.id < ?2)) "
     "AND t.type = ?3 AND t.status IN ('queued', 'soft-failed') "
     "AND t.pending_deps = 0 AND t.pinned_worker_id IS NULL LIMIT 1000)";
+/* The worker's own pinned ready tasks (migration 0004) it gets first. */
+static const char sql_ahead_pinned[] =
+    "SELECT count(*) FROM (SELECT 1 FROM tasks t "
+    "INDEXED BY idx_tasks_pinned_ready JOIN jobs j ON j.id = t.job_id "
+    "WHERE t.pinned_worker_id = ?1 AND t.type = ?2 "
+    "AND t.status IN ('queued', 'soft-failed') AND t.pending_deps = 0 "
+    "AND t.pinned_worker_id IS NOT NULL "
+    "AND j.status IN ('active', 'queued') AND j.deps_unmet = 0 "
+    "AND j.delete_requested_at IS NULL AND (j.priority > ?3 "
+    "OR (j.priority = ?3 AND j.id < ?4) OR (j.id = ?4 AND (t.priority > ?5 "
+    "OR (t.priority = ?5 AND t.id < ?6)))) LIMIT 1000)";
 static const char sql_job[] =
     "SELECT id, uuid, name, status, delete_requested_at FROM jobs "
     "WHERE uuid = ?1";
@@ -98,10 +111,11 @@ static const char sql_job_types[] =
 
 struct task_info {
 	int64_t id, priority, pending, job_id, job_priority;
-	int64_t tag_id; /* 0: untagged */
+	int64_t tag_id;    /* 0: untagged */
+	int64_t pinned_id; /* 0: any worker may run it */
 	bool deleting;
 	char *uuid, *name, *type, *status, *job_uuid, *job_name, *job_status,
-	    *tag_name, *worker_name;
+	    *tag_name, *worker_name, *pinned_uuid, *pinned_name;
 };
 
 static void
@@ -116,6 +130,8 @@ task_info_free(struct task_info *t)
 	free(t->job_status);
 	free(t->tag_name);
 	free(t->worker_name);
+	free(t->pinned_uuid);
+	free(t->pinned_name);
 }
 
 /* Append {"code", "message"} plus members (may be NULL, stolen). */
@@ -168,6 +184,9 @@ load_task(struct store_conn *conn, const char *uuid, struct task_info *t)
 		t->deleting = sqlite3_column_type(st, 13) != SQLITE_NULL;
 		t->tag_name = xstrdup(store_text(st, 14));
 		t->worker_name = xstrdup(store_text(st, 15));
+		t->pinned_id = sqlite3_column_int64(st, 16);
+		t->pinned_uuid = xstrdup(store_text(st, 17));
+		t->pinned_name = xstrdup(store_text(st, 18));
 	}
 	sqlite3_reset(st);
 	if (step == SQLITE_ROW)
@@ -297,9 +316,12 @@ job_deps(struct store_conn *conn, int64_t job_id, const char *type,
 	    : store_error(conn, step, "reading job dependencies");
 }
 
+/* For a pinned task only its worker is counted (pinned_status: that
+ * worker's status, "" when it is deleted). */
 struct worker_tally {
 	int total, awake, typed, tagged, failed, blocked, eligible, idle;
 	int changing; /* awake, but asked to change status: not given tasks */
+	char pinned_status[32];
 };
 
 static int
@@ -408,10 +430,14 @@ tally_workers(
 		rc = FM_ERR_DB;
 		goto done;
 	}
+	sqlite3_bind_int64(st, 1, t->pinned_id);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		bool failed, blocked;
 
+		if (t->pinned_id != 0)
+			snprintf(w->pinned_status, sizeof(w->pinned_status),
+			    "%s", store_text(st, 1));
 		w->total++;
 		if (strcmp(store_text(st, 1), "awake") != 0)
 			continue;
@@ -445,6 +471,50 @@ done:
 	for (int i = 0; i < SET_COUNT; i++)
 		id_set_free(&sets[i]);
 	return rc;
+}
+
+/*
+ * Reasons for a task pinned to one worker (migration 0004): only that
+ * worker gets it, so the farm at large does not matter. *none_out: the
+ * worker cannot take it now.
+ */
+static void
+pinned_reasons(const struct task_info *t, const struct worker_tally *w,
+    json_t *reasons, bool *none_out)
+{
+	const char *status =
+	    w->pinned_status[0] != '\0' ? w->pinned_status : "deleted";
+	const char *problem = NULL;
+
+	if (w->total == 0)
+		problem = "it is deleted";
+	else if (w->awake == 0 && w->changing == 0)
+		problem = "it is not awake";
+	else if (w->awake == 0)
+		problem = "it is asked to change status";
+	else if (w->typed == 0)
+		problem = "it does not support the task type";
+	else if (w->tagged == 0)
+		problem = "it lacks the job's worker tag";
+	else if (w->failed > 0)
+		problem = "it already failed this task";
+	else if (w->blocked > 0)
+		problem = "it is blocklisted for this job and task type";
+	*none_out = problem != NULL;
+	if (problem != NULL)
+		add_reason(reasons, "pinned_to_worker",
+		    json_pack("{s:s, s:s, s:s}", "worker", t->pinned_uuid,
+		        "worker_name", t->pinned_name, "worker_status", status),
+		    "the task is pinned to worker \"%s\" (%s, %s); no other "
+		    "worker gets it, and %s",
+		    t->pinned_name, t->pinned_uuid, status, problem);
+	else if (w->idle == 0)
+		add_reason(reasons, "workers_busy",
+		    json_pack("{s:s, s:s}", "worker", t->pinned_uuid,
+		        "worker_name", t->pinned_name),
+		    "the task is pinned to worker \"%s\" (%s), which is busy "
+		    "with another task",
+		    t->pinned_name, t->pinned_uuid);
 }
 
 /* Reasons from the workers; *none_out: no worker could take it. */
@@ -516,7 +586,7 @@ ahead_in_line(
     struct store_conn *conn, const struct task_info *t, int64_t *ahead_out)
 {
 	sqlite3_stmt *st = store_stmt(conn, sql_ahead_in_job);
-	int64_t in_job = 0, in_jobs = 0;
+	int64_t in_job = 0, in_jobs = 0, pinned = 0;
 	enum fm_err rc;
 
 	*ahead_out = 0;
@@ -533,8 +603,21 @@ ahead_in_line(
 	sqlite3_bind_int64(st, 1, t->job_priority);
 	sqlite3_bind_int64(st, 2, t->job_id);
 	sqlite3_bind_text(st, 3, t->type, -1, SQLITE_STATIC);
-	rc = count_one(conn, st, &in_jobs);
+	if ((rc = count_one(conn, st, &in_jobs)) != FM_OK)
+		return rc;
 	*ahead_out = in_job + in_jobs;
+	if (t->pinned_id == 0)
+		return FM_OK;
+	if ((st = store_stmt(conn, sql_ahead_pinned)) == NULL)
+		return FM_ERR_DB;
+	sqlite3_bind_int64(st, 1, t->pinned_id);
+	sqlite3_bind_text(st, 2, t->type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, t->job_priority);
+	sqlite3_bind_int64(st, 4, t->job_id);
+	sqlite3_bind_int64(st, 5, t->priority);
+	sqlite3_bind_int64(st, 6, t->id);
+	rc = count_one(conn, st, &pinned);
+	*ahead_out += pinned;
 	return rc;
 }
 
@@ -605,7 +688,10 @@ task_reasons(struct store_conn *conn, const struct task_info *t,
 	mismatch_reason(t, in_job + selective, reasons);
 	if ((rc = tally_workers(conn, t, &w)) != FM_OK)
 		return rc;
-	worker_reasons(t, &w, reasons, &none);
+	if (t->pinned_id != 0)
+		pinned_reasons(t, &w, reasons, &none);
+	else
+		worker_reasons(t, &w, reasons, &none);
 	if (json_array_size(reasons) > 0) {
 		/* Busy workers alone only mean waiting its turn. */
 		const char *only = json_string_value(
@@ -619,7 +705,15 @@ task_reasons(struct store_conn *conn, const struct task_info *t,
 	if ((rc = ahead_in_line(conn, t, &ahead)) != FM_OK)
 		return rc;
 	*blocked_out = false;
-	if (ahead == 0 && json_array_size(reasons) == 0)
+	if (ahead == 0 && json_array_size(reasons) == 0 && t->pinned_id != 0)
+		add_reason(reasons, "next_in_line",
+		    json_pack("{s:s, s:s}", "worker", t->pinned_uuid,
+		        "worker_name", t->pinned_name),
+		    "nothing blocks it: it is next in line for task type "
+		    "\"%s\" and goes to worker \"%s\" (pinned to it) when it "
+		    "asks for a task",
+		    t->type, t->pinned_name);
+	else if (ahead == 0 && json_array_size(reasons) == 0)
 		add_reason(reasons, "next_in_line", NULL,
 		    "nothing blocks it: it is next in line for task type "
 		    "\"%s\" and goes to the next of %d idle eligible worker(s) "

@@ -564,7 +564,7 @@ submit_compile(struct fm_ctx *ctx, struct store_conn *conn,
 		if (rc == FM_OK)
 			json_object_set(*job_out, "openjd_files",
 			    json_object_get(out, "openjd_files"));
-		goto done;
+		goto dependencies;
 	}
 	rc = jobc_compile(
 	    ctx->jobc, type->es5, type->filename, js_in, &out, &err);
@@ -582,6 +582,7 @@ submit_compile(struct fm_ctx *ctx, struct store_conn *conn,
 		goto done;
 	}
 	rc = shape_result(ctx, conn, js_in, out, tag_id, job_out, msg_out);
+dependencies: /* OpenJD templates' jobs too */
 	if (rc == FM_OK &&
 	    (rc = add_dependencies(conn, submitted, type, *job_out, msg_out)) !=
 	        FM_OK) {

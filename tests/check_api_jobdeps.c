@@ -55,6 +55,21 @@ static const char overlap_type[] =
     "  }\n"
     "}\n";
 
+/* An OpenJD template with one task per Linux worker, each pinned to its
+ * worker (migration 0004). */
+static const char pinned_type[] = "specificationVersion: jobtemplate-2023-09\n"
+                                  "name: Pinned\n"
+                                  "steps:\n"
+                                  "  - name: clear\n"
+                                  "    x-flamenco-resource:\n"
+                                  "      from: workers\n"
+                                  "      where: 'platform == \"linux\"'\n"
+                                  "    script:\n"
+                                  "      actions:\n"
+                                  "        onRun:\n"
+                                  "          command: echo\n"
+                                  "          args: [\"{{Resource.name}}\"]\n";
+
 static void
 start(const char *extra)
 {
@@ -63,6 +78,7 @@ start(const char *extra)
 	scripts_dir = test_tmpdir();
 	free(test_write_file(scripts_dir, "stage.js", stage_type));
 	free(test_write_file(scripts_dir, "overlap.js", overlap_type));
+	free(test_write_file(scripts_dir, "pinned.yaml", pinned_type));
 	conf = xasprintf(
 	    "scripts_path = %s\n%s", scripts_dir, extra != NULL ? extra : "");
 	test_server_start(&ts, conf);
@@ -1221,6 +1237,64 @@ START_TEST(test_blockers_types_past_limit)
 }
 END_TEST
 
+/* A task pinned to one worker: blockers name that worker and its state,
+ * not the farm; a fence holds pinned tasks back like any other. */
+START_TEST(test_blockers_pinned_to_worker)
+{
+	struct test_worker a, b;
+	char *up, *body, *job;
+	json_t *j, *t, *r;
+
+	worker_up(&a, "pa", "\"misc\"");
+	worker_up(&b, "pb", "\"misc\"");
+	up = submit("up", "\"stage\": \"up\", \"renders\": 1", NULL, NULL);
+	body =
+	    xasprintf("{\"name\": \"p\", \"type\": \"pinned\", "
+	              "\"priority\": 90, \"submitter_platform\": \"linux\", "
+	              "\"settings\": {}, \"depends_on\": [{\"job\": \"%s\"}]}",
+	        up);
+	ck_assert_int_eq(call("POST", "/api/v3/jobs", body, NULL, &j), 200);
+	job = xstrdup(json_string_value(json_object_get(j, "id")));
+	json_decref(j);
+	/* Fenced: the pinned tasks wait although the job ranks first. */
+	t = take(&a);
+	ck_assert_str_eq(name_of(t), "up-0");
+	ck_assert(has_reason(job, "clear pb", "waiting_for_job"));
+	finish(&a, t, "completed");
+	json_decref(t);
+	/* Released: pb's task is for pb alone, which is awake and idle. */
+	j = blockers(job, "clear pb");
+	r = reason(j, "next_in_line");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(r, "worker")), b.uuid);
+	ck_assert(json_is_false(json_object_get(j, "blocked")));
+	json_decref(j);
+	ck_assert_int_eq(call("POST", "/api/v3/worker/state-changed",
+	                     "{\"status\": \"asleep\"}", &b, NULL),
+	    204);
+	j = blockers(job, "clear pb");
+	r = reason(j, "pinned_to_worker");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(r, "worker_name")), "pb");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(r, "worker_status")), "asleep");
+	ck_assert_ptr_null(reason(j, "next_in_line"));
+	ck_assert(json_is_true(json_object_get(j, "blocked")));
+	json_decref(j);
+	/* Awake pa gets its own task only, never pb's. */
+	t = take(&a);
+	ck_assert_str_eq(name_of(t), "clear pa");
+	finish(&a, t, "completed");
+	json_decref(t);
+	ck_assert_ptr_null(take(&a));
+	free(body);
+	free(job);
+	free(up);
+}
+END_TEST
+
 static void
 setup_failures(void)
 {
@@ -1292,6 +1366,7 @@ jobdeps_suite(void)
 	tcase_add_test(tc, test_blockers_in_job_dependencies);
 	tcase_add_test(tc, test_job_blockers);
 	tcase_add_test(tc, test_blockers_types_past_limit);
+	tcase_add_test(tc, test_blockers_pinned_to_worker);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("blockers_failures");
 	tcase_add_checked_fixture(tc, setup_failures, teardown);
