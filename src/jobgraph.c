@@ -2,7 +2,10 @@
  * Job graphs. Cross-job dependencies are stored per dependency, not per
  * task pair (migration 0003), and are drawn the same way: one edge per
  * dependency, listing the upstream tasks it selects, instead of one edge
- * per pair of tasks.
+ * per pair of tasks. Every edge drawn counts toward JOBGRAPH_MAX_EDGES:
+ * in-job edges, each upstream task listed in a dependency's from_tasks,
+ * and each job waiting for this one; the jobs this one waits for are at
+ * most JOBDEPS_MAX rows.
  */
 #include "jobgraph.h"
 
@@ -12,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jobdeps.h"
 #include "store_internal.h"
 #include "uuidmap.h"
 #include "xmalloc.h"
@@ -30,68 +34,74 @@ static const char sql_upstream[] =
     "SELECT u.id, u.uuid, u.name, u.status, d.upstream_kind, "
     "d.upstream_match, d.waiting_kind, d.waiting_match, d.remaining "
     "FROM job_dependencies d JOIN jobs u ON u.id = d.upstream_job_id "
-    "WHERE d.job_id = ?1 ORDER BY d.id";
+    "WHERE d.job_id = ?1 ORDER BY d.id LIMIT ?2";
 static const char sql_downstream[] =
     "SELECT w.id, w.uuid, w.name, w.status, d.upstream_kind, "
     "d.upstream_match, d.waiting_kind, d.waiting_match, d.remaining "
     "FROM job_dependencies d JOIN jobs w ON w.id = d.job_id "
-    "WHERE d.upstream_job_id = ?1 ORDER BY d.id";
+    "WHERE d.upstream_job_id = ?1 ORDER BY d.id LIMIT ?2";
 
 struct graph {
 	json_t *root, *jobs, *tasks, *edges, *job_edges;
-	struct uuid_map seen; /* task uuids in "tasks" */
+	struct uuid_map seen;   /* task uuids in "tasks" */
+	struct uuid_map listed; /* job uuids in "jobs" */
+	size_t nedges;          /* edges drawn, see the top of the file */
 	bool truncated;
 };
 
-static bool
-job_listed(const struct graph *g, const char *uuid)
-{
-	size_t i;
-	json_t *j;
-
-	json_array_foreach (g->jobs, i, j)
-		if (strcmp(json_string_value(json_object_get(j, "id")), uuid) ==
-		    0)
-			return true;
-	return false;
-}
-
+/* Add a job unless listed; keys point at the stored JSON string. */
 static void
-add_job(struct graph *g, sqlite3_stmt *st, int col, const char *role)
+add_job(struct graph *g, const char *uuid, const char *name, const char *status,
+    const char *role)
 {
-	if (job_listed(g, store_text(st, col)))
+	if (uuid_map_get(&g->listed, uuid) != 0)
 		return;
 	json_array_append_new(g->jobs,
-	    json_pack("{s:s, s:s, s:s, s:s}", "id", store_text(st, col), "name",
-	        store_text(st, col + 1), "status", store_text(st, col + 2),
-	        "role", role));
+	    json_pack("{s:s, s:s, s:s, s:s}", "id", uuid, "name", name,
+	        "status", status, "role", role));
+	uuid_map_put(&g->listed,
+	    json_string_value(json_object_get(
+	        json_array_get(g->jobs, json_array_size(g->jobs) - 1), "id")),
+	    1);
 }
 
-/* Add the job's tasks that sel picks; their ids go to ids_out if set. */
+/*
+ * Add the job's tasks that sel picks. With ids (a dependency's
+ * from_tasks) each one read is listed there and counts as an edge,
+ * whether its node was added now or before; without, only new nodes
+ * count, toward JOBGRAPH_MAX_TASKS.
+ */
 static enum fm_err
 add_tasks(struct store_conn *conn, struct graph *g, int64_t job_id,
     const char *job_uuid, const char *kind, const char *match, json_t *ids)
 {
 	sqlite3_stmt *st = store_stmt(conn, sql_tasks);
-	int64_t room = JOBGRAPH_MAX_TASKS - (int64_t)json_array_size(g->tasks);
-	int step, n = 0;
+	size_t room = JOBGRAPH_MAX_TASKS - json_array_size(g->tasks);
+	size_t edge_room = JOBGRAPH_MAX_EDGES - g->nedges;
+	int step;
 
 	if (st == NULL)
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, job_id);
 	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, match, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, room + 1);
+	sqlite3_bind_int64(
+	    st, 4, (int64_t)(ids != NULL ? edge_room : room) + 1);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *uuid = store_text(st, 0);
+		bool known = uuid_map_get(&g->seen, uuid) != 0;
 
-		if (n++ == room) {
+		if ((ids != NULL && g->nedges == JOBGRAPH_MAX_EDGES) ||
+		    (!known &&
+		        json_array_size(g->tasks) == JOBGRAPH_MAX_TASKS)) {
 			g->truncated = true;
 			break;
 		}
-		if (ids != NULL)
+		if (ids != NULL) {
 			json_array_append_new(ids, json_string(uuid));
-		if (uuid_map_get(&g->seen, uuid) != 0)
+			g->nedges++;
+		}
+		if (known)
 			continue;
 		json_array_append_new(g->tasks,
 		    json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", uuid, "job",
@@ -128,6 +138,7 @@ add_edges(struct store_conn *conn, struct graph *g, int64_t job_id)
 		if (uuid_map_get(&g->seen, store_text(st, 0)) == 0 ||
 		    uuid_map_get(&g->seen, store_text(st, 1)) == 0)
 			continue;
+		g->nedges++;
 		json_array_append_new(g->edges,
 		    json_pack("{s:s, s:s}", "from", store_text(st, 0), "to",
 		        store_text(st, 1)));
@@ -148,8 +159,8 @@ selector_json(const char *kind, const char *match)
 /* The upstream rows, read whole first: add_tasks() steps another
  * statement per row. */
 static enum fm_err
-read_rows(
-    struct store_conn *conn, const char *sql, int64_t job_id, json_t **rows_out)
+read_rows(struct store_conn *conn, const char *sql, int64_t job_id,
+    int64_t limit, json_t **rows_out)
 {
 	sqlite3_stmt *st = store_stmt(conn, sql);
 	int step;
@@ -158,6 +169,7 @@ read_rows(
 	if (st == NULL)
 		return FM_ERR_DB;
 	sqlite3_bind_int64(st, 1, job_id);
+	sqlite3_bind_int64(st, 2, limit);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *row = json_array();
 
@@ -199,23 +211,34 @@ row_edge(const json_t *row, const char *from, const char *to)
 static void
 add_row_job(struct graph *g, const json_t *row, const char *role)
 {
-	if (job_listed(g, row_text(row, 1)))
-		return;
-	json_array_append_new(g->jobs,
-	    json_pack("{s:s, s:s, s:s, s:s}", "id", row_text(row, 1), "name",
-	        row_text(row, 2), "status", row_text(row, 3), "role", role));
+	add_job(g, row_text(row, 1), row_text(row, 2), row_text(row, 3), role);
 }
 
+/*
+ * The jobs this one waits for and those waiting for it. jobs_row holds
+ * the job itself ([id, uuid, name, status]); the job map is sized from
+ * the rows, read whole first (add_tasks() steps another statement per
+ * row).
+ */
 static enum fm_err
-add_job_edges(
-    struct store_conn *conn, struct graph *g, int64_t job_id, const char *uuid)
+add_job_edges(struct store_conn *conn, struct graph *g, int64_t job_id,
+    const char *uuid, const char *name, const char *status)
 {
-	json_t *rows = NULL, *row;
+	json_t *rows = NULL, *downs = NULL, *row;
+	size_t room;
 	enum fm_err rc;
 	size_t i;
 
-	if ((rc = read_rows(conn, sql_upstream, job_id, &rows)) != FM_OK)
+	if ((rc = read_rows(conn, sql_upstream, job_id, JOBDEPS_MAX, &rows)) !=
+	    FM_OK)
 		goto done;
+	room = JOBGRAPH_MAX_EDGES - g->nedges;
+	if ((rc = read_rows(conn, sql_downstream, job_id, (int64_t)room + 1,
+	         &downs)) != FM_OK)
+		goto done;
+	uuid_map_init(
+	    &g->listed, 1 + json_array_size(rows) + json_array_size(downs));
+	add_job(g, uuid, name, status, "self");
 	json_array_foreach (rows, i, row) {
 		json_t *e = row_edge(row, row_text(row, 1), uuid);
 		json_t *ids = json_array();
@@ -229,18 +252,22 @@ add_job_edges(
 		if (rc != FM_OK)
 			goto done;
 	}
-	json_decref(rows);
-	if ((rc = read_rows(conn, sql_downstream, job_id, &rows)) != FM_OK)
-		goto done;
-	json_array_foreach (rows, i, row) {
-		json_t *e = row_edge(row, uuid, row_text(row, 1));
+	json_array_foreach (downs, i, row) {
+		json_t *e;
 
+		if (g->nedges == JOBGRAPH_MAX_EDGES) {
+			g->truncated = true;
+			break;
+		}
+		e = row_edge(row, uuid, row_text(row, 1));
 		add_row_job(g, row, "downstream");
 		json_object_set_new(e, "from_tasks", json_array());
 		json_array_append_new(g->job_edges, e);
+		g->nedges++;
 	}
 done:
 	json_decref(rows);
+	json_decref(downs);
 	return rc;
 }
 
@@ -249,6 +276,7 @@ jobgraph_json(struct store_conn *conn, const char *job_uuid, json_t **out)
 {
 	sqlite3_stmt *st = store_stmt(conn, sql_job);
 	struct graph g = { 0 };
+	char *name, *status;
 	int64_t job_id;
 	enum fm_err rc;
 	int step;
@@ -265,9 +293,10 @@ jobgraph_json(struct store_conn *conn, const char *job_uuid, json_t **out)
 		    : store_error(conn, step, "reading a job");
 	}
 	job_id = sqlite3_column_int64(st, 0);
-	g.jobs = json_array();
-	add_job(&g, st, 1, "self");
+	name = xstrdup(store_text(st, 2));
+	status = xstrdup(store_text(st, 3));
 	sqlite3_reset(st);
+	g.jobs = json_array();
 	g.tasks = json_array();
 	g.edges = json_array();
 	g.job_edges = json_array();
@@ -276,9 +305,12 @@ jobgraph_json(struct store_conn *conn, const char *job_uuid, json_t **out)
 	if (rc == FM_OK)
 		rc = add_edges(conn, &g, job_id);
 	if (rc == FM_OK)
-		rc = add_job_edges(conn, &g, job_id, job_uuid);
-	/* The map's keys point into g.tasks: free it first. */
+		rc = add_job_edges(conn, &g, job_id, job_uuid, name, status);
+	/* The maps' keys point into g.tasks and g.jobs: free them first. */
 	uuid_map_free(&g.seen);
+	uuid_map_free(&g.listed);
+	free(name);
+	free(status);
 	if (rc == FM_OK)
 		*out = json_pack("{s:s, s:b, s:i, s:i, s:o, s:o, s:o, s:o}",
 		    "job", job_uuid, "truncated", g.truncated, "max_tasks",
@@ -334,27 +366,82 @@ get(const json_t *obj, const char *key)
 	return s != NULL ? s : "";
 }
 
-/* The first task of job uuid in the graph (for edges to its cluster). */
-static const char *
-first_task(const json_t *graph, const char *uuid)
-{
-	size_t i;
-	json_t *t;
+/*
+ * Lookups for drawing: each job's cluster index, and the graph's tasks
+ * grouped by job (order[start[k] .. start[k + 1]) are the indexes of
+ * cluster k's tasks), built once so drawing stays linear.
+ */
+struct dot_index {
+	struct uuid_map cluster; /* job uuid -> index in "jobs" + 1 */
+	size_t *order, *start;
+};
 
-	json_array_foreach (json_object_get(graph, "tasks"), i, t)
-		if (strcmp(get(t, "job"), uuid) == 0)
-			return get(t, "id");
-	return NULL;
+static void
+dot_index_build(const json_t *graph, struct dot_index *x)
+{
+	const json_t *jobs = json_object_get(graph, "jobs");
+	const json_t *tasks = json_object_get(graph, "tasks");
+	size_t njobs = json_array_size(jobs), i, *fill;
+	json_t *v;
+
+	uuid_map_init(&x->cluster, njobs);
+	json_array_foreach (jobs, i, v)
+		uuid_map_put(&x->cluster, get(v, "id"), (int64_t)i + 1);
+	x->start = xcalloc(njobs + 2, sizeof(*x->start));
+	x->order = xcalloc(json_array_size(tasks) + 1, sizeof(*x->order));
+	json_array_foreach (tasks, i, v) {
+		int64_t k = uuid_map_get(&x->cluster, get(v, "job"));
+
+		if (k > 0)
+			x->start[k + 1]++;
+	}
+	for (i = 1; i <= njobs + 1; i++)
+		x->start[i] += x->start[i - 1];
+	fill = xmalloc((njobs + 1) * sizeof(*fill));
+	memcpy(fill, x->start, (njobs + 1) * sizeof(*fill));
+	json_array_foreach (tasks, i, v) {
+		int64_t k = uuid_map_get(&x->cluster, get(v, "job"));
+
+		if (k > 0)
+			x->order[fill[k]++] = i;
+	}
+	free(fill);
 }
 
 static void
-dot_job(FILE *f, const json_t *graph, const json_t *job, size_t k)
+dot_index_free(struct dot_index *x)
 {
-	const char *uuid = get(job, "id");
-	size_t i;
-	json_t *t;
+	uuid_map_free(&x->cluster);
+	free(x->order);
+	free(x->start);
+}
 
-	if (first_task(graph, uuid) == NULL) {
+/* The cluster index of job uuid (for lhead/ltail), and through *task_out
+ * its first task's id in the graph, NULL when it has none. */
+static size_t
+cluster_of(const json_t *graph, const struct dot_index *x, const char *uuid,
+    const char **task_out)
+{
+	int64_t k = uuid_map_get(&x->cluster, uuid);
+
+	*task_out = NULL;
+	if (k <= 0)
+		return 0;
+	if (x->start[k] < x->start[k + 1])
+		*task_out = get(json_array_get(json_object_get(graph, "tasks"),
+		                    x->order[x->start[k]]),
+		    "id");
+	return (size_t)k - 1;
+}
+
+static void
+dot_job(FILE *f, const json_t *graph, const struct dot_index *x,
+    const json_t *job, size_t k)
+{
+	const json_t *tasks = json_object_get(graph, "tasks");
+	const char *uuid = get(job, "id");
+
+	if (x->start[k + 1] == x->start[k + 2]) {
 		/* A job drawn without its tasks (one that waits for this). */
 		fprintf(f, "  \"job-%s\" [shape=box3d, label=\"", uuid);
 		dot_text(f, get(job, "name"));
@@ -365,9 +452,9 @@ dot_job(FILE *f, const json_t *graph, const json_t *job, size_t k)
 	fprintf(f, "  subgraph \"cluster_%zu\" {\n    label=\"", k);
 	dot_text(f, get(job, "name"));
 	fprintf(f, " (%s, %s)\";\n", get(job, "status"), get(job, "role"));
-	json_array_foreach (json_object_get(graph, "tasks"), i, t) {
-		if (strcmp(get(t, "job"), uuid) != 0)
-			continue;
+	for (size_t i = x->start[k + 1]; i < x->start[k + 2]; i++) {
+		const json_t *t = json_array_get(tasks, x->order[i]);
+
 		fprintf(f, "    \"%s\" [label=\"", get(t, "id"));
 		dot_text(f, get(t, "name"));
 		fprintf(f, "\\n%s\", fillcolor=%s];\n", get(t, "status"),
@@ -376,24 +463,14 @@ dot_job(FILE *f, const json_t *graph, const json_t *job, size_t k)
 	fputs("  }\n", f);
 }
 
-/* The cluster index of job uuid, for lhead/ltail. */
-static size_t
-cluster_of(const json_t *graph, const char *uuid)
-{
-	size_t i;
-	json_t *j;
-
-	json_array_foreach (json_object_get(graph, "jobs"), i, j)
-		if (strcmp(get(j, "id"), uuid) == 0)
-			return i;
-	return 0;
-}
-
 static void
-dot_job_edge(FILE *f, const json_t *graph, const json_t *e, size_t k)
+dot_job_edge(FILE *f, const json_t *graph, const struct dot_index *x,
+    const json_t *e, size_t k)
 {
 	const char *from = get(e, "from_job"), *to = get(e, "to_job");
-	const char *to_task = first_task(graph, to);
+	const char *from_task, *to_task;
+	size_t from_k = cluster_of(graph, x, from, &from_task);
+	size_t to_k = cluster_of(graph, x, to, &to_task);
 	const json_t *ids = json_object_get(e, "from_tasks");
 	size_t i;
 	json_t *id;
@@ -412,15 +489,15 @@ dot_job_edge(FILE *f, const json_t *graph, const json_t *e, size_t k)
 		json_array_foreach (ids, i, id)
 			fprintf(f, "  \"%s\" -> \"dep-%zu\";\n",
 			    json_string_value(id), k);
-	} else if (first_task(graph, from) != NULL) {
+	} else if (from_task != NULL) {
 		fprintf(f, "  \"%s\" -> \"dep-%zu\" [ltail=\"cluster_%zu\"];\n",
-		    first_task(graph, from), k, cluster_of(graph, from));
+		    from_task, k, from_k);
 	} else {
 		fprintf(f, "  \"job-%s\" -> \"dep-%zu\";\n", from, k);
 	}
 	if (to_task != NULL)
 		fprintf(f, "  \"dep-%zu\" -> \"%s\" [lhead=\"cluster_%zu\"];\n",
-		    k, to_task, cluster_of(graph, to));
+		    k, to_task, to_k);
 	else
 		fprintf(f, "  \"dep-%zu\" -> \"job-%s\";\n", k, to);
 }
@@ -431,10 +508,12 @@ jobgraph_dot(const json_t *graph)
 	char *text = NULL;
 	size_t len = 0, i;
 	FILE *f = open_memstream(&text, &len);
+	struct dot_index x;
 	json_t *v;
 
 	if (f == NULL)
 		return xstrdup("digraph {}\n");
+	dot_index_build(graph, &x);
 	fprintf(f,
 	    "digraph \"job %s\" {\n  rankdir=LR;\n  compound=true;\n"
 	    "  node [shape=box, style=filled];\n",
@@ -448,13 +527,14 @@ jobgraph_dot(const json_t *graph)
 		    (long long)json_integer_value(
 		        json_object_get(graph, "max_edges")));
 	json_array_foreach (json_object_get(graph, "jobs"), i, v)
-		dot_job(f, graph, v, i);
+		dot_job(f, graph, &x, v, i);
 	json_array_foreach (json_object_get(graph, "edges"), i, v)
 		fprintf(
 		    f, "  \"%s\" -> \"%s\";\n", get(v, "from"), get(v, "to"));
 	json_array_foreach (json_object_get(graph, "job_edges"), i, v)
-		dot_job_edge(f, graph, v, i);
+		dot_job_edge(f, graph, &x, v, i);
 	fputs("}\n", f);
+	dot_index_free(&x);
 	fclose(f);
 	return text;
 }

@@ -511,6 +511,44 @@ START_TEST(test_blockers_bookkeeping_mismatch)
 }
 END_TEST
 
+/* Upstream tasks listed again and again (many dependencies selecting the
+ * same tasks) count toward the edge cap, and stop at it. */
+START_TEST(test_graph_from_tasks_capped)
+{
+	char *list = xstrdup("t0:misc"), *up, *down;
+	json_t *g, *e;
+	size_t i, listed = 0;
+
+	for (int k = 1; k < 50; k++) {
+		char *more = xasprintf("%s,t%d:misc", list, k);
+
+		free(list);
+		list = more;
+	}
+	up = store_job(list, NULL, false);
+	down = store_job("d:misc", NULL, false);
+	/* 500 rows, each selecting all 50 tasks: 25,000 listings. */
+	exec("WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n "
+	     "WHERE k < 500) INSERT INTO job_dependencies (created_at, job_id, "
+	     "upstream_job_id, upstream_kind, upstream_match, remaining) "
+	     "SELECT 0, (SELECT id FROM jobs WHERE uuid = '%s'), (SELECT id "
+	     "FROM jobs WHERE uuid = '%s'), 'name', "
+	     "replace(hex(zeroblob(k)), '00', '*'), 50 FROM n",
+	    down, up);
+	ck_assert_int_eq(jobgraph_json(conn, down, &g), FM_OK);
+	ck_assert(json_is_true(json_object_get(g, "truncated")));
+	ck_assert_uint_eq(json_array_size(json_object_get(g, "tasks")), 51);
+	ck_assert_uint_eq(json_array_size(json_object_get(g, "jobs")), 2);
+	json_array_foreach (json_object_get(g, "job_edges"), i, e)
+		listed += json_array_size(json_object_get(e, "from_tasks"));
+	ck_assert_uint_eq(listed, JOBGRAPH_MAX_EDGES);
+	json_decref(g);
+	free(list);
+	free(up);
+	free(down);
+}
+END_TEST
+
 /* The most a job may wait for: 1,000 upstream jobs, one row each. */
 START_TEST(test_thousand_upstream_jobs)
 {
@@ -608,6 +646,7 @@ jobdeps_suite(void)
 	tcase_add_test(tc, test_long_cycle_named);
 	tcase_add_test(tc, test_cycle_in_later_entry);
 	tcase_add_test(tc, test_blockers_bookkeeping_mismatch);
+	tcase_add_test(tc, test_graph_from_tasks_capped);
 	tcase_add_test(tc, test_thousand_upstream_jobs);
 	suite_add_tcase(s, tc);
 	return s;
