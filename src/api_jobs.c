@@ -123,7 +123,7 @@ post_job(struct req *req)
 	struct fm_ctx *ctx = req_app(req);
 	struct store_conn *conn;
 	json_t *job, *stored = NULL;
-	char *msg = NULL;
+	char *msg = NULL, *why = NULL;
 	enum fm_err rc;
 
 	int64_t t0 = time_mono_us(), t1;
@@ -147,7 +147,7 @@ post_job(struct req *req)
 		    req, 503, "cannot write the job's files to shared storage");
 	}
 	conn = store_acquire(ctx->store);
-	rc = store_jobs_insert(conn, job);
+	rc = store_jobs_insert_why(conn, job, &why);
 	if (rc != FM_OK)
 		submit_remove_files(ctx, job);
 	if (rc == FM_OK)
@@ -173,10 +173,16 @@ post_job(struct req *req)
 		return http_reply_error(req, 400,
 		    "the job's tasks depend on a task that is not part of "
 		    "the job");
-	if (rc == FM_ERR_CONFLICT)
-		return http_reply_error(req, 409,
+	if (rc == FM_ERR_CONFLICT) {
+		/* The store's own refusal names the entry and the reason. */
+		rc = http_reply_error(req, 409,
 		    "a job this one depends on changed while it was being "
-		    "stored; check the submission again");
+		    "stored: %s",
+		    why != NULL ? why : "check the submission again");
+		free(why);
+		return rc;
+	}
+	free(why);
 	if (rc != FM_OK)
 		return rc;
 	return http_reply_json(req, 200, stored);

@@ -25,6 +25,7 @@
 #include "embedded.h"
 #include "gojson.h"
 #include "jobc.h"
+#include "jobdeps.h"
 #include "jsenv.h"
 #include "log.h"
 #include "openjd_template.h"
@@ -252,6 +253,28 @@ template_load(const char *filename, const char *src)
 }
 
 /*
+ * JOB_TYPE.dependencyMode: true for "overlap". Anything but "strict" or
+ * "overlap" (or absent) is warned about and read as "strict", so a typo
+ * does not pass silently.
+ */
+static bool
+deps_mode_of(const char *filename, const json_t *js_type)
+{
+	const json_t *mode = json_object_get(js_type, "dependencyMode");
+	bool overlap = false;
+
+	if (mode != NULL &&
+	    (!json_is_string(mode) ||
+	        !jobdeps_parse_mode(json_string_value(mode), &overlap))) {
+		log_warn("job type %s: dependencyMode must be \"strict\" or "
+		         "\"overlap\"; using \"strict\"",
+		    filename);
+		return false;
+	}
+	return overlap;
+}
+
+/*
  * Load one script; NULL (logged) when it fails. *retry_out (may be
  * NULL) is set when the failure was passing (no compiler heap free),
  * so the file is tried again at the next scan.
@@ -285,11 +308,7 @@ jobtype_load(
 	t->es5 = es5;
 	es5 = NULL;
 	t->info = jobtypes_info_from_js(t->name, js_type);
-	t->deps_overlap =
-	    json_is_string(json_object_get(js_type, "dependencyMode")) &&
-	    strcmp(
-	        json_string_value(json_object_get(js_type, "dependencyMode")),
-	        "overlap") == 0;
+	t->deps_overlap = deps_mode_of(filename, js_type);
 	jobtypes_etag(t->info, t->etag);
 	json_object_set_new(t->info, "etag", json_string(t->etag));
 	log_debug(

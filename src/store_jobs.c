@@ -204,11 +204,11 @@ insert_dependencies(
 /*
  * The submission's cross-job dependencies, checked again now that the
  * write lock is held (an upstream job may have gone since compiling):
- * a refusal now is FM_ERR_CONFLICT.
+ * a refusal now is FM_ERR_CONFLICT, with *msg_out (new) saying why.
  */
 static enum fm_err
 insert_job_dependencies(
-    struct store_conn *conn, int64_t job_id, const json_t *job)
+    struct store_conn *conn, int64_t job_id, const json_t *job, char **msg_out)
 {
 	const json_t *deps = json_object_get(job, "depends_on");
 	bool overlap = json_is_true(json_object_get(job, "dependency_overlap"));
@@ -222,6 +222,8 @@ insert_job_dependencies(
 	if (rc == FM_ERR_INVALID) {
 		log_warn("job not stored: %s", msg);
 		rc = FM_ERR_CONFLICT;
+		*msg_out = msg;
+		msg = NULL;
 	}
 	free(msg);
 	return rc;
@@ -229,6 +231,17 @@ insert_job_dependencies(
 
 enum fm_err
 store_jobs_insert(struct store_conn *conn, const json_t *job)
+{
+	char *msg = NULL;
+	enum fm_err rc = store_jobs_insert_why(conn, job, &msg);
+
+	free(msg);
+	return rc;
+}
+
+enum fm_err
+store_jobs_insert_why(
+    struct store_conn *conn, const json_t *job, char **msg_out)
 {
 	const json_t *tasks = json_object_get(job, "tasks");
 	const json_t *tag = json_object_get(job, "worker_tag_id");
@@ -242,6 +255,7 @@ store_jobs_insert(struct store_conn *conn, const json_t *job)
 	size_t i;
 	json_t *task;
 
+	*msg_out = NULL;
 	/* The job's total is the sum of its tasks' from the start. (Flamenco
 	 * leaves it 0 until tasks first report steps; a progress bar then
 	 * jumps from 0/0, so we do not copy that.) */
@@ -289,7 +303,7 @@ store_jobs_insert(struct store_conn *conn, const json_t *job)
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)json_array_size(tasks));
 	if ((rc = store_step_done(conn, st, "counting a job's tasks")) != FM_OK)
 		goto done;
-	if ((rc = insert_job_dependencies(conn, job_id, job)) != FM_OK)
+	if ((rc = insert_job_dependencies(conn, job_id, job, msg_out)) != FM_OK)
 		goto done;
 	store_note(conn, STORE_CHANGED_JOB,
 	    json_string_value(json_object_get(job, "id")), NULL, NULL, NULL);

@@ -29,6 +29,11 @@ struct store_conn;
 FM_MUST_CHECK enum fm_err store_jobs_insert(
     struct store_conn *conn, const json_t *job);
 
+/* store_jobs_insert(), and on FM_ERR_CONFLICT *msg_out (new, else NULL)
+ * names the dependency refused and why. */
+FM_MUST_CHECK enum fm_err store_jobs_insert_why(
+    struct store_conn *conn, const json_t *job, char **msg_out);
+
 /*
  * The Job JSON of fetchJob plus "task_counts": {"<task status>": n} for
  * every task status (from job_task_counts); FM_ERR_NOTFOUND when unknown.

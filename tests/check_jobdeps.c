@@ -549,6 +549,35 @@ START_TEST(test_graph_from_tasks_capped)
 }
 END_TEST
 
+/* A dependency refused at store time (its upstream job went since the
+ * submission was checked) says which and why, and nothing is stored. */
+START_TEST(test_insert_refusal_names_entry)
+{
+	char *up = store_job("u:misc", NULL, false), *msg = NULL;
+	char *text = xasprintf("[{\"job\": \"%s\"}]", up);
+	char uuid[ID_UUID_LEN + 1];
+	json_t *job;
+
+	exec("UPDATE jobs SET delete_requested_at = 1 WHERE uuid = '%s'", up);
+	ids_new_uuid(uuid);
+	job = json_pack("{s:s, s:s, s:s, s:i, s:s, s:{}, s:{}, s:I, s:[]}",
+	    "id", uuid, "name", "late", "type", "t", "priority", 50, "status",
+	    "queued", "settings", "metadata", "created",
+	    (json_int_t)time_now_us(), "tasks");
+	json_object_set_new(job, "depends_on", json_loads(text, 0, NULL));
+	ck_assert_int_eq(
+	    store_jobs_insert_why(conn, job, &msg), FM_ERR_CONFLICT);
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_ptr_nonnull(strstr(msg, "depends_on[0]: no job"));
+	ck_assert_int_eq(
+	    q("SELECT count(*) FROM jobs WHERE uuid = '%s'", uuid), 0);
+	free(msg);
+	json_decref(job);
+	free(text);
+	free(up);
+}
+END_TEST
+
 /* The most a job may wait for: 1,000 upstream jobs, one row each. */
 START_TEST(test_thousand_upstream_jobs)
 {
@@ -647,6 +676,7 @@ jobdeps_suite(void)
 	tcase_add_test(tc, test_cycle_in_later_entry);
 	tcase_add_test(tc, test_blockers_bookkeeping_mismatch);
 	tcase_add_test(tc, test_graph_from_tasks_capped);
+	tcase_add_test(tc, test_insert_refusal_names_entry);
 	tcase_add_test(tc, test_thousand_upstream_jobs);
 	suite_add_tcase(s, tc);
 	return s;

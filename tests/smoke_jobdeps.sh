@@ -55,6 +55,11 @@ fmctl deps "$RENDER" > "$dir/out" 2>&1 && grep -q "waits for.*bake.*queued.*all.
     ok "fmctl deps" || fail "fmctl deps: $(cat "$dir/out")"
 if fmctl why 0000 > "$dir/out" 2>&1; then fail "fmctl why on an unknown ID succeeded"; else
     grep -q "0 jobs match" "$dir/out" && ok "fmctl why refuses an unknown ID" || fail "unknown ID: $(cat "$dir/out")"; fi
+fmctl why "$RENDER" > "$dir/out" 2>&1 && grep -q "^job render ($RENDER)" "$dir/out" &&
+    ok "fmctl why with a full job ID" || fail "fmctl why FULL_JOB_ID: $(cat "$dir/out")"
+if fmctl why 00000000-0000-4000-8000-000000000000 > "$dir/out" 2>&1; then
+    fail "fmctl why on an unknown full ID succeeded"; else
+    grep -q "HTTP 404" "$dir/out" && ok "fmctl why refuses an unknown full ID" || fail "unknown full ID: $(cat "$dir/out")"; fi
 
 # 2. The admin endpoints want the admin password; deleting the upstream
 # job is refused while the render job waits for it.
