@@ -62,6 +62,7 @@ static const char sql_ahead_in_job[] =
     "SELECT count(*) FROM (SELECT 1 FROM tasks t INDEXED BY idx_tasks_ready "
     "WHERE t.job_id = ?1 AND t.type = ?2 "
     "AND t.status IN ('queued', 'soft-failed') AND t.pending_deps = 0 "
+    "AND t.pinned_worker_id IS NULL "
     "AND (t.priority > ?3 OR (t.priority = ?3 AND t.id < ?4)) LIMIT 1000)";
 static const char sql_ahead_jobs[] =
     "SELECT count(*) FROM (SELECT 1 FROM jobs j INDEXED BY idx_jobs_runnable "
