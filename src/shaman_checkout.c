@@ -400,78 +400,73 @@ shaman_checkout_remove(struct shaman_store *store, const char *path)
 
 /* --- garbage collection --------------------------------------------- */
 
-/* The blob paths checkouts link to: a sorted array for bsearch. */
+/*
+ * The stored files checkouts link to, by (st_dev, st_ino) from stat() on
+ * each link: no path spelling (a relative link, "./" or "//" in the
+ * storage path) can make a linked file look unlinked. A sorted array for
+ * bsearch.
+ */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
 struct linkset {
-	char **v;
+	struct file_id *v;
 	size_t n, cap;
+	bool incomplete; /* some directory or entry could not be read */
 };
 
 /* nftw() passes no user pointer: these hold the walk's state, under
  * shaman_gc()'s lock. */
 static struct linkset *gc_links;
 
-/*
- * Where the link at path (absolute) with text target points, as a path
- * spelt like the store's own (lexically: "." and ".." folded), new.
- */
-static char *
-resolve_link(const char *path, const char *target)
-{
-	char *joined, *out, *save = NULL;
-	size_t n = 0;
-
-	if (target[0] == '/')
-		joined = xstrdup(target);
-	else
-		joined = xasprintf(
-		    "%.*s/%s", (int)(strrchr(path, '/') - path), path, target);
-	out = xmalloc(strlen(joined) + 2);
-	out[0] = '\0';
-	for (char *c = strtok_r(joined, "/", &save); c != NULL;
-	     c = strtok_r(NULL, "/", &save)) {
-		if (strcmp(c, ".") == 0)
-			continue;
-		if (strcmp(c, "..") == 0) {
-			while (n > 0 && out[--n] != '/')
-				;
-			out[n] = '\0';
-			continue;
-		}
-		n += (size_t)sprintf(out + n, "/%s", c);
-	}
-	if (n == 0)
-		strcpy(out, "/");
-	free(joined);
-	return out;
-}
-
 static int
 collect_link(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	char target[4096];
-	ssize_t n;
+	struct stat target;
 
 	(void)st;
 	(void)ftw;
+	if (flag == FTW_DNR || flag == FTW_NS) {
+		log_warn("Shaman: garbage collection cannot read %s", path);
+		gc_links->incomplete = true;
+		return 0;
+	}
 	if (flag != FTW_SL)
 		return 0;
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n <= 0)
+	if (stat(path, &target) != 0) {
+		/* A dangling link keeps nothing; anything else might. */
+		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP) {
+			log_warn("Shaman: garbage collection cannot follow "
+			         "%s: %s",
+			    path, strerror(errno));
+			gc_links->incomplete = true;
+		}
 		return 0;
-	target[n] = '\0';
+	}
+	if (!S_ISREG(target.st_mode))
+		return 0;
 	if (gc_links->n == gc_links->cap) {
 		gc_links->cap = gc_links->cap ? gc_links->cap * 2 : 1024;
 		gc_links->v =
-		    xrealloc(gc_links->v, gc_links->cap * sizeof(char *));
+		    xrealloc(gc_links->v, gc_links->cap * sizeof(*gc_links->v));
 	}
-	gc_links->v[gc_links->n++] = resolve_link(path, target);
+	gc_links->v[gc_links->n++] =
+	    (struct file_id){ target.st_dev, target.st_ino };
 	return 0;
 }
 
 static int
-cmp_str(const void *a, const void *b)
+cmp_file_id(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const struct file_id *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return 0;
 }
 
 struct gc_walk {
@@ -486,7 +481,7 @@ static int
 collect_old_blob(
     const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	const char *p = path;
+	struct file_id id;
 
 	if (flag == FTW_DP) {
 		/* Empty hash directories go; rmdir fails on the others. */
@@ -496,9 +491,10 @@ collect_old_blob(
 	}
 	if (flag != FTW_F || st->st_mtime >= gc_cur->cutoff)
 		return 0;
+	id = (struct file_id){ st->st_dev, st->st_ino };
 	if (gc_cur->links->n > 0 &&
-	    bsearch(&p, gc_cur->links->v, gc_cur->links->n, sizeof(char *),
-	        cmp_str) != NULL) {
+	    bsearch(&id, gc_cur->links->v, gc_cur->links->n,
+	        sizeof(*gc_cur->links->v), cmp_file_id) != NULL) {
 		gc_cur->stats->blobs_kept_linked++;
 		return 0;
 	}
@@ -515,7 +511,7 @@ shaman_gc(struct shaman_store *store, int64_t max_age_s,
     struct shaman_gc_stats *stats_out)
 {
 	static pthread_mutex_t gc_lock = PTHREAD_MUTEX_INITIALIZER;
-	struct linkset links = { NULL, 0, 0 };
+	struct linkset links = { NULL, 0, 0, false };
 	struct gc_walk walk;
 	time_t now = time(NULL);
 	DIR *d;
@@ -523,23 +519,34 @@ shaman_gc(struct shaman_store *store, int64_t max_age_s,
 
 	memset(stats_out, 0, sizeof(*stats_out));
 	pthread_mutex_lock(&gc_lock);
-	/* First every link, so a blob a checkout uses is never removed. */
+	/*
+	 * First every link, so a blob a checkout uses is never removed. Not
+	 * FTW_MOUNT: a checkout on another mount still links here. When the
+	 * scan is incomplete, no stored file is removed this round.
+	 */
 	gc_links = &links;
-	(void)nftw(shaman_store_jobs_dir(store), collect_link, 16,
-	    FTW_PHYS | FTW_MOUNT);
+	if (nftw(shaman_store_jobs_dir(store), collect_link, 16, FTW_PHYS) !=
+	    0) {
+		log_warn("Shaman: garbage collection cannot scan %s: %s",
+		    shaman_store_jobs_dir(store), strerror(errno));
+		links.incomplete = true;
+	}
 	gc_links = NULL;
-	if (links.n > 0)
-		qsort(links.v, links.n, sizeof(char *), cmp_str);
-	walk.links = &links;
-	walk.cutoff = now - (time_t)max_age_s;
-	walk.stats = stats_out;
-	gc_cur = &walk;
-	(void)nftw(shaman_store_stored_dir(store), collect_old_blob, 16,
-	    FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-	gc_cur = NULL;
+	if (links.incomplete) {
+		log_warn("Shaman: garbage collection removes no stored files "
+		         "this time: the checkouts could not all be read");
+	} else {
+		if (links.n > 0)
+			qsort(links.v, links.n, sizeof(*links.v), cmp_file_id);
+		walk.links = &links;
+		walk.cutoff = now - (time_t)max_age_s;
+		walk.stats = stats_out;
+		gc_cur = &walk;
+		(void)nftw(shaman_store_stored_dir(store), collect_old_blob, 16,
+		    FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+		gc_cur = NULL;
+	}
 	pthread_mutex_unlock(&gc_lock);
-	for (size_t i = 0; i < links.n; i++)
-		free(links.v[i]);
 	free(links.v);
 
 	d = opendir(shaman_store_uploading_dir(store));

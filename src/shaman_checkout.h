@@ -75,8 +75,11 @@ struct shaman_gc_stats {
 /*
  * Garbage collection: remove stored files whose mtime is older than
  * max_age_s and which no checkout links to (the checkouts are scanned
- * first), and temporary files in uploading/ that belong to no upload in
- * progress and are older than a minute. Logs what it removed.
+ * first; a link counts by the file it reaches, by device and inode),
+ * and temporary files in uploading/ that belong to no upload in
+ * progress and are older than a minute. When some of the checkouts
+ * cannot be read, no stored file is removed that round (logged). Logs
+ * what it removed.
  */
 void shaman_gc(struct shaman_store *store, int64_t max_age_s,
     struct shaman_gc_stats *stats_out);

@@ -126,12 +126,60 @@ mkdirs(const char *path)
 	return rc;
 }
 
+/* Set the store's paths under root. */
+static void
+store_paths(struct shaman_store *store, const char *root)
+{
+	/* "/" as root has no trailing separator to strip. */
+	if (strcmp(root, "/") == 0)
+		root = "";
+	free(store->stored_dir);
+	free(store->uploading_dir);
+	free(store->jobs_dir);
+	store->stored_dir = xasprintf("%s/file-store/stored", root);
+	store->uploading_dir = xasprintf("%s/file-store/uploading", root);
+	store->jobs_dir = xasprintf("%s/jobs", root);
+}
+
+/*
+ * Create the store's directories under root, then name them from the
+ * canonical root (realpath()): "./", "x/../" or "//" in the configured
+ * path must not make one file look like two (checkout link targets,
+ * the paths garbage collection walks).
+ */
+static enum fm_err
+store_dirs(struct shaman_store *store, const char *root, char **err_out)
+{
+	const char *dirs[3];
+	char *canon;
+
+	store_paths(store, root);
+	dirs[0] = store->stored_dir;
+	dirs[1] = store->uploading_dir;
+	dirs[2] = store->jobs_dir;
+	for (size_t i = 0; i < nitems(dirs); i++) {
+		if (mkdirs(dirs[i]) != 0) {
+			*err_out = xasprintf("Shaman: cannot create %s: %s",
+			    dirs[i], strerror(errno));
+			return FM_ERR_IO;
+		}
+	}
+	if ((canon = realpath(root, NULL)) == NULL) {
+		*err_out = xasprintf(
+		    "Shaman: cannot resolve %s: %s", root, strerror(errno));
+		return FM_ERR_IO;
+	}
+	store_paths(store, canon);
+	free(canon);
+	return FM_OK;
+}
+
 enum fm_err
 shaman_store_open(
     const char *root, struct shaman_store **store_out, char **err_out)
 {
 	struct shaman_store *store;
-	const char *dirs[3];
+	enum fm_err rc;
 
 	*store_out = NULL;
 	*err_out = NULL;
@@ -143,23 +191,10 @@ shaman_store_open(
 	}
 	store = xcalloc(1, sizeof(*store));
 	store->stored_fd = -1;
-	/* "/" as root has no trailing separator to strip. */
-	if (strcmp(root, "/") == 0)
-		root = "";
-	store->stored_dir = xasprintf("%s/file-store/stored", root);
-	store->uploading_dir = xasprintf("%s/file-store/uploading", root);
-	store->jobs_dir = xasprintf("%s/jobs", root);
 	pthread_mutex_init(&store->lock, NULL);
-	dirs[0] = store->stored_dir;
-	dirs[1] = store->uploading_dir;
-	dirs[2] = store->jobs_dir;
-	for (size_t i = 0; i < nitems(dirs); i++) {
-		if (mkdirs(dirs[i]) != 0) {
-			*err_out = xasprintf("Shaman: cannot create %s: %s",
-			    dirs[i], strerror(errno));
-			shaman_store_free(store);
-			return FM_ERR_IO;
-		}
+	if ((rc = store_dirs(store, root, err_out)) != FM_OK) {
+		shaman_store_free(store);
+		return rc;
 	}
 	store->stored_fd =
 	    open(store->stored_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

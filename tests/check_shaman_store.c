@@ -593,6 +593,87 @@ START_TEST(test_gc)
 }
 END_TEST
 
+/* A storage path spelt with "//", "./" and "x/../" names the same files:
+ * an old file a checkout links to stays. */
+START_TEST(test_gc_uncanonical_root)
+{
+	char sum[65], *root, *actual = NULL, *err = NULL, *blob;
+	struct shaman_store *other;
+	struct shaman_file f;
+	struct shaman_gc_stats st;
+
+	root = xasprintf("%s//r/./x/../", tmp);
+	ck_assert_int_eq(shaman_store_open(root, &other, &err), FM_OK);
+	ck_assert_ptr_null(strstr(shaman_store_jobs_dir(other), "//"));
+	ck_assert_ptr_null(strstr(shaman_store_jobs_dir(other), "/./"));
+	ck_assert_ptr_null(strstr(shaman_store_jobs_dir(other), "/../"));
+	hex_sum("old but linked", 14, sum);
+	{
+		struct shaman_upload *up;
+		bool nospace;
+
+		ck_assert_int_eq(
+		    shaman_upload_begin(other, sum, 14, &up, &nospace), FM_OK);
+		ck_assert_int_eq(shaman_upload_write(up, "old but linked", 14),
+		    SHAMAN_STORED);
+		ck_assert_int_eq(shaman_upload_finish(up), SHAMAN_STORED);
+		shaman_upload_free(up);
+	}
+	f = (struct shaman_file){ sum, 14, "a/b.blend" };
+	ck_assert_int_eq(
+	    shaman_checkout_create(other, "job", &f, 1, &actual, &err), FM_OK);
+	blob = shaman_store_blob_path(other, sum, 14);
+	age(blob, 40);
+	shaman_gc(other, 31 * 86400, &st);
+	ck_assert_uint_eq(st.blobs_removed, 0);
+	ck_assert_uint_eq(st.blobs_kept_linked, 1);
+	ck_assert_int_eq(access(blob, F_OK), 0);
+	free(blob);
+	free(actual);
+	free(root);
+	shaman_store_free(other);
+}
+END_TEST
+
+/*
+ * When jobs/ or some of it cannot be read, the links in it are unknown:
+ * nothing is removed. A missing jobs/ (storage half mounted) fails the
+ * scan as root too; an unreadable directory only for other users.
+ */
+START_TEST(test_gc_incomplete_scan)
+{
+	char s1[65], *b1, *jobs, *away, *locked;
+	struct shaman_file old;
+	struct shaman_gc_stats st;
+
+	stored_file(&old, s1, "old, maybe linked", "x");
+	b1 = shaman_store_blob_path(store, s1, old.size);
+	age(b1, 40);
+	jobs = xstrdup(shaman_store_jobs_dir(store));
+	away = xasprintf("%s.away", jobs);
+	ck_assert_int_eq(rename(jobs, away), 0);
+	shaman_gc(store, 31 * 86400, &st);
+	ck_assert_uint_eq(st.blobs_removed, 0);
+	ck_assert_int_eq(access(b1, F_OK), 0);
+	ck_assert_int_eq(rename(away, jobs), 0);
+	if (geteuid() != 0) {
+		locked = xasprintf("%s/locked", jobs);
+		ck_assert_int_eq(mkdir(locked, 0), 0);
+		shaman_gc(store, 31 * 86400, &st);
+		ck_assert_uint_eq(st.blobs_removed, 0);
+		ck_assert_int_eq(access(b1, F_OK), 0);
+		ck_assert_int_eq(rmdir(locked), 0);
+		free(locked);
+	}
+	/* Readable again: the old unlinked file goes. */
+	shaman_gc(store, 31 * 86400, &st);
+	ck_assert_uint_eq(st.blobs_removed, 1);
+	free(b1);
+	free(jobs);
+	free(away);
+}
+END_TEST
+
 START_TEST(test_rfc2047)
 {
 	static const struct {
@@ -646,6 +727,8 @@ shaman_store_suite(void)
 	tcase_add_test(tc, test_checkout_create_and_remove);
 	tcase_add_test(tc, test_checkout_clash);
 	tcase_add_test(tc, test_gc);
+	tcase_add_test(tc, test_gc_uncanonical_root);
+	tcase_add_test(tc, test_gc_incomplete_scan);
 	tcase_add_test(tc, test_rfc2047);
 	suite_add_tcase(s, tc);
 	return s;
