@@ -193,33 +193,45 @@ link_target(
 }
 
 /*
- * Some existing directory on the way to jobs/PARENTS holds a file (a
- * link): it is a checkout, and one inside it would be deleted with it.
- * Directories made only as parents hold nothing but directories.
+ * Every checkout root holds this file, written right after its mkdir:
+ * it tells a checkout from the plain directories above checkouts
+ * without reading their contents (and so without trusting d_type).
+ */
+#define CHECKOUT_MARKER ".shaman-checkout"
+
+/* Checkout directories are made, and empty parents removed, one at a
+ * time: two requests at once cannot both pass the nesting checks. */
+static pthread_mutex_t checkout_dirs_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* dir (absolute) is a checkout root. */
+static bool
+is_checkout(const char *dir)
+{
+	char *marker = xasprintf("%s/" CHECKOUT_MARKER, dir);
+	struct stat st;
+	bool found = lstat(marker, &st) == 0 && S_ISREG(st.st_mode);
+
+	free(marker);
+	return found;
+}
+
+/*
+ * jobs/PARENTS or a directory on the way there is a checkout: one made
+ * inside it would be deleted with it.
  */
 static bool
 inside_checkout(const char *jobs, const char *parents)
 {
 	char *p = xasprintf("%s/%s", jobs, parents);
-	size_t jlen = strlen(jobs);
 	bool found = false;
 
-	for (char *s = p + jlen + 1; !found; s++) {
+	for (char *s = p + strlen(jobs) + 1; !found; s++) {
 		bool end = *s == '\0';
-		DIR *d;
-		struct dirent *de;
 
 		if (*s != '/' && !end)
 			continue;
 		*s = '\0';
-		if ((d = opendir(p)) == NULL) {
-			*s = end ? '\0' : '/';
-			break; /* not there yet: nothing inside it either */
-		}
-		while (!found && (de = readdir(d)) != NULL)
-			found =
-			    de->d_type != DT_DIR && de->d_type != DT_UNKNOWN;
-		closedir(d);
+		found = is_checkout(p);
 		if (end)
 			break;
 		*s = '/';
@@ -228,14 +240,108 @@ inside_checkout(const char *jobs, const char *parents)
 	return found;
 }
 
+/* Remove the empty directories above dir, up to the jobs directory.
+ * Under checkout_dirs_lock. */
+static void
+remove_empty_parents(const char *jobs, const char *dir)
+{
+	char *p = xstrdup(dir), *slash;
+
+	while ((slash = strrchr(p, '/')) != NULL &&
+	    (size_t)(slash - p) > strlen(jobs)) {
+		*slash = '\0';
+		if (rmdir(p) != 0 && errno != ENOENT)
+			break; /* not empty: another checkout's */
+	}
+	free(p);
+}
+
+/* The errno of a failed mkdir as a result: the client's path or us. */
+static enum fm_err
+mkdir_failure(const char *rel, char **err_out)
+{
+	int err = errno;
+
+	*err_out = xasprintf(
+	    "cannot create checkout directory %s: %s", rel, strerror(err));
+	return err == ENOTDIR || err == ENAMETOOLONG ? FM_ERR_INVALID
+	                                             : FM_ERR_IO;
+}
+
+/*
+ * Make jobs/rel with its marker, unless that would nest checkouts.
+ * *taken_out when jobs/rel is a checkout already (try a variant).
+ * Under checkout_dirs_lock.
+ */
+static enum fm_err
+make_one_checkout_dir(const char *jobs, const char *want, char *rel,
+    bool *taken_out, char **err_out)
+{
+	char *dir = xasprintf("%s/%s", jobs, rel), *marker;
+	char *parent = strrchr(rel, '/');
+	struct stat st;
+	enum fm_err rc = FM_OK;
+	int fd;
+
+	*taken_out = false;
+	if (parent != NULL) {
+		*parent = '\0';
+		if (inside_checkout(jobs, rel)) {
+			*err_out = xasprintf("checkout path \"%s\" lies "
+			                     "inside another checkout",
+			    want);
+			rc = FM_ERR_CONFLICT;
+		} else if (mkdirs_under(jobs, rel) != 0) {
+			rc = mkdir_failure(rel, err_out);
+		}
+		*parent = '/';
+		if (rc != FM_OK) {
+			remove_empty_parents(jobs, dir);
+			goto out;
+		}
+	}
+	if (mkdir(dir, 0755) != 0) {
+		if (errno != EEXIST)
+			rc = mkdir_failure(rel, err_out);
+		else if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    !is_checkout(dir)) {
+			*err_out = xasprintf("checkout path \"%s\" holds "
+			                     "other checkouts",
+			    want);
+			rc = FM_ERR_CONFLICT;
+		} else {
+			*taken_out = true;
+			goto out;
+		}
+		remove_empty_parents(jobs, dir);
+		goto out;
+	}
+	marker = xasprintf("%s/" CHECKOUT_MARKER, dir);
+	fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 || close(fd) != 0) {
+		*err_out =
+		    xasprintf("cannot create %s: %s", marker, strerror(errno));
+		log_error("Shaman: %s", *err_out);
+		(void)rmdir(dir);
+		remove_empty_parents(jobs, dir);
+		rc = FM_ERR_IO;
+	}
+	free(marker);
+out:
+	free(dir);
+	return rc;
+}
+
 /* Create jobs/want or a variant; *dir_out (new, absolute) on success. */
 static enum fm_err
 make_checkout_dir(const char *jobs, const char *want, char **rel_out,
     char **dir_out, char **err_out)
 {
 	for (int i = 0; i < CHECKOUT_TRIES; i++) {
-		char *rel, *dir, *parent;
+		char *rel;
 		uint32_t token;
+		enum fm_err rc;
+		bool taken;
 
 		if (i == 0) {
 			rel = xstrdup(want);
@@ -246,51 +352,17 @@ make_checkout_dir(const char *jobs, const char *want, char **rel_out,
 			rel =
 			    xasprintf("%s-%06" PRIx32, want, token & 0xffffff);
 		}
-		dir = xasprintf("%s/%s", jobs, rel);
-		parent = strrchr(rel, '/');
-		if (parent != NULL) {
-			*parent = '\0';
-			if (inside_checkout(jobs, rel)) {
-				*err_out =
-				    xasprintf("checkout path \"%s\" lies "
-				              "inside another checkout",
-				        want);
-				free(rel);
-				free(dir);
-				return FM_ERR_CONFLICT;
-			}
-			if (mkdirs_under(jobs, rel) != 0) {
-				*err_out = xasprintf("cannot create checkout "
-				                     "directory %s: %s",
-				    rel, strerror(errno));
-				free(rel);
-				free(dir);
-				return errno == ENOTDIR || errno == ENAMETOOLONG
-				    ? FM_ERR_INVALID
-				    : FM_ERR_IO;
-			}
-			*parent = '/';
-		}
-		if (mkdir(dir, 0755) == 0) {
+		pthread_mutex_lock(&checkout_dirs_lock);
+		rc = make_one_checkout_dir(jobs, want, rel, &taken, err_out);
+		pthread_mutex_unlock(&checkout_dirs_lock);
+		if (rc == FM_OK && !taken) {
 			*rel_out = rel;
-			*dir_out = dir;
+			*dir_out = xasprintf("%s/%s", jobs, rel);
 			return FM_OK;
 		}
-		if (errno != EEXIST) {
-			enum fm_err rc =
-			    errno == ENAMETOOLONG || errno == ENOTDIR
-			    ? FM_ERR_INVALID
-			    : FM_ERR_IO;
-
-			*err_out = xasprintf("cannot create checkout "
-			                     "directory %s: %s",
-			    rel, strerror(errno));
-			free(rel);
-			free(dir);
-			return rc;
-		}
 		free(rel);
-		free(dir);
+		if (rc != FM_OK)
+			return rc;
 	}
 	*err_out = xasprintf("checkout path \"%s\" and %d variants of it are "
 	                     "taken",
@@ -357,6 +429,9 @@ shaman_checkout_create(struct shaman_store *store, const char *path,
 		}
 		if (rc != FM_OK) {
 			remove_tree(dir);
+			pthread_mutex_lock(&checkout_dirs_lock);
+			remove_empty_parents(jobs, dir);
+			pthread_mutex_unlock(&checkout_dirs_lock);
 			free(rel);
 			free(dir);
 			return rc;
@@ -373,7 +448,7 @@ shaman_checkout_remove(struct shaman_store *store, const char *path)
 {
 	const char *jobs = shaman_store_jobs_dir(store);
 	const char *why;
-	char *dir, *slash;
+	char *dir;
 	struct stat st;
 
 	if (!shaman_checkout_path_valid(path, strlen(path), &why))
@@ -388,12 +463,9 @@ shaman_checkout_remove(struct shaman_store *store, const char *path)
 		    "Shaman: checkout %s is not a directory; left alone", path);
 	}
 	/* Parents that held only this checkout go too. */
-	while ((slash = strrchr(dir, '/')) != NULL &&
-	    (size_t)(slash - dir) > strlen(jobs)) {
-		*slash = '\0';
-		if (rmdir(dir) != 0)
-			break;
-	}
+	pthread_mutex_lock(&checkout_dirs_lock);
+	remove_empty_parents(jobs, dir);
+	pthread_mutex_unlock(&checkout_dirs_lock);
 	free(dir);
 	return FM_OK;
 }

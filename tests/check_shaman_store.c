@@ -517,6 +517,95 @@ START_TEST(test_checkout_create_and_remove)
 }
 END_TEST
 
+/*
+ * Checkouts never nest: deleting one would take the other. Neither
+ * inside one (even where the directories on the way hold only
+ * directories) nor around one, nor when two requests race.
+ */
+START_TEST(test_checkout_nesting)
+{
+	char s1[65], *actual = NULL, *err = NULL, *p;
+	struct shaman_file f;
+
+	stored_file(&f, s1, "frame", "sh010/a.txt");
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, "shots", &f, 1, &actual, &err),
+	    FM_OK);
+	free(actual);
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, "shots/sh010", &f, 1, &actual, &err),
+	    FM_ERR_CONFLICT);
+	ck_assert_ptr_nonnull(strstr(err, "inside another checkout"));
+	free(err);
+	p = xasprintf("%s/shots/sh010", shaman_store_jobs_dir(store));
+	ck_assert_int_eq(count_files(p), 0); /* only the link */
+	free(p);
+	/* Around one: the path holds checkouts. */
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, "seq/sh010", &f, 1, &actual, &err),
+	    FM_OK);
+	free(actual);
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, "seq", &f, 1, &actual, &err),
+	    FM_ERR_CONFLICT);
+	ck_assert_ptr_nonnull(strstr(err, "holds other checkouts"));
+	free(err);
+	/* Removing "seq/sh010" takes the parent it made, and then "seq"
+	 * is free. */
+	ck_assert_int_eq(shaman_checkout_remove(store, "seq/sh010"), FM_OK);
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, "seq", &f, 1, &actual, &err), FM_OK);
+	ck_assert_str_eq(actual, "seq");
+	free(actual);
+}
+END_TEST
+
+struct race_arg {
+	const char *path;
+	struct shaman_file *f;
+	enum fm_err rc;
+};
+
+static void *
+race_create(void *arg)
+{
+	struct race_arg *ra = arg;
+	char *actual = NULL, *err = NULL;
+
+	ra->rc =
+	    shaman_checkout_create(store, ra->path, ra->f, 1, &actual, &err);
+	free(actual);
+	free(err);
+	return NULL;
+}
+
+START_TEST(test_checkout_nesting_race)
+{
+	char s1[65];
+	struct shaman_file f;
+
+	stored_file(&f, s1, "frame", "a.txt");
+	for (int i = 0; i < 40; i++) {
+		char *outer = xasprintf("r%d", i);
+		char *inner = xasprintf("r%d/in", i);
+		struct race_arg a = { outer, &f, FM_OK },
+		                b = { inner, &f, FM_OK };
+		pthread_t ta, tb;
+
+		pthread_create(&ta, NULL, race_create, &a);
+		pthread_create(&tb, NULL, race_create, &b);
+		pthread_join(ta, NULL);
+		pthread_join(tb, NULL);
+		/* Exactly one wins; the other is refused. */
+		ck_assert_msg((a.rc == FM_OK) != (b.rc == FM_OK),
+		    "round %d: %d %d", i, a.rc, b.rc);
+		ck_assert_int_eq(a.rc == FM_OK ? b.rc : a.rc, FM_ERR_CONFLICT);
+		free(outer);
+		free(inner);
+	}
+}
+END_TEST
+
 START_TEST(test_checkout_clash)
 {
 	char s1[65], s2[65], *actual = NULL, *err = NULL, *p;
@@ -726,6 +815,8 @@ shaman_store_suite(void)
 	tcase_add_test(tc, test_file_path_rules);
 	tcase_add_test(tc, test_checkout_create_and_remove);
 	tcase_add_test(tc, test_checkout_clash);
+	tcase_add_test(tc, test_checkout_nesting);
+	tcase_add_test(tc, test_checkout_nesting_race);
 	tcase_add_test(tc, test_gc);
 	tcase_add_test(tc, test_gc_uncanonical_root);
 	tcase_add_test(tc, test_gc_incomplete_scan);
