@@ -376,8 +376,9 @@ checkout_create(struct req *req)
 			free(specs);
 			return FM_OK;
 		}
+		/* Touched: what this job needs must outlive the next GC. */
 		if (shaman_store_status(store, specs[i].checksum, specs[i].size,
-		        false) == SHAMAN_STATUS_STORED)
+		        true) == SHAMAN_STATUS_STORED)
 			continue;
 		if (missing++ < MISSING_SHOWN) {
 			size_t n = strlen(shown);
@@ -396,9 +397,14 @@ checkout_create(struct req *req)
 	rc = shaman_checkout_create(store, json_string_value(jpath), specs,
 	    json_array_size(files), &actual, &err);
 	free(specs);
-	if (rc == FM_ERR_INVALID || rc == FM_ERR_CONFLICT) {
-		http_reply_error(
-		    req, rc == FM_ERR_INVALID ? 400 : 409, "%s", err);
+	if (rc == FM_ERR_INVALID || rc == FM_ERR_CONFLICT ||
+	    rc == FM_ERR_NOTFOUND) {
+		/* NOTFOUND: garbage collection took a file since the check. */
+		http_reply_error(req,
+		    rc == FM_ERR_INVALID        ? 400
+		        : rc == FM_ERR_CONFLICT ? 409
+		                                : 424,
+		    "%s", err);
 		free(err);
 		return FM_OK;
 	}

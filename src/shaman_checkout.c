@@ -370,8 +370,26 @@ make_checkout_dir(const char *jobs, const char *want, char **rel_out,
 	return FM_ERR_CONFLICT;
 }
 
-enum fm_err
-shaman_checkout_create(struct shaman_store *store, const char *path,
+/* Every file is stored (touched, so GC keeps it); FM_ERR_NOTFOUND with
+ * *err_out naming the first missing one. Under the GC lock (read). */
+static enum fm_err
+all_stored(struct shaman_store *store, const struct shaman_file *files,
+    size_t nfiles, char **err_out)
+{
+	for (size_t i = 0; i < nfiles; i++) {
+		if (shaman_store_status(store, files[i].checksum, files[i].size,
+		        true) != SHAMAN_STATUS_STORED) {
+			*err_out = xasprintf("file \"%s\" is not stored on "
+			                     "the Manager; upload it first",
+			    files[i].path);
+			return FM_ERR_NOTFOUND;
+		}
+	}
+	return FM_OK;
+}
+
+static enum fm_err
+create_locked(struct shaman_store *store, const char *path,
     const struct shaman_file *files, size_t nfiles, char **actual_out,
     char **err_out)
 {
@@ -379,8 +397,8 @@ shaman_checkout_create(struct shaman_store *store, const char *path,
 	char *rel = NULL, *dir = NULL;
 	enum fm_err rc;
 
-	*actual_out = NULL;
-	*err_out = NULL;
+	if ((rc = all_stored(store, files, nfiles, err_out)) != FM_OK)
+		return rc;
 	if ((rc = make_checkout_dir(jobs, path, &rel, &dir, err_out)) != FM_OK)
 		return rc;
 	for (size_t i = 0; i < nfiles; i++) {
@@ -406,8 +424,6 @@ shaman_checkout_create(struct shaman_store *store, const char *path,
 				err = errno;
 			free(target);
 		}
-		if (err == 0)
-			(void)utimensat(AT_FDCWD, blob, NULL, 0);
 		free(blob);
 		free(link);
 		if (err == ENAMETOOLONG) {
@@ -441,6 +457,22 @@ shaman_checkout_create(struct shaman_store *store, const char *path,
 	free(dir);
 	*actual_out = rel;
 	return FM_OK;
+}
+
+enum fm_err
+shaman_checkout_create(struct shaman_store *store, const char *path,
+    const struct shaman_file *files, size_t nfiles, char **actual_out,
+    char **err_out)
+{
+	enum fm_err rc;
+
+	*actual_out = NULL;
+	*err_out = NULL;
+	/* Garbage collection waits until every link is made. */
+	shaman_store_use(store);
+	rc = create_locked(store, path, files, nfiles, actual_out, err_out);
+	shaman_store_unuse(store);
+	return rc;
 }
 
 enum fm_err
@@ -591,6 +623,7 @@ shaman_gc(struct shaman_store *store, int64_t max_age_s,
 
 	memset(stats_out, 0, sizeof(*stats_out));
 	pthread_mutex_lock(&gc_lock);
+	shaman_store_gc_begin(store);
 	/*
 	 * First every link, so a blob a checkout uses is never removed. Not
 	 * FTW_MOUNT: a checkout on another mount still links here. When the
@@ -618,6 +651,7 @@ shaman_gc(struct shaman_store *store, int64_t max_age_s,
 		    FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 		gc_cur = NULL;
 	}
+	shaman_store_gc_end(store);
 	pthread_mutex_unlock(&gc_lock);
 	free(links.v);
 

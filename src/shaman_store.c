@@ -24,7 +24,8 @@
 /* Room left on the disk beyond an upload, so the rest of the farm (task
  * logs, the database) does not find it full. */
 #define SHAMAN_DISK_RESERVE (64ULL * 1024 * 1024)
-/* A stored file asked for is touched (for GC) at most this often. */
+/* A stored file asked for is touched (for GC) at most this often, and
+ * at most half the GC age apart (shaman_store_set_max_age()). */
 #define SHAMAN_TOUCH_EVERY_S 3600
 
 /*
@@ -72,6 +73,10 @@ struct shaman_store {
 	int stored_fd; /* stored_dir, for lookups relative to it */
 	pthread_mutex_t lock;
 	struct shaman_upload *uploads; /* in progress, under lock */
+	/* Garbage collection holds it for writing; publishing an upload
+	 * and making a checkout for reading (shaman_store_use()). */
+	pthread_rwlock_t gc_lock;
+	int64_t touch_every_s; /* written before the store is shared */
 };
 
 const char *
@@ -191,7 +196,9 @@ shaman_store_open(
 	}
 	store = xcalloc(1, sizeof(*store));
 	store->stored_fd = -1;
+	store->touch_every_s = SHAMAN_TOUCH_EVERY_S;
 	pthread_mutex_init(&store->lock, NULL);
+	pthread_rwlock_init(&store->gc_lock, NULL);
 	if ((rc = store_dirs(store, root, err_out)) != FM_OK) {
 		shaman_store_free(store);
 		return rc;
@@ -217,10 +224,43 @@ shaman_store_free(struct shaman_store *store)
 	if (store->stored_fd >= 0)
 		close(store->stored_fd);
 	pthread_mutex_destroy(&store->lock);
+	pthread_rwlock_destroy(&store->gc_lock);
 	free(store->stored_dir);
 	free(store->uploading_dir);
 	free(store->jobs_dir);
 	free(store);
+}
+
+void
+shaman_store_set_max_age(struct shaman_store *store, int64_t max_age_s)
+{
+	store->touch_every_s = max_age_s / 2 < SHAMAN_TOUCH_EVERY_S
+	    ? max_age_s / 2
+	    : SHAMAN_TOUCH_EVERY_S;
+}
+
+void
+shaman_store_use(struct shaman_store *store)
+{
+	pthread_rwlock_rdlock(&store->gc_lock);
+}
+
+void
+shaman_store_unuse(struct shaman_store *store)
+{
+	pthread_rwlock_unlock(&store->gc_lock);
+}
+
+void
+shaman_store_gc_begin(struct shaman_store *store)
+{
+	pthread_rwlock_wrlock(&store->gc_lock);
+}
+
+void
+shaman_store_gc_end(struct shaman_store *store)
+{
+	pthread_rwlock_unlock(&store->gc_lock);
 }
 
 const char *
@@ -295,10 +335,11 @@ shaman_store_status(
 		status = SHAMAN_STATUS_STORED;
 		/*
 		 * Best effort: a failed touch only makes GC earlier. Once an
-		 * hour is plenty for an age counted in days, and spares the
-		 * disk an inode write per file on every request.
+		 * hour (or half the GC age, when that is shorter) keeps the
+		 * file young enough, and spares the disk an inode write per
+		 * file on every request.
 		 */
-		if (touch && st.st_mtime < time(NULL) - SHAMAN_TOUCH_EVERY_S)
+		if (touch && st.st_mtime < time(NULL) - store->touch_every_s)
 			(void)utimensat(store->stored_fd, path, NULL, 0);
 	} else {
 		pthread_mutex_lock(&store->lock);
@@ -579,6 +620,37 @@ blob_dirs(const char *blob)
 	return rc;
 }
 
+/*
+ * Link the verified temporary file to blob, under the GC lock (read): GC
+ * removes empty hash directories, so its directory could vanish between
+ * mkdir and link. Retried on ENOENT all the same, in case something
+ * else tidies stored/.
+ */
+static enum shaman_result
+publish(struct shaman_upload *up, const char *blob)
+{
+	enum shaman_result res;
+	int tries = 0;
+
+	shaman_store_use(up->store);
+	for (;;) {
+		if (blob_dirs(blob) == 0 && link(up->tmp_path, blob) == 0) {
+			res = SHAMAN_STORED;
+			break;
+		}
+		if (errno == EEXIST) {
+			res = SHAMAN_KNOWN; /* another upload of it won */
+			break;
+		}
+		if (errno != ENOENT || ++tries == 3) {
+			res = write_failure(up, errno);
+			break;
+		}
+	}
+	shaman_store_unuse(up->store);
+	return res;
+}
+
 enum shaman_result
 shaman_upload_finish(struct shaman_upload *up)
 {
@@ -618,17 +690,7 @@ shaman_upload_finish(struct shaman_upload *up)
 		goto done;
 	}
 	blob = shaman_store_blob_path(up->store, up->checksum, up->size);
-	if (blob_dirs(blob) != 0) {
-		res = write_failure(up, errno);
-		goto done;
-	}
-	if (link(up->tmp_path, blob) == 0) {
-		res = SHAMAN_STORED;
-	} else if (errno == EEXIST) {
-		res = SHAMAN_KNOWN; /* another upload of it won the race */
-	} else {
-		res = write_failure(up, errno);
-	}
+	res = publish(up, blob);
 done:
 	upload_remove_tmp(up);
 	pthread_mutex_lock(&up->store->lock);

@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <check.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdint.h>
@@ -20,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -677,14 +679,31 @@ START_TEST(test_checkout_bad_input)
 		    body, -1, NULL, 400, "path");
 		free(body);
 	}
-	/* A file not stored: 424, and no checkout directory. */
-	body = xasprintf("{\"files\": [{\"sha\": \"%s\", \"size\": 2, "
-	                 "\"path\": \"missing.png\"}], \"checkoutPath\": "
-	                 "\"j\"}",
-	    sum);
-	expect_error("POST", "/api/v3/shaman/checkout/create", body, -1, NULL,
-	    424, "missing.png");
-	free(body);
+	/* A file not stored: 424, and no checkout directory. The stored
+	 * one was touched, so GC keeps it while the add-on uploads the
+	 * rest. */
+	{
+		char *rel =
+		    xasprintf("file-store/stored/%.2s/%s/1.blob", sum, sum + 2);
+		char *blob = shared_path(rel);
+		struct timespec old[2] = { { time(NULL) - 7200, 0 },
+			{ time(NULL) - 7200, 0 } };
+		struct stat st;
+
+		ck_assert_int_eq(utimensat(AT_FDCWD, blob, old, 0), 0);
+		body = xasprintf("{\"files\": [{\"sha\": \"%s\", \"size\": 1, "
+		                 "\"path\": \"here.png\"}, {\"sha\": \"%s\", "
+		                 "\"size\": 2, \"path\": \"missing.png\"}], "
+		                 "\"checkoutPath\": \"j\"}",
+		    sum, sum);
+		expect_error("POST", "/api/v3/shaman/checkout/create", body, -1,
+		    NULL, 424, "missing.png");
+		free(body);
+		ck_assert_int_eq(stat(blob, &st), 0);
+		ck_assert_int_gt(st.st_mtime, time(NULL) - 600);
+		free(blob);
+		free(rel);
+	}
 	/* Two files at one path. */
 	body = xasprintf("{\"files\": [{\"sha\": \"%s\", \"size\": 1, "
 	                 "\"path\": \"a\"}, {\"sha\": \"%s\", \"size\": 1, "

@@ -763,6 +763,83 @@ START_TEST(test_gc_incomplete_scan)
 }
 END_TEST
 
+/* Files asked for are touched half the GC age apart at most, so a short
+ * maxAge does not outrun the hourly throttle. */
+START_TEST(test_touch_throttle_follows_max_age)
+{
+	char sum[65], *blob;
+	struct shaman_file f;
+	struct stat st;
+	struct timespec ts[2];
+
+	stored_file(&f, sum, "asked for", "x");
+	blob = shaman_store_blob_path(store, sum, f.size);
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= 400;
+	ts[1] = ts[0];
+	ck_assert_int_eq(utimensat(AT_FDCWD, blob, ts, 0), 0);
+	shaman_store_set_max_age(store, 600);
+	ck_assert_int_eq(shaman_store_status(store, sum, f.size, true),
+	    SHAMAN_STATUS_STORED);
+	ck_assert_int_eq(stat(blob, &st), 0);
+	ck_assert_int_gt(st.st_mtime, time(NULL) - 60);
+	free(blob);
+}
+END_TEST
+
+/* A file garbage collection removed after the caller's check: the
+ * checkout is refused (424 upstream), not made with a dangling link. */
+START_TEST(test_checkout_after_gc_took_file)
+{
+	char sum[65], *blob, *actual = NULL, *err = NULL, *p;
+	struct shaman_file f;
+	struct shaman_gc_stats st;
+
+	stored_file(&f, sum, "checked, then collected", "scene.blend");
+	blob = shaman_store_blob_path(store, sum, f.size);
+	age(blob, 40);
+	shaman_gc(store, 31 * 86400, &st);
+	ck_assert_uint_eq(st.blobs_removed, 1);
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, "late", &f, 1, &actual, &err),
+	    FM_ERR_NOTFOUND);
+	ck_assert_ptr_nonnull(strstr(err, "scene.blend"));
+	free(err);
+	p = xasprintf("%s/late", shaman_store_jobs_dir(store));
+	ck_assert_int_eq(access(p, F_OK), -1);
+	free(p);
+	free(blob);
+}
+END_TEST
+
+static void *
+gc_thread(void *arg)
+{
+	struct shaman_gc_stats st;
+
+	shaman_gc(store, 31 * 86400, &st);
+	__atomic_store_n((int *)arg, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* Garbage collection waits for a checkout or upload publish under way
+ * (shaman_store_use()), and they for it. */
+START_TEST(test_gc_waits_for_users)
+{
+	pthread_t t;
+	int done = 0;
+	struct timespec pause = { 0, 200 * 1000 * 1000 };
+
+	shaman_store_use(store);
+	pthread_create(&t, NULL, gc_thread, &done);
+	nanosleep(&pause, NULL);
+	ck_assert_int_eq(__atomic_load_n(&done, __ATOMIC_SEQ_CST), 0);
+	shaman_store_unuse(store);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(done, 1);
+}
+END_TEST
+
 START_TEST(test_rfc2047)
 {
 	static const struct {
@@ -820,6 +897,9 @@ shaman_store_suite(void)
 	tcase_add_test(tc, test_gc);
 	tcase_add_test(tc, test_gc_uncanonical_root);
 	tcase_add_test(tc, test_gc_incomplete_scan);
+	tcase_add_test(tc, test_touch_throttle_follows_max_age);
+	tcase_add_test(tc, test_checkout_after_gc_took_file);
+	tcase_add_test(tc, test_gc_waits_for_users);
 	tcase_add_test(tc, test_rfc2047);
 	suite_add_tcase(s, tc);
 	return s;
