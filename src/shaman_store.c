@@ -37,6 +37,11 @@
 #define PIPE_MIN_SIZE (8LL * 1024 * 1024)
 #define PIPE_SLOT     (1024 * 1024)
 #define PIPE_SLOTS    4
+/* At most this many uploads at once get a writer thread (and 4 MiB of
+ * slots); the others write on the HTTP thread, a little slower, so many
+ * clients cannot make the Manager spawn threads and memory without
+ * bound. Two cores barely gain from more. */
+#define PIPE_MAX_ACTIVE 4
 
 struct upload_pipe {
 	pthread_t thread;
@@ -76,7 +81,8 @@ struct shaman_store {
 	/* Garbage collection holds it for writing; publishing an upload
 	 * and making a checkout for reading (shaman_store_use()). */
 	pthread_rwlock_t gc_lock;
-	int64_t touch_every_s; /* written before the store is shared */
+	int64_t touch_every_s;   /* written before the store is shared */
+	unsigned writer_threads; /* uploads with a pipe, under lock */
 };
 
 const char *
@@ -536,9 +542,10 @@ shaman_upload_begin(struct shaman_store *store, const char *checksum,
 		free(up->tmp_path);
 	}
 	up->tmp_name = strrchr(up->tmp_path, '/') + 1;
-	if (size >= PIPE_MIN_SIZE)
-		up->pipe = pipe_start(up->fd);
 	pthread_mutex_lock(&store->lock);
+	if (size >= PIPE_MIN_SIZE && store->writer_threads < PIPE_MAX_ACTIVE &&
+	    (up->pipe = pipe_start(up->fd)) != NULL)
+		store->writer_threads++;
 	up->next = store->uploads;
 	store->uploads = up;
 	pthread_mutex_unlock(&store->lock);
@@ -546,13 +553,25 @@ shaman_upload_begin(struct shaman_store *store, const char *checksum,
 	return FM_OK;
 }
 
+/* Stop the upload's writer thread (pipe_finish()) and give its place
+ * back. */
+static int
+upload_pipe_end(struct shaman_upload *up, bool flush)
+{
+	int err = pipe_finish(up->pipe, flush);
+
+	up->pipe = NULL;
+	pthread_mutex_lock(&up->store->lock);
+	up->store->writer_threads--;
+	pthread_mutex_unlock(&up->store->lock);
+	return err;
+}
+
 static void
 upload_remove_tmp(struct shaman_upload *up)
 {
-	if (up->pipe != NULL) {
-		(void)pipe_finish(up->pipe, false);
-		up->pipe = NULL;
-	}
+	if (up->pipe != NULL)
+		(void)upload_pipe_end(up, false);
 	if (up->fd >= 0) {
 		close(up->fd);
 		up->fd = -1;
@@ -665,9 +684,8 @@ shaman_upload_finish(struct shaman_upload *up)
 		goto done;
 	}
 	if (up->pipe != NULL) {
-		int err = pipe_finish(up->pipe, true);
+		int err = upload_pipe_end(up, true);
 
-		up->pipe = NULL;
 		if (err != 0) {
 			res = write_failure(up, err);
 			goto done;
@@ -733,4 +751,15 @@ shaman_store_upload_active(struct shaman_store *store, const char *name)
 			active = true;
 	pthread_mutex_unlock(&store->lock);
 	return active;
+}
+
+unsigned
+shaman_store_writer_threads(struct shaman_store *store)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&store->lock);
+	n = store->writer_threads;
+	pthread_mutex_unlock(&store->lock);
+	return n;
 }

@@ -129,4 +129,7 @@ void shaman_upload_free(struct shaman_upload *up);
  */
 bool shaman_store_upload_active(struct shaman_store *store, const char *name);
 
+/* Uploads now writing through a thread of their own (at most 4). */
+unsigned shaman_store_writer_threads(struct shaman_store *store);
+
 #endif

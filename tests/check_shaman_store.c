@@ -356,6 +356,71 @@ START_TEST(test_big_upload)
 }
 END_TEST
 
+/*
+ * More big uploads at once than get a writer thread: four do, the rest
+ * write on the caller's thread, and all store the right bytes. An
+ * abandoned upload gives its thread back.
+ */
+START_TEST(test_writer_thread_cap)
+{
+	enum {
+		N = 6
+	};
+	size_t len = 8 * 1024 * 1024;
+	char *data[N], sum[N][65];
+	struct shaman_upload *up[N], *extra = NULL;
+	bool nospace;
+
+	for (int i = 0; i < N; i++) {
+		data[i] = xmalloc(len + (size_t)i);
+		for (size_t j = 0; j < len + (size_t)i; j++)
+			data[i][j] =
+			    (char)((j + (size_t)i) * 2654435761u >> 13);
+		hex_sum(data[i], len + (size_t)i, sum[i]);
+		ck_assert_int_eq(
+		    shaman_upload_begin(store, sum[i],
+		        (int64_t)(len + (size_t)i), &up[i], &nospace),
+		    FM_OK);
+	}
+	ck_assert_uint_eq(shaman_store_writer_threads(store), 4);
+	/* Interleaved, as concurrent requests would arrive. */
+	for (size_t off = 0; off < len + N; off += 65536)
+		for (int i = 0; i < N; i++) {
+			size_t total = len + (size_t)i, n;
+
+			if (off >= total)
+				continue;
+			n = total - off < 65536 ? total - off : 65536;
+			ck_assert_int_eq(
+			    shaman_upload_write(up[i], data[i] + off, n),
+			    SHAMAN_STORED);
+		}
+	for (int i = 0; i < N; i++) {
+		char *blob, *back;
+		size_t blen;
+
+		ck_assert_int_eq(shaman_upload_finish(up[i]), SHAMAN_STORED);
+		shaman_upload_free(up[i]);
+		blob = shaman_store_blob_path(
+		    store, sum[i], (int64_t)(len + (size_t)i));
+		back = test_read_file(blob, &blen);
+		ck_assert_uint_eq(blen, len + (size_t)i);
+		ck_assert(memcmp(back, data[i], blen) == 0);
+		free(back);
+		free(blob);
+	}
+	ck_assert_uint_eq(shaman_store_writer_threads(store), 0);
+	ck_assert_int_eq(shaman_upload_begin(
+	                     store, sum[0], (int64_t)len + 7, &extra, &nospace),
+	    FM_OK);
+	ck_assert_uint_eq(shaman_store_writer_threads(store), 1);
+	shaman_upload_free(extra);
+	ck_assert_uint_eq(shaman_store_writer_threads(store), 0);
+	for (int i = 0; i < N; i++)
+		free(data[i]);
+}
+END_TEST
+
 START_TEST(test_big_upload_file_size_limit)
 {
 	struct rlimit rl = { 1024 * 1024, 1024 * 1024 };
@@ -886,6 +951,7 @@ shaman_store_suite(void)
 	tcase_add_test(tc, test_concurrent_identical_uploads);
 	tcase_add_test(tc, test_file_size_limit);
 	tcase_add_test(tc, test_big_upload);
+	tcase_add_test(tc, test_writer_thread_cap);
 	tcase_add_test(tc, test_big_upload_file_size_limit);
 	tcase_add_test(tc, test_bigger_than_disk);
 	tcase_add_test(tc, test_checkout_path_rules);
