@@ -882,7 +882,11 @@ sink_open(struct req *req)
 
 	FM_ASSERT(sink != NULL);
 	req->sink_open = true;
+	if (req->cs != NULL)
+		http_guard_server_busy(&req->cs->guard);
 	rc = sink->open(req);
+	if (req->cs != NULL)
+		http_guard_server_done(req->srv->guard, &req->cs->guard);
 	if (rc != FM_OK && req->status == 0)
 		http_reply_error(
 		    req, fm_err_http_status(rc), "%s", fm_strerror(rc));
@@ -892,9 +896,18 @@ sink_open(struct req *req)
 static void
 sink_write(struct req *req, const char *data, size_t len)
 {
+	bool ok;
+
 	if (req->status != 0 || req->sink_failed || !req->sink_open)
 		return;
-	if (req->match.route->sink->write(req, data, len) != FM_OK)
+	/* A disk slower than the guard's timeout is not the client's
+	 * stall (http_guard.h). */
+	if (req->cs != NULL)
+		http_guard_server_busy(&req->cs->guard);
+	ok = req->match.route->sink->write(req, data, len) == FM_OK;
+	if (req->cs != NULL)
+		http_guard_server_done(req->srv->guard, &req->cs->guard);
+	if (!ok)
 		req->sink_failed = true;
 }
 
