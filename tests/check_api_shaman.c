@@ -543,6 +543,39 @@ END_TEST
  * with EFBIG, as with ENOSPC): a clear 503 with Retry-After, and
  * nothing stored or left behind. 12 MiB goes through the writer thread.
  */
+/*
+ * Answers given before the body is read (208 stored already, 417 wrong
+ * Content-Length): a client still sending 50 MB reads the status
+ * cleanly, not a reset connection.
+ */
+START_TEST(test_early_reply_big_body)
+{
+	size_t len = 50 * 1000 * 1000;
+	char *data = xmalloc(len), sum[65], other[65];
+
+	for (size_t i = 0; i < len; i++)
+		data[i] = (char)(i * 13 + (i >> 12));
+	hex_sum(data, len, sum);
+	ck_assert_int_eq(upload(sum, (long)len, data, (long)len, NULL), 204);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(
+		    upload(sum, (long)len, data, (long)len, NULL), 208);
+	/* A client that sends it all before reading, too. */
+	{
+		int fd = raw_upload_start(sum, (long)len, data, len, false);
+
+		ck_assert_int_eq(raw_status(fd), 208);
+		close(fd);
+	}
+	hex_sum("x", 1, other);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(upload(other, 1, data, (long)len, NULL), 417);
+	/* The connection still serves. */
+	ck_assert_str_eq(status_of(sum, (long)len), "stored");
+	free(data);
+}
+END_TEST
+
 START_TEST(test_disk_full)
 {
 	struct rlimit rl = { 4 << 20, 4 << 20 };
@@ -874,6 +907,7 @@ api_shaman_suite(void)
 	tcase_add_test(tc, test_client_disconnects);
 	tcase_add_test(tc, test_stalled_upload_cut);
 	tcase_add_test(tc, test_disk_full);
+	tcase_add_test(tc, test_early_reply_big_body);
 	tcase_add_test(tc, test_chunked_bodies);
 	tcase_add_test(tc, test_defer_while_another_uploads);
 	tcase_add_test(tc, test_checkout_bad_input);
