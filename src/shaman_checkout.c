@@ -20,10 +20,13 @@
 
 #include "log.h"
 #include "shaman_store.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define CHECKOUT_PATH_MAX 1024
 #define FILE_PATH_MAX     2048
+/* Levels of a file path: removal descends them (REMOVE_DEPTH_MAX). */
+#define FILE_DEPTH_MAX 256
 /* File systems take names of 255 bytes; a checkout's last name may get
  * a "-" and a 6-digit token (make_checkout_dir()), hence 240 there. */
 #define NAME_COMPONENT_MAX 255
@@ -44,6 +47,17 @@ longest_component(const char *path, size_t len)
 			best = cur;
 	}
 	return best;
+}
+
+/* The '/' in [path, path+len). */
+static size_t
+count_slashes(const char *path, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += path[i] == '/';
+	return n;
 }
 
 /* Some '/'-separated component of [path, path+len) equals comp. */
@@ -98,7 +112,7 @@ shaman_file_path_valid(const char *path, size_t len, const char **why_out)
 	if (len == 0)
 		*why_out = "file path is empty";
 	else if (len > FILE_PATH_MAX)
-		*why_out = "file path is longer than 4096 bytes";
+		*why_out = "file path is longer than 2048 bytes";
 	else if (memchr(path, '\0', len) != NULL)
 		*why_out = "file path contains a NUL character";
 	else if (path[0] == '/')
@@ -110,6 +124,8 @@ shaman_file_path_valid(const char *path, size_t len, const char **why_out)
 		           "components";
 	else if (longest_component(path, len) > NAME_COMPONENT_MAX)
 		*why_out = "file path has a name longer than 255 bytes";
+	else if (count_slashes(path, len) >= FILE_DEPTH_MAX)
+		*why_out = "file path has more than 256 levels";
 	return *why_out == NULL;
 }
 
@@ -147,26 +163,157 @@ mkdirs_under(const char *base, const char *rel)
 	return rc;
 }
 
-static int
-remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Log text for a client's path: escaped, so it cannot forge lines. */
+#define SHOWN_MAX 512
+static const char *
+shown(const char *path, char buf[SHOWN_MAX])
 {
-	(void)st;
-	(void)ftw;
-	/* FTW_PHYS: symlinks are reported as FTW_SL and removed, never
-	 * followed, so their targets in the store are untouched. */
-	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) != 0 &&
-	    errno != ENOENT)
-		log_warn("Shaman: cannot remove %s: %s", path, strerror(errno));
-	return 0;
+	utf8_escape_log(path, buf, SHOWN_MAX);
+	return buf;
 }
 
-static void
-remove_tree(const char *dir)
+/*
+ * Directory levels removal descends, an open descriptor each. Real
+ * checkouts are a few levels deep; one deeper (a pathological request
+ * or a tree made behind the Manager's back) is reported, not removed.
+ */
+#define REMOVE_DEPTH_MAX 512
+
+/*
+ * Remove directory name under dirfd and all in it, never following a
+ * symbolic link: each level is opened relative to its parent with
+ * O_NOFOLLOW and its entries go with unlinkat(), so a link planted in a
+ * checkout, even mid-walk, is removed, not entered. 0, or -1 (logged)
+ * when something stayed; what (the checkout) names the tree in the log.
+ */
+static int
+remove_tree_at(int dirfd, const char *name, const char *what, int depth)
 {
-	if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) !=
-	        0 &&
-	    errno != ENOENT)
-		log_warn("Shaman: cannot remove %s: %s", dir, strerror(errno));
+	int fd, rc = 0;
+	DIR *d;
+	struct dirent *de;
+
+	if (depth > REMOVE_DEPTH_MAX) {
+		log_error("Shaman: checkout %s nests deeper than %d "
+		          "directories; not removed",
+		    what, REMOVE_DEPTH_MAX);
+		return -1;
+	}
+	fd = openat(
+	    dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		log_error("Shaman: cannot open a directory of checkout %s: %s",
+		    what, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		bool is_dir = de->d_type == DT_DIR;
+
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (de->d_type == DT_UNKNOWN)
+			is_dir = fstatat(fd, de->d_name, &st,
+			             AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISDIR(st.st_mode);
+		if (is_dir) {
+			if (remove_tree_at(fd, de->d_name, what, depth + 1) !=
+			    0)
+				rc = -1;
+		} else if (unlinkat(fd, de->d_name, 0) != 0 &&
+		    errno != ENOENT) {
+			log_error("Shaman: cannot remove a file of checkout "
+			          "%s: %s",
+			    what, strerror(errno));
+			rc = -1;
+		}
+	}
+	closedir(d);
+	if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) != 0 &&
+	    errno != ENOENT) {
+		log_error("Shaman: cannot remove checkout %s: %s", what,
+		    strerror(errno));
+		rc = -1;
+	}
+	return rc;
+}
+
+/*
+ * The directory holding the last component of jobs/rel, opened from the
+ * jobs directory down with O_NOFOLLOW: a symbolic link on the way (one
+ * planted in shared storage, pointing elsewhere) is ELOOP or ENOTDIR,
+ * never followed. -1 with errno on failure; *last_out points into rel.
+ */
+static int
+open_parent(const char *jobs, const char *rel, const char **last_out)
+{
+	int fd = open(jobs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	const char *s = rel, *slash;
+
+	while (fd >= 0 && (slash = strchr(s, '/')) != NULL) {
+		char *comp = xstrndup(s, (size_t)(slash - s));
+		int sub = openat(
+		    fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int err = errno;
+
+		free(comp);
+		close(fd);
+		fd = sub;
+		errno = err;
+		s = slash + 1;
+	}
+	*last_out = s;
+	return fd;
+}
+
+/*
+ * Remove the checkout jobs/rel (see shaman_checkout_remove()). *walked_out
+ * when the way there held no link, so its empty parents may go too.
+ */
+static enum fm_err
+remove_checkout_dir(const char *jobs, const char *rel, bool *walked_out)
+{
+	char buf[SHOWN_MAX];
+	const char *last, *what = shown(rel, buf);
+	int fd = open_parent(jobs, rel, &last);
+	struct stat st;
+	enum fm_err rc = FM_OK;
+
+	*walked_out = fd >= 0;
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return FM_OK; /* not there: nothing to do */
+		if (errno == ELOOP || errno == ENOTDIR) {
+			log_warn("Shaman: checkout %s: a link or file on the "
+			         "way there; left alone",
+			    what);
+			return FM_OK;
+		}
+		log_error("Shaman: checkout %s: cannot open its directory: %s",
+		    what, strerror(errno));
+		return FM_ERR_IO;
+	}
+	if (fstatat(fd, last, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (errno != ENOENT) {
+			log_error(
+			    "Shaman: checkout %s: %s", what, strerror(errno));
+			rc = FM_ERR_IO;
+		}
+	} else if (!S_ISDIR(st.st_mode)) {
+		log_warn(
+		    "Shaman: checkout %s is not a directory; left alone", what);
+	} else if (remove_tree_at(fd, last, what, 0) != 0) {
+		rc = FM_ERR_IO;
+	} else {
+		log_info("Shaman: checkout %s removed", what);
+	}
+	close(fd);
+	return rc;
 }
 
 /*
@@ -277,7 +424,7 @@ static enum fm_err
 make_one_checkout_dir(const char *jobs, const char *want, char *rel,
     bool *taken_out, char **err_out)
 {
-	char *dir = xasprintf("%s/%s", jobs, rel), *marker;
+	char *dir = xasprintf("%s/%s", jobs, rel), *marker, buf[SHOWN_MAX];
 	char *parent = strrchr(rel, '/');
 	struct stat st;
 	enum fm_err rc = FM_OK;
@@ -321,7 +468,7 @@ make_one_checkout_dir(const char *jobs, const char *want, char *rel,
 	if (fd < 0 || close(fd) != 0) {
 		*err_out =
 		    xasprintf("cannot create %s: %s", marker, strerror(errno));
-		log_error("Shaman: %s", *err_out);
+		log_error("Shaman: %s", shown(*err_out, buf));
 		(void)rmdir(dir);
 		remove_empty_parents(jobs, dir);
 		rc = FM_ERR_IO;
@@ -394,7 +541,7 @@ create_locked(struct shaman_store *store, const char *path,
     char **err_out)
 {
 	const char *jobs = shaman_store_jobs_dir(store);
-	char *rel = NULL, *dir = NULL;
+	char *rel = NULL, *dir = NULL, buf[SHOWN_MAX];
 	enum fm_err rc;
 
 	if ((rc = all_stored(store, files, nfiles, err_out)) != FM_OK)
@@ -440,20 +587,25 @@ create_locked(struct shaman_store *store, const char *path,
 			*err_out = xasprintf("cannot link %s into checkout "
 			                     "%s: %s",
 			    f->path, rel, strerror(err));
-			log_error("Shaman: %s", *err_out);
+			log_error("Shaman: %s", shown(*err_out, buf));
 			rc = FM_ERR_IO;
 		}
 		if (rc != FM_OK) {
-			remove_tree(dir);
-			pthread_mutex_lock(&checkout_dirs_lock);
-			remove_empty_parents(jobs, dir);
-			pthread_mutex_unlock(&checkout_dirs_lock);
+			bool walked;
+
+			if (remove_checkout_dir(jobs, rel, &walked) == FM_OK &&
+			    walked) {
+				pthread_mutex_lock(&checkout_dirs_lock);
+				remove_empty_parents(jobs, dir);
+				pthread_mutex_unlock(&checkout_dirs_lock);
+			}
 			free(rel);
 			free(dir);
 			return rc;
 		}
 	}
-	log_info("Shaman: checkout %s made with %zu files", rel, nfiles);
+	log_info(
+	    "Shaman: checkout %s made with %zu files", shown(rel, buf), nfiles);
 	free(dir);
 	*actual_out = rel;
 	return FM_OK;
@@ -481,20 +633,16 @@ shaman_checkout_remove(struct shaman_store *store, const char *path)
 	const char *jobs = shaman_store_jobs_dir(store);
 	const char *why;
 	char *dir;
-	struct stat st;
+	bool walked;
+	enum fm_err rc;
 
 	if (!shaman_checkout_path_valid(path, strlen(path), &why))
 		return FM_ERR_INVALID;
-	dir = xasprintf("%s/%s", jobs, path);
-	/* A checkout is a real directory; a link there is not followed. */
-	if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
-		remove_tree(dir);
-		log_info("Shaman: checkout %s removed", path);
-	} else if (lstat(dir, &st) == 0) {
-		log_warn(
-		    "Shaman: checkout %s is not a directory; left alone", path);
-	}
+	rc = remove_checkout_dir(jobs, path, &walked);
+	if (rc != FM_OK || !walked)
+		return rc;
 	/* Parents that held only this checkout go too. */
+	dir = xasprintf("%s/%s", jobs, path);
 	pthread_mutex_lock(&checkout_dirs_lock);
 	remove_empty_parents(jobs, dir);
 	pthread_mutex_unlock(&checkout_dirs_lock);
@@ -529,11 +677,13 @@ static int
 collect_link(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	struct stat target;
+	char buf[SHOWN_MAX];
 
 	(void)st;
 	(void)ftw;
 	if (flag == FTW_DNR || flag == FTW_NS) {
-		log_warn("Shaman: garbage collection cannot read %s", path);
+		log_warn("Shaman: garbage collection cannot read %s",
+		    shown(path, buf));
 		gc_links->incomplete = true;
 		return 0;
 	}
@@ -544,7 +694,7 @@ collect_link(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP) {
 			log_warn("Shaman: garbage collection cannot follow "
 			         "%s: %s",
-			    path, strerror(errno));
+			    shown(path, buf), strerror(errno));
 			gc_links->incomplete = true;
 		}
 		return 0;

@@ -37,8 +37,8 @@ bool shaman_checkout_path_valid(
 
 /*
  * A file path inside a checkout: relative, not empty, no ".." or empty
- * component ("a//b"), no NUL, no trailing "/", at most 2048 bytes, no
- * name over 255.
+ * component ("a//b"), no NUL, no trailing "/", at most 2048 bytes and
+ * 256 levels, no name over 255.
  */
 bool shaman_file_path_valid(const char *path, size_t len, const char **why_out);
 
@@ -60,8 +60,13 @@ FM_MUST_CHECK enum fm_err shaman_checkout_create(struct shaman_store *store,
 
 /*
  * Remove the checkout jobs/PATH and every link in it, then its parents
- * that became empty (up to the jobs directory). FM_ERR_INVALID for a path
- * shaman_checkout_path_valid() refuses; a missing checkout is FM_OK.
+ * that became empty (up to the jobs directory). Walks from the jobs
+ * directory with O_NOFOLLOW and removes with unlinkat(): a symbolic link
+ * on the way (planted in shared storage) is never followed; such a
+ * checkout is left alone (logged, FM_OK). FM_ERR_INVALID for a path
+ * shaman_checkout_path_valid() refuses; FM_ERR_IO (logged) when
+ * something could not be removed, so the caller can retry later; a
+ * missing checkout is FM_OK.
  */
 FM_MUST_CHECK enum fm_err shaman_checkout_remove(
     struct shaman_store *store, const char *path);

@@ -338,6 +338,51 @@ START_TEST(test_addon_flow)
 	free(text);
 	free(p);
 	ck_assert_int_eq(count_files("file-store/stored"), 2);
+
+	/* A checkout that cannot be removed (nested deeper than removal
+	 * descends): the job stays, to be deleted on a later try. */
+	free(job);
+	body =
+	    xasprintf("{\"name\": \"shot 2\", \"type\": \"echo-sleep-test\", "
+	              "\"priority\": 50, \"submitter_platform\": \"linux\", "
+	              "\"settings\": {\"message\": \"hi\", "
+	              "\"sleep_duration_seconds\": 1, \"sleep_repeats\": 1}, "
+	              "\"storage\": {\"shaman_checkout_id\": \"%s\"}}",
+	        co2);
+	ck_assert_int_eq(call("POST", "/api/v3/jobs", body, -1, NULL, &j), 200);
+	job = xstrdup(json_string_value(json_object_get(j, "id")));
+	json_decref(j);
+	free(body);
+	p = xasprintf("%s/jobs/%s", ts.cfg->shared_storage_path, co2);
+	{
+		int fd = open(p, O_RDONLY | O_DIRECTORY);
+
+		for (int i = 0; i < 600 && fd >= 0; i++) {
+			int sub;
+
+			ck_assert_int_eq(mkdirat(fd, "d", 0755), 0);
+			sub = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+			close(fd);
+			fd = sub;
+		}
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+	}
+	{
+		char *jp = xasprintf("/api/v3/jobs/%s", job);
+
+		ck_assert_int_eq(call("DELETE", jp, NULL, 0, NULL, NULL), 204);
+		usleep(1500 * 1000);
+		ck_assert_int_eq(call("GET", jp, NULL, 0, NULL, NULL), 200);
+		free(jp);
+	}
+	{
+		char *cmd = xasprintf("rm -rf '%s/d'", p);
+
+		ck_assert_int_eq(system(cmd), 0);
+		free(cmd);
+	}
+	free(p);
 	free(job);
 	free(co);
 	free(co2);

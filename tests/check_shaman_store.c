@@ -504,6 +504,30 @@ START_TEST(test_file_path_rules)
 		    !shaman_file_path_valid(bad[i], strlen(bad[i]), &why),
 		    "%s taken", bad[i]);
 	ck_assert(!shaman_file_path_valid("a\0b", 3, &why));
+	/* 256 levels, not 257 (removal descends them); 2048 bytes. */
+	{
+		char deep[2 * 257];
+
+		for (int i = 0; i < 257; i++)
+			memcpy(deep + 2 * i, "d/", 2);
+		deep[2 * 256 - 1] = '\0';
+		ck_assert(shaman_file_path_valid(deep, strlen(deep), &why));
+		deep[2 * 256 - 1] = '/';
+		deep[2 * 257 - 1] = '\0';
+		ck_assert(!shaman_file_path_valid(deep, strlen(deep), &why));
+		ck_assert_ptr_nonnull(strstr(why, "256 levels"));
+	}
+	{
+		char *long_path = xmalloc(2050);
+
+		memset(long_path, 'x', 2049);
+		for (int i = 200; i < 2049; i += 200)
+			long_path[i] = '/';
+		long_path[2049] = '\0';
+		ck_assert(!shaman_file_path_valid(long_path, 2049, &why));
+		ck_assert_ptr_nonnull(strstr(why, "2048"));
+		free(long_path);
+	}
 }
 END_TEST
 
@@ -668,6 +692,75 @@ START_TEST(test_checkout_nesting_race)
 		free(outer);
 		free(inner);
 	}
+}
+END_TEST
+
+/*
+ * Someone with write access to the shared storage plants links: one in
+ * place of a parent directory, one inside a checkout. Removal follows
+ * neither; what they point at stays.
+ */
+START_TEST(test_remove_never_follows_links)
+{
+	char s1[65], *actual = NULL, *err = NULL, *outside, *p, *file;
+	struct shaman_file f;
+
+	outside = xasprintf("%s/outside", tmp);
+	p = xasprintf("%s/x", outside);
+	ck_assert_int_eq(mkdir(outside, 0755), 0);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	file = test_write_file(p, "precious", "keep me");
+	free(p);
+	p = xasprintf("%s/evil", shaman_store_jobs_dir(store));
+	ck_assert_int_eq(symlink(outside, p), 0);
+	free(p);
+	ck_assert_int_eq(shaman_checkout_remove(store, "evil/x"), FM_OK);
+	ck_assert_int_eq(access(file, F_OK), 0);
+	/* A link inside a checkout is removed, not entered. */
+	stored_file(&f, s1, "frame", "a.txt");
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, "c", &f, 1, &actual, &err), FM_OK);
+	p = xasprintf("%s/c/sub", shaman_store_jobs_dir(store));
+	ck_assert_int_eq(symlink(outside, p), 0);
+	ck_assert_int_eq(shaman_checkout_remove(store, "c"), FM_OK);
+	ck_assert_int_eq(access(file, F_OK), 0);
+	ck_assert_int_eq(lstat(p, &(struct stat){ 0 }), -1);
+	free(p);
+	free(actual);
+	free(file);
+	free(outside);
+}
+END_TEST
+
+/* A checkout that cannot be removed completely is an error, so the job
+ * deleter keeps the job and tries again later. */
+START_TEST(test_remove_failure_reported)
+{
+	char s1[65], *actual = NULL, *err = NULL, *p, *cmd;
+	struct shaman_file f;
+	int fd;
+
+	stored_file(&f, s1, "frame", "a.txt");
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, "deep", &f, 1, &actual, &err), FM_OK);
+	p = xasprintf("%s/deep", shaman_store_jobs_dir(store));
+	fd = open(p, O_RDONLY | O_DIRECTORY);
+	for (int i = 0; i < 600 && fd >= 0; i++) {
+		int sub;
+
+		ck_assert_int_eq(mkdirat(fd, "d", 0755), 0);
+		sub = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+		close(fd);
+		fd = sub;
+	}
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(shaman_checkout_remove(store, "deep"), FM_ERR_IO);
+	cmd = xasprintf("rm -rf '%s'", p);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	free(p);
+	free(actual);
 }
 END_TEST
 
@@ -922,6 +1015,9 @@ START_TEST(test_rfc2047)
 		{ "=?iso-8859-1?q?=E9?=", "=?iso-8859-1?q?=E9?=" },
 		{ "=?utf-8?b?!!!?=", "=?utf-8?b?!!!?=" },
 		{ "=?utf-8?q?a", "=?utf-8?q?a" },
+		/* A bad word after a good one keeps the space between. */
+		{ "=?utf-8?q?a?= =?utf-8?q?bc=ZZ?=", "a =?utf-8?q?bc=ZZ?=" },
+		{ "=?utf-8?q?a?=  =?utf-8?b?!!?= x", "a  =?utf-8?b?!!?= x" },
 	};
 
 	for (size_t i = 0; i < nitems(cases); i++) {
@@ -958,6 +1054,8 @@ shaman_store_suite(void)
 	tcase_add_test(tc, test_file_path_rules);
 	tcase_add_test(tc, test_checkout_create_and_remove);
 	tcase_add_test(tc, test_checkout_clash);
+	tcase_add_test(tc, test_remove_never_follows_links);
+	tcase_add_test(tc, test_remove_failure_reported);
 	tcase_add_test(tc, test_checkout_nesting);
 	tcase_add_test(tc, test_checkout_nesting_race);
 	tcase_add_test(tc, test_gc);
