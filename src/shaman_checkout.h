@@ -44,15 +44,18 @@ bool shaman_file_path_valid(const char *path, size_t len, const char **why_out);
 
 /*
  * Make the checkout: the directory jobs/PATH, or when that exists
- * jobs/PATH-TOKEN with a random token (ten tries), holding a symlink per
- * file to its stored file (each touched, for garbage collection). Every
- * file must be stored (checked by the caller). *actual_out gets the path
- * used, relative to the jobs directory (new). FM_ERR_INVALID (with
- * *err_out, new) when two files clash ("a" and "a" or "a/b"), a path is
+ * jobs/PATH-TOKEN with a random token (ten tries), holding a marker file
+ * (.shaman-checkout) and a symlink per file to its stored file. Runs
+ * under the store's GC lock (read), so garbage collection cannot take a
+ * file half way. *actual_out gets the path used, relative to the jobs
+ * directory (new). FM_ERR_NOTFOUND (with *err_out, new) when a file is
+ * not stored (each stored one is touched, for garbage collection);
+ * FM_ERR_INVALID when two files clash ("a" and "a" or "a/b"), a path is
  * too long for the file system or crosses a file; FM_ERR_CONFLICT when
- * every variant is taken or the path lies inside another checkout (whose
- * deletion would take it along); FM_ERR_IO
- * (logged, *err_out) when the disk refuses; nothing is left behind then.
+ * every variant is taken, the path lies inside another checkout (whose
+ * deletion would take it along) or is a directory holding checkouts;
+ * FM_ERR_IO (logged, *err_out) when the disk refuses; nothing is left
+ * behind then.
  */
 FM_MUST_CHECK enum fm_err shaman_checkout_create(struct shaman_store *store,
     const char *path, const struct shaman_file *files, size_t nfiles,
