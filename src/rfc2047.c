@@ -116,10 +116,15 @@ rfc2047_decode(const char *s)
 		if (s[0] == '=' && s[1] == '?') {
 			size_t mark = n;
 
-			/* Whitespace between two words goes. */
-			if (after_word != (size_t)-1)
-				n = after_word;
+			/* Decoded after what is there, so a word that fails
+			 * half way leaves the text before it intact. */
 			if ((used = decode_word(s, out, &n)) > 0) {
+				/* Whitespace between two words goes. */
+				if (after_word != (size_t)-1) {
+					memmove(out + after_word, out + mark,
+					    n - mark);
+					n = after_word + (n - mark);
+				}
 				s += used;
 				after_word = n;
 				continue;
