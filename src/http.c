@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "digits.h"
 #include "http_guard.h"
 #include "http_lane.h"
 #include "http_listen.h"
@@ -430,22 +431,6 @@ http_stream_resume(struct http_stream *stream)
 
 /* --- authentication and body parsing ----------------------------- */
 
-static int
-b64_value(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* Decode "Basic base64(user:pass)"; returns a new "user\0pass" buffer. */
 static char *
 basic_auth_decode(const char *header, const char **pass_out)
@@ -467,7 +452,7 @@ basic_auth_decode(const char *header, const char **pass_out)
 		return NULL;
 	out = xmalloc(len + 1);
 	for (; *s != '\0' && *s != '='; s++) {
-		int v = b64_value((unsigned char)*s);
+		int v = digit_base64_value((unsigned char)*s);
 
 		if (v < 0) {
 			free(out);
