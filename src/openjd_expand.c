@@ -332,6 +332,128 @@ plan_step(struct expansion *x, const struct openjd_step *s, struct step_plan *p,
 	return true;
 }
 
+/* ---- size estimate ------------------------------------------------ */
+
+/* The longest text each kind of reference can insert in one step. */
+struct value_sizes {
+	size_t *params, *raw_params; /* per job parameter */
+	size_t *task_params;         /* per task parameter */
+	size_t *fields;              /* per resource field */
+	size_t file_path, session_wd;
+};
+
+static size_t
+max_len(char *const *v, size_t n)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; v != NULL && i < n; i++)
+		if (v[i] != NULL && strlen(v[i]) > m)
+			m = strlen(v[i]);
+	return m;
+}
+
+/* Upper bound of the length of f rendered with values of sizes z. */
+static double
+fmt_bytes(const struct openjd_fmt *f, const struct value_sizes *z)
+{
+	double n = 0;
+
+	for (size_t i = 0; i < f->nsegs; i++) {
+		const struct openjd_seg *seg = &f->segs[i];
+
+		switch (seg->ref) {
+		case OPENJD_LITERAL:
+			n += (double)seg->len;
+			break;
+		case OPENJD_PARAM:
+			n += (double)z->params[seg->index];
+			break;
+		case OPENJD_RAW_PARAM:
+			n += (double)z->raw_params[seg->index];
+			break;
+		case OPENJD_TASK_PARAM:
+		case OPENJD_TASK_RAW_PARAM:
+			n += (double)z->task_params[seg->index];
+			break;
+		case OPENJD_TASK_FILE:
+			n += (double)z->file_path;
+			break;
+		case OPENJD_SESSION_WD:
+			n += (double)z->session_wd;
+			break;
+		case OPENJD_SESSION_HAS_PM:
+			n += 5;
+			break;
+		case OPENJD_RESOURCE:
+			n += (double)z->fields[seg->index];
+			break;
+		}
+	}
+	return n;
+}
+
+static char **record_fields(const struct openjd_resource *r, const json_t *rec);
+static void free_strv(char **v, size_t n);
+
+/*
+ * Bytes step s's tasks and files will take, from the longest value each
+ * reference can insert times the task count: JSON escaping of commands
+ * and per-task bookkeeping are covered by a fixed allowance per task.
+ */
+static double
+step_bytes(const struct expansion *x, const struct openjd_step *s,
+    const struct step_plan *p)
+{
+	const struct openjd_template *t = x->job->t;
+	struct value_sizes z = { 0 };
+	double per_task = 1024 + 256, once = 0;
+	size_t i;
+	json_t *rec;
+
+	z.params = xcalloc(t->nparams + 1, sizeof(size_t));
+	z.raw_params = xcalloc(t->nparams + 1, sizeof(size_t));
+	for (size_t k = 0; k < t->nparams; k++) {
+		z.params[k] = strlen(x->params[k]);
+		z.raw_params[k] = strlen(x->raw_params[k]);
+	}
+	z.task_params = xcalloc(s->ntparams + 1, sizeof(size_t));
+	for (size_t k = 0; p->values != NULL && k < s->ntparams; k++)
+		z.task_params[k] = max_len(p->values[k], p->nvalues[k]);
+	z.fields = xcalloc(s->resource.nfields + 2, sizeof(size_t));
+	json_array_foreach (p->records, i, rec) {
+		char **f = record_fields(&s->resource, rec);
+
+		for (size_t k = 0; k < s->resource.nfields; k++)
+			if (strlen(f[k]) > z.fields[k])
+				z.fields[k] = strlen(f[k]);
+		free_strv(f, s->resource.nfields);
+	}
+	z.session_wd = strlen(x->session_wd);
+	z.file_path = z.session_wd + 64;
+	for (size_t f = 0; f < s->nfiles; f++)
+		if (z.file_path <
+		    z.session_wd + 64 + strlen(s->files[f].filename))
+			z.file_path =
+			    z.session_wd + 64 + strlen(s->files[f].filename);
+	per_task += fmt_bytes(&s->command, &z);
+	for (size_t a = 0; a < s->nargs; a++)
+		per_task += fmt_bytes(&s->args[a], &z) + 4;
+	for (size_t f = 0; f < s->nfiles; f++) {
+		double b = fmt_bytes(&s->files[f].data, &z) + z.file_path;
+
+		if (s->files[f].per_task)
+			per_task += b;
+		else
+			once += b;
+	}
+	free(z.params);
+	free(z.raw_params);
+	free(z.task_params);
+	free(z.fields);
+	return once + per_task * (double)p->ntasks;
+}
+
 /* ---- building tasks ----------------------------------------------- */
 
 static char *
@@ -586,7 +708,7 @@ openjd_expand(const struct openjd_job *job, json_t **tasks_out,
 	struct expansion x = { .job = job };
 	json_t *tasks = NULL, *files = NULL;
 	size_t total = 0, bytes = 0;
-	double edges = 0;
+	double edges = 0, text_bytes = 0;
 	enum fm_err rc = FM_ERR_INVALID;
 
 	*tasks_out = NULL;
@@ -601,6 +723,7 @@ openjd_expand(const struct openjd_job *job, json_t **tasks_out,
 		        &x, &t->steps[i], &x.plans[i], job->max_tasks - total))
 			goto done;
 		total += x.plans[i].ntasks;
+		text_bytes += step_bytes(&x, &t->steps[i], &x.plans[i]);
 		for (size_t d = 0; d < t->steps[i].ndeps; d++)
 			edges += (double)x.plans[i].ntasks *
 			    (double)x.plans[t->steps[i].deps[d]].ntasks;
@@ -610,6 +733,16 @@ openjd_expand(const struct openjd_job *job, json_t **tasks_out,
 		                  "%.0f task dependencies; at most %d are "
 		                  "allowed",
 		    edges, OPENJD_MAX_DEP_EDGES);
+		goto done;
+	}
+	/* Long values referenced by many tasks multiply: refused here,
+	 * before any task text is built. */
+	if (job->max_bytes > 0 && text_bytes > (double)job->max_bytes) {
+		x.msg =
+		    xasprintf("the job's tasks would take about %.0f MiB "
+		              "of text (long values times %zu tasks); at "
+		              "most %zu MiB are allowed (compiler_heap_max)",
+		        text_bytes / 1048576.0, total, job->max_bytes >> 20);
 		goto done;
 	}
 	tasks = json_array();

@@ -29,7 +29,8 @@ struct openjd_job {
 	const json_t *raw_settings; /* as submitted; NULL: settings */
 	const json_t *workers;      /* worker records, for workers resources */
 	size_t max_tasks;
-	int priority; /* of each task */
+	int priority;     /* of each task */
+	size_t max_bytes; /* cap on the tasks' and files' text; 0: none */
 };
 
 /*
@@ -38,7 +39,9 @@ struct openjd_job {
  * [{"path" (relative to shared storage),"data","runnable"}] (new), led
  * by {"path": "openjd/<job uuid>"} (no data) when a step uses
  * Session.WorkingDirectory.
- * FM_ERR_INVALID with *msg_out (new) naming the parameter, step or rule.
+ * FM_ERR_INVALID with *msg_out (new) naming the parameter, step or rule;
+ * also when the text of all tasks and files, estimated before any is
+ * built, would exceed job->max_bytes.
  */
 FM_MUST_CHECK enum fm_err openjd_expand(const struct openjd_job *job,
     json_t **tasks_out, json_t **files_out, char **msg_out);

@@ -458,6 +458,7 @@ expand_template(struct fm_ctx *ctx, struct store_conn *conn,
 		.raw_settings = json_object_get(submitted, "settings"),
 		.max_tasks = (size_t)ctx->cfg->max_tasks_per_job,
 		.priority = 50,
+		.max_bytes = (size_t)ctx->cfg->compiler_heap_max_bytes,
 	};
 	json_t *tasks = NULL, *files = NULL, *workers = NULL, *out;
 	char *msg = NULL;

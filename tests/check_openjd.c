@@ -534,7 +534,23 @@ expand(const struct openjd_template *t, const char *settings, size_t cap,
 {
 	json_t *s = json_loads(settings, 0, NULL);
 	struct openjd_job job = { t, "00000000-0000-4000-8000-000000000001", s,
-		NULL, NULL, cap, 50 };
+		NULL, NULL, cap, 50, 0 };
+	enum fm_err rc;
+
+	ck_assert_ptr_nonnull(s);
+	rc = openjd_expand(&job, tasks, files, msg);
+	json_decref(s);
+	return rc;
+}
+
+/* expand() with a cap on the job's text (compiler_heap_max). */
+static enum fm_err
+expand_capped(const struct openjd_template *t, const char *settings, size_t cap,
+    size_t max_bytes, json_t **tasks, json_t **files, char **msg)
+{
+	json_t *s = json_loads(settings, 0, NULL);
+	struct openjd_job job = { t, "00000000-0000-4000-8000-000000000001", s,
+		NULL, NULL, cap, 50, max_bytes };
 	enum fm_err rc;
 
 	ck_assert_ptr_nonnull(s);
@@ -675,6 +691,41 @@ START_TEST(test_expand_render_frames)
 }
 END_TEST
 
+/* A long value referenced by every task is refused before it is copied
+ * into each task: 256 KiB times 1000 frames would be 256 MiB. */
+START_TEST(test_expand_text_cap)
+{
+	struct openjd_template *t = load_fixture("render_frames.yaml");
+	json_t *tasks = NULL, *files = NULL;
+	char *msg = NULL, *big = xmalloc(256 * 1024 + 1), *settings;
+
+	memset(big, 'a', 256 * 1024);
+	big[256 * 1024] = '\0';
+	settings =
+	    xasprintf("{\"BlendFile\": \"%s\", \"Frames\": \"1-1000\"}", big);
+	ck_assert_int_eq(expand_capped(t, settings, 2000, (size_t)16 << 20,
+	                     &tasks, &files, &msg),
+	    FM_ERR_INVALID);
+	ck_assert_ptr_null(tasks);
+	ck_assert_msg(msg != NULL && strstr(msg, "compiler_heap_max") != NULL,
+	    "%s", msg ? msg : "");
+	free(msg);
+	free(settings);
+	/* The same value over a few frames fits. */
+	settings =
+	    xasprintf("{\"BlendFile\": \"%s\", \"Frames\": \"1-10\"}", big);
+	ck_assert_int_eq(expand_capped(t, settings, 2000, (size_t)16 << 20,
+	                     &tasks, &files, &msg),
+	    FM_OK);
+	ck_assert_uint_eq(json_array_size(tasks), 11);
+	json_decref(tasks);
+	json_decref(files);
+	free(settings);
+	free(big);
+	openjd_free(t);
+}
+END_TEST
+
 START_TEST(test_expand_wedge)
 {
 	struct openjd_template *t = load_fixture("wedge.yaml");
@@ -793,6 +844,7 @@ openjd_suite(void)
 	tcase_add_test(tc, test_load_limits_and_versions);
 	tcase_add_test(tc, test_settings);
 	tcase_add_test(tc, test_expand_render_frames);
+	tcase_add_test(tc, test_expand_text_cap);
 	tcase_add_test(tc, test_expand_wedge);
 	tcase_add_test(tc, test_expand_resources);
 	tcase_add_test(tc, test_expand_edges);
