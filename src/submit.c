@@ -449,7 +449,7 @@ add_dependencies(struct store_conn *conn, const json_t *submitted,
 static enum fm_err
 expand_template(struct fm_ctx *ctx, struct store_conn *conn,
     const struct jobtype *type, const json_t *submitted, const json_t *js_in,
-    json_t **out_out, char **msg_out)
+    int64_t tag_id, json_t **out_out, char **msg_out)
 {
 	struct openjd_job job = {
 		.t = type->tmpl,
@@ -465,7 +465,8 @@ expand_template(struct fm_ctx *ctx, struct store_conn *conn,
 	enum fm_err rc;
 
 	if (conn != NULL && openjd_uses_workers(type->tmpl) &&
-	    (rc = store_workers_records(conn, &workers)) != FM_OK) {
+	    (rc = store_workers_records(
+	         conn, tag_id, OPENJD_TASK_TYPE, &workers)) != FM_OK) {
 		*msg_out = xstrdup("cannot list the workers");
 		return rc;
 	}
@@ -556,7 +557,7 @@ submit_compile(struct fm_ctx *ctx, struct store_conn *conn,
 	t0 = time_mono_us();
 	if (type->tmpl != NULL) {
 		rc = expand_template(
-		    ctx, conn, type, submitted, js_in, &out, msg_out);
+		    ctx, conn, type, submitted, js_in, tag_id, &out, msg_out);
 		metrics_observe_compile(time_mono_us() - t0);
 		if (rc != FM_OK)
 			goto done;

@@ -308,6 +308,30 @@ take(const struct test_worker *w)
 	return t;
 }
 
+/* A signed-on, awake worker running only the task types in types. */
+static void
+worker_up_types(struct test_worker *w, const char *name, const char *types)
+{
+	char *body;
+
+	test_worker_register(&ts, w, name, "linux", types);
+	body = xasprintf("{\"name\": \"%s\", \"supported_task_types\": "
+	                 "[%s], \"software_version\": \"3.9\"}",
+	    name, types);
+	json_decref(call("POST", "/api/v3/worker/sign-on", body, w->auth, 200));
+	free(body);
+	ck_assert_ptr_null(call("POST", "/api/v3/worker/state-changed",
+	    "{\"status\": \"awake\"}", w->auth, 204));
+}
+
+static void
+fail_task(const struct test_worker *w, const json_t *task)
+{
+	ck_assert_ptr_null(callf("POST", "{\"taskStatus\": \"failed\"}",
+	    w->auth, 204, "/api/v3/worker/task/",
+	    json_string_value(json_object_get(task, "uuid")), ""));
+}
+
 static void
 complete(const struct test_worker *w, const json_t *task)
 {
@@ -487,6 +511,149 @@ START_TEST(test_pinned_and_shared_tasks_mix)
 }
 END_TEST
 
+/* The status of job id's task number i, and of the job. */
+static void
+statuses_are(const char *id, size_t i, const char *task, const char *job)
+{
+	json_t *tasks = job_tasks(id), *j;
+
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(
+	        json_array_get(json_object_get(tasks, "tasks"), i), "status")),
+	    task);
+	json_decref(tasks);
+	j = callf("GET", NULL, NULL, 200, "/api/v3/jobs/", id, "");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "status")), job);
+	json_decref(j);
+}
+
+static void
+tag_worker(const char *tags_json, const struct test_worker *w)
+{
+	char *body = xasprintf("{\"tag_ids\": [%s]}", tags_json);
+
+	ck_assert_ptr_null(callf(
+	    "POST", body, NULL, 204, MGT "/workers/", w->uuid, "/settags"));
+	free(body);
+}
+
+/* Its only worker failing a pinned task is final, however many other
+ * workers there are: the task fails and the job follows the usual
+ * failed-task rule, instead of waiting soft-failed forever. */
+START_TEST(test_pinned_task_failure_is_final)
+{
+	struct test_worker a, b;
+	char *tag = create_tag("gpu"), *body, *tags;
+	json_t *job, *t;
+	const char *id;
+
+	worker_up(&a, "a", "linux");
+	worker_up(&b, "b", "linux");
+	tags = xasprintf("\"%s\"", tag);
+	tag_worker(tags, &a);
+	body = job_body("workers", "pin", "{}");
+	job = call("POST", "/api/v3/jobs", body, NULL, 200);
+	free(body);
+	id = json_string_value(json_object_get(job, "id"));
+	t = take(&a);
+	ck_assert_ptr_nonnull(t);
+	fail_task(&a, t);
+	json_decref(t);
+	statuses_are(id, 0, "failed", "failed");
+	ck_assert_ptr_null(take(&b));
+	json_decref(job);
+	free(tags);
+	free(tag);
+}
+END_TEST
+
+/* A worker blocklisted for the job's task type can never run the tasks
+ * pinned to it: they fail with it. */
+START_TEST(test_pinned_tasks_of_blocklisted_worker_fail)
+{
+	char *conf = xasprintf("scripts_path = %s\nmax_tasks_per_job = 500\n"
+	                       "blocklist_threshold = 1\n",
+	    FIXTURES);
+	struct test_worker a, b;
+	char *tag, *body, *tags;
+	json_t *job, *t;
+	const char *id;
+
+	test_server_stop(&ts);
+	test_server_start(&ts, conf);
+	free(conf);
+	tag = create_tag("gpu");
+	worker_up(&a, "a", "linux");
+	worker_up(&b, "b", "linux");
+	tags = xasprintf("\"%s\"", tag);
+	tag_worker(tags, &a);
+	body = job_body("prepare-clear", "pc", "{}");
+	job = call("POST", "/api/v3/jobs", body, NULL, 200);
+	free(body);
+	id = json_string_value(json_object_get(job, "id"));
+	/* a fails the shared task: blocklisted from "misc" in this job. */
+	t = take(&a);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(t, "name")), "prepare");
+	fail_task(&a, t);
+	json_decref(t);
+	statuses_are(id, 1, "failed", "failed");
+	json_decref(job);
+	free(tags);
+	free(tag);
+}
+END_TEST
+
+/* Workers resources select only workers that may run the job: in its
+ * worker tag, supporting the task type the commands get. */
+START_TEST(test_pinned_workers_fit_the_job)
+{
+	struct test_worker a, b, c;
+	char *gpu = create_tag("gpu"), *farm = create_tag("farm"), *body;
+	char *tags;
+	json_t *job, *tasks;
+
+	worker_up(&a, "a", "linux");
+	worker_up_types(&b, "b", "\"blender\"");
+	worker_up(&c, "c", "linux");
+	tags = xasprintf("\"%s\"", gpu);
+	tag_worker(tags, &a);
+	tag_worker(tags, &b);
+	free(tags);
+	tags = xasprintf("\"%s\", \"%s\"", gpu, farm);
+	tag_worker(tags, &c);
+	free(tags);
+	/* b cannot run "misc" tasks. */
+	body = job_body("workers", "all", "{}");
+	tasks = call("POST", "/api/v3/jobs/explain", body, NULL, 200);
+	free(body);
+	ck_assert_uint_eq(json_array_size(json_object_get(tasks, "tasks")), 2);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(
+	        json_array_get(json_object_get(tasks, "tasks"), 0), "worker")),
+	    a.uuid);
+	json_decref(tasks);
+	/* A job for the farm tag: only c. */
+	body = xasprintf("{\"name\": \"farm\", \"type\": \"workers\", "
+	                 "\"priority\": 50, \"submitter_platform\": \"linux\", "
+	                 "\"worker_tag\": \"%s\", \"settings\": {}}",
+	    farm);
+	job = call("POST", "/api/v3/jobs", body, NULL, 200);
+	free(body);
+	tasks = job_tasks(json_string_value(json_object_get(job, "id")));
+	ck_assert_uint_eq(json_array_size(json_object_get(tasks, "tasks")), 1);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(
+	        json_array_get(json_object_get(tasks, "tasks"), 0), "name")),
+	    "clear c");
+	json_decref(tasks);
+	json_decref(job);
+	free(gpu);
+	free(farm);
+}
+END_TEST
+
 static Suite *
 api_openjd_suite(void)
 {
@@ -502,6 +669,9 @@ api_openjd_suite(void)
 	tcase_add_test(tc, test_runs_to_completion);
 	tcase_add_test(tc, test_worker_pinned_tasks);
 	tcase_add_test(tc, test_pinned_and_shared_tasks_mix);
+	tcase_add_test(tc, test_pinned_task_failure_is_final);
+	tcase_add_test(tc, test_pinned_tasks_of_blocklisted_worker_fail);
+	tcase_add_test(tc, test_pinned_workers_fit_the_job);
 	suite_add_tcase(s, tc);
 	return s;
 }
