@@ -581,19 +581,21 @@ build_step(
 	}
 	v.task_params = tvals;
 	v.files = (const char *const *)fpaths;
-	/* Files that do not vary per task: written once for the step. */
+	/* Files that do not vary per task: written once for the step. All
+	 * paths first, as one file's data may name another. */
+	for (size_t f = 0; f < s->nfiles; f++)
+		if (!s->files[f].per_task)
+			fpaths[f] = xasprintf("{jobs}/%s/%s/%zu/%s", OPENJD_DIR,
+			    x->job->job_uuid, si, s->files[f].filename);
 	for (size_t f = 0; f < s->nfiles; f++) {
-		char *rel, *data;
+		char *data;
 
 		if (s->files[f].per_task)
 			continue;
-		rel = xasprintf("%s/%s/%zu/%s", OPENJD_DIR, x->job->job_uuid,
-		    si, s->files[f].filename);
-		fpaths[f] = xasprintf("{jobs}/%s", rel);
 		data = openjd_fmt_string(&s->files[f].data, &v);
-		ok = add_file(x, files, rel, data, s->files[f].runnable, bytes);
+		ok = add_file(x, files, fpaths[f] + strlen("{jobs}/"), data,
+		    s->files[f].runnable, bytes);
 		free(data);
-		free(rel);
 		if (!ok)
 			goto done;
 	}
@@ -614,21 +616,22 @@ build_step(
 			v.fields = (const char *const *)fields;
 		}
 		for (size_t f = 0; f < s->nfiles; f++) {
-			char *rel, *data;
+			if (!s->files[f].per_task)
+				continue;
+			free(fpaths[f]);
+			fpaths[f] =
+			    xasprintf("{jobs}/%s/%s/%zu/%zu/%s", OPENJD_DIR,
+			        x->job->job_uuid, si, k, s->files[f].filename);
+		}
+		for (size_t f = 0; ok && f < s->nfiles; f++) {
+			char *data;
 
 			if (!s->files[f].per_task)
 				continue;
-			rel = xasprintf("%s/%s/%zu/%zu/%s", OPENJD_DIR,
-			    x->job->job_uuid, si, k, s->files[f].filename);
-			free(fpaths[f]);
-			fpaths[f] = xasprintf("{jobs}/%s", rel);
 			data = openjd_fmt_string(&s->files[f].data, &v);
-			ok = add_file(
-			    x, files, rel, data, s->files[f].runnable, bytes);
+			ok = add_file(x, files, fpaths[f] + strlen("{jobs}/"),
+			    data, s->files[f].runnable, bytes);
 			free(data);
-			free(rel);
-			if (!ok)
-				break;
 		}
 		if (!ok) {
 			json_decref(args);

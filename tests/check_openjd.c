@@ -17,6 +17,7 @@
 #include "xmalloc.h"
 
 #define FIXTURES FM_SOURCE_DIR "/tests/fixtures/openjd"
+#define TASK_DIR "" /* prefix of per-task folders */
 
 /* ---- range expressions -------------------------------------------- */
 
@@ -726,6 +727,67 @@ START_TEST(test_expand_text_cap)
 }
 END_TEST
 
+/* The data of file i of files, by path. */
+static const char *
+file_data(const json_t *files, const char *path)
+{
+	size_t i;
+	json_t *f;
+
+	json_array_foreach (files, i, f)
+		if (strcmp(json_string_value(json_object_get(f, "path")),
+		        path) == 0)
+			return json_string_value(json_object_get(f, "data"));
+	ck_abort_msg("no file %s", path);
+	return NULL;
+}
+
+/* A file naming a later file gets that file's path, for the step's
+ * files and for each task's own files. */
+START_TEST(test_expand_files_reference_each_other)
+{
+	char *err = NULL, *msg = NULL;
+	struct openjd_template *t =
+	    load("specificationVersion: jobtemplate-2023-09\nname: F\n"
+	         "steps:\n  - name: s\n    script:\n"
+	         "      actions: {onRun: {command: sh, args: "
+	         "['{{Task.File.wrapper}}']}}\n"
+	         "      embeddedFiles:\n"
+	         "        - {name: wrapper, type: TEXT, data: 'sh "
+	         "{{Task.File.inner}}'}\n"
+	         "        - {name: inner, type: TEXT, data: 'echo in'}\n"
+	         "  - name: p\n    parameterSpace:\n"
+	         "      taskParameterDefinitions:\n"
+	         "        - {name: N, type: INT, range: '1-2'}\n"
+	         "    script:\n"
+	         "      actions: {onRun: {command: sh, args: "
+	         "['{{Task.File.wrapper}}']}}\n"
+	         "      embeddedFiles:\n"
+	         "        - {name: wrapper, type: TEXT, data: 'sh "
+	         "{{Task.File.inner}}'}\n"
+	         "        - {name: inner, type: TEXT, data: 'echo "
+	         "{{Task.Param.N}}'}\n",
+	        &err);
+	json_t *tasks = NULL, *files = NULL;
+
+	ck_assert_msg(t != NULL, "%s", err ? err : "?");
+	ck_assert_int_eq(expand(t, "{}", 10, &tasks, &files, &msg), FM_OK);
+#define JOB "openjd/00000000-0000-4000-8000-000000000001"
+	ck_assert_str_eq(
+	    file_data(files, JOB "/0/wrapper"), "sh {jobs}/" JOB "/0/inner");
+	ck_assert_str_eq(file_data(files, JOB "/1/" TASK_DIR "0/wrapper"),
+	    "sh {jobs}/" JOB "/1/" TASK_DIR "0/inner");
+	ck_assert_str_eq(file_data(files, JOB "/1/" TASK_DIR "1/wrapper"),
+	    "sh {jobs}/" JOB "/1/" TASK_DIR "1/inner");
+	ck_assert_str_eq(
+	    file_data(files, JOB "/1/" TASK_DIR "1/inner"), "echo 2");
+#undef JOB
+	json_decref(tasks);
+	json_decref(files);
+	openjd_free(t);
+}
+END_TEST
+
 START_TEST(test_expand_wedge)
 {
 	struct openjd_template *t = load_fixture("wedge.yaml");
@@ -845,6 +907,7 @@ openjd_suite(void)
 	tcase_add_test(tc, test_settings);
 	tcase_add_test(tc, test_expand_render_frames);
 	tcase_add_test(tc, test_expand_text_cap);
+	tcase_add_test(tc, test_expand_files_reference_each_other);
 	tcase_add_test(tc, test_expand_wedge);
 	tcase_add_test(tc, test_expand_resources);
 	tcase_add_test(tc, test_expand_edges);
