@@ -619,9 +619,9 @@ build_step(
 			if (!s->files[f].per_task)
 				continue;
 			free(fpaths[f]);
-			fpaths[f] =
-			    xasprintf("{jobs}/%s/%s/%zu/%zu/%s", OPENJD_DIR,
-			        x->job->job_uuid, si, k, s->files[f].filename);
+			fpaths[f] = xasprintf("{jobs}/%s/%s/%zu/%s%zu/%s",
+			    OPENJD_DIR, x->job->job_uuid, si,
+			    OPENJD_TASK_DIR_PREFIX, k, s->files[f].filename);
 		}
 		for (size_t f = 0; ok && f < s->nfiles; f++) {
 			char *data;
@@ -771,6 +771,22 @@ done:
 
 /* ---- files on shared storage -------------------------------------- */
 
+/* path is a directory afterwards (an existing file there is ENOTDIR). */
+static bool
+mkdir_one(const char *path)
+{
+	struct stat st;
+
+	if (mkdir(path, 0755) == 0)
+		return true;
+	if (errno != EEXIST)
+		return false;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return true;
+	errno = ENOTDIR;
+	return false;
+}
+
 static bool
 mkdirs(char *path)
 {
@@ -778,13 +794,13 @@ mkdirs(char *path)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+		if (!mkdir_one(path)) {
 			*p = '/';
 			return false;
 		}
 		*p = '/';
 	}
-	return mkdir(path, 0755) == 0 || errno == EEXIST;
+	return mkdir_one(path);
 }
 
 static enum fm_err

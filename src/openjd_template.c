@@ -963,6 +963,37 @@ mark_per_task(struct openjd_step *s)
 	}
 }
 
+/* A step file named like a per-task folder (t0, t1, ...) would be where
+ * those folders go. */
+static bool
+check_task_dirs(struct loader *l, const struct openjd_step *s, const char *path)
+{
+	const size_t plen = strlen(OPENJD_TASK_DIR_PREFIX);
+	bool per_task = false;
+
+	for (size_t i = 0; i < s->nfiles; i++)
+		per_task = per_task || s->files[i].per_task;
+	for (size_t i = 0; per_task && i < s->nfiles; i++) {
+		const char *fn = s->files[i].filename;
+		char *sub;
+
+		if (s->files[i].per_task ||
+		    strncmp(fn, OPENJD_TASK_DIR_PREFIX, plen) != 0 ||
+		    fn[plen] == '\0' ||
+		    strspn(fn + plen, "0123456789") != strlen(fn + plen))
+			continue;
+		sub = xasprintf("%s.embeddedFiles[%zu]", path, i);
+		lerr(l, sub,
+		    "filename \"%s\" is where this step's per-task files "
+		    "go (" OPENJD_TASK_DIR_PREFIX "0, " OPENJD_TASK_DIR_PREFIX
+		    "1, ...); choose another",
+		    fn);
+		free(sub);
+		return false;
+	}
+	return true;
+}
+
 static bool
 parse_resource(
     struct loader *l, const json_t *r, const char *path, struct openjd_step *s)
@@ -1148,8 +1179,10 @@ parse_step(struct loader *l, const json_t *js, const char *path,
 		    fsub, &sc, false, &s->files[i].data);
 		free(fsub);
 	}
-	if (ok)
+	if (ok) {
 		mark_per_task(s);
+		ok = check_task_dirs(l, s, sub);
+	}
 	free(sub);
 	free(tnames);
 	free(fnames);

@@ -8,6 +8,8 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "openjd_expand.h"
 #include "openjd_fmt.h"
@@ -17,7 +19,7 @@
 #include "xmalloc.h"
 
 #define FIXTURES FM_SOURCE_DIR "/tests/fixtures/openjd"
-#define TASK_DIR "" /* prefix of per-task folders */
+#define TASK_DIR "t" /* prefix of per-task folders */
 
 /* ---- range expressions -------------------------------------------- */
 
@@ -393,6 +395,14 @@ START_TEST(test_load_errors)
 		  "{command: x}}\n      embeddedFiles:\n        - {name: f, "
 		  "type: TEXT, filename: ../x, data: x}\n",
 		    "filename must be a plain file name" },
+		{ "steps:\n  - name: a\n    parameterSpace:\n"
+		  "      taskParameterDefinitions:\n        - {name: F, type: "
+		  "INT, range: [1]}\n    script:\n      actions: {onRun: "
+		  "{command: x}}\n      embeddedFiles:\n        - {name: f, "
+		  "type: TEXT, data: '{{Task.Param.F}}'}\n        - {name: g, "
+		  "type: TEXT, filename: t12, data: x}\n",
+		    "t.yaml:12: steps[0].script.embeddedFiles[1]: filename "
+		    "\"t12\" is where this step's per-task files go" },
 		{ "steps:\n  - name: a\n    x-flamenco-resource:\n      from: "
 		  "setting\n      setting: shots\n      fields: [cam]\n"
 		  "      where: 'cam == \"a\" and frames > 2'\n"
@@ -766,7 +776,8 @@ START_TEST(test_expand_files_reference_each_other)
 	         "        - {name: wrapper, type: TEXT, data: 'sh "
 	         "{{Task.File.inner}}'}\n"
 	         "        - {name: inner, type: TEXT, data: 'echo "
-	         "{{Task.Param.N}}'}\n",
+	         "{{Task.Param.N}}'}\n"
+	         "        - {name: zero, filename: '0', type: TEXT, data: z}\n",
 	        &err);
 	json_t *tasks = NULL, *files = NULL;
 
@@ -781,6 +792,27 @@ START_TEST(test_expand_files_reference_each_other)
 	    "sh {jobs}/" JOB "/1/" TASK_DIR "1/inner");
 	ck_assert_str_eq(
 	    file_data(files, JOB "/1/" TASK_DIR "1/inner"), "echo 2");
+	/* A step file named "0" is no per-task folder: all are written. */
+	ck_assert_str_eq(file_data(files, JOB "/1/0"), "z");
+	{
+		char dir[] = "/tmp/openjd-files-XXXXXX", *path;
+		struct stat st;
+
+		ck_assert_ptr_nonnull(mkdtemp(dir));
+		ck_assert_int_eq(
+		    openjd_files_write(dir,
+		        "00000000-0000-4000-8000-000000000001", files, &msg),
+		    FM_OK);
+		path = xasprintf("%s/" JOB "/1/" TASK_DIR "1/inner", dir);
+		ck_assert_int_eq(stat(path, &st), 0);
+		free(path);
+		openjd_files_remove(
+		    dir, "00000000-0000-4000-8000-000000000001");
+		path = xasprintf("%s/openjd", dir);
+		ck_assert_int_eq(rmdir(path), 0);
+		free(path);
+		ck_assert_int_eq(rmdir(dir), 0);
+	}
 #undef JOB
 	json_decref(tasks);
 	json_decref(files);
@@ -806,7 +838,7 @@ START_TEST(test_expand_wedge)
 	    "echo size=3 factor=2.25 look=cold\n");
 	args_are(json_array_get(tasks, 5),
 	    "[\"sh\",\"{jobs}/openjd/00000000-0000-4000-8000-000000000001/0/"
-	    "5/run\"]");
+	    "t5/run\"]");
 	json_decref(tasks);
 	json_decref(files);
 	/* Count 2 does not zip with three factors. */
