@@ -187,6 +187,7 @@ struct cparser {
 	size_t n;
 	bool *seen;
 	size_t next_id;
+	int depth; /* of parentheses */
 	char *err;
 };
 
@@ -224,6 +225,12 @@ parse_element(struct cparser *cp)
 
 	skip_ws(&cp->p);
 	if (*cp->p == '(') {
+		if (++cp->depth > OPENJD_COMBO_MAX_DEPTH) {
+			cp_fail(cp,
+			    "parentheses nested deeper than "
+			    "32 levels");
+			return NULL;
+		}
 		cp->p++;
 		c = node_new(cp, OPENJD_COMBO_ZIP);
 		for (;;) {
@@ -235,6 +242,7 @@ parse_element(struct cparser *cp)
 			skip_ws(&cp->p);
 			if (*cp->p == ')') {
 				cp->p++;
+				cp->depth--;
 				return c;
 			}
 			if (*cp->p != ',') {
@@ -308,11 +316,17 @@ enum fm_err
 openjd_combo_parse(const char *expr, const char *const *names, size_t n,
     struct openjd_combo **out, char **err_out)
 {
-	struct cparser cp = { expr, expr, names, n, NULL, 0, NULL };
+	struct cparser cp = { expr, expr, names, n, NULL, 0, 0, NULL };
 	struct openjd_combo *c = NULL;
 
 	*out = NULL;
 	*err_out = NULL;
+	if (expr != NULL && strlen(expr) > OPENJD_COMBO_MAX_LEN) {
+		*err_out = xasprintf("combination is longer than %d "
+		                     "characters",
+		    OPENJD_COMBO_MAX_LEN);
+		return FM_ERR_INVALID;
+	}
 	cp.seen = xcalloc(n > 0 ? n : 1, sizeof(*cp.seen));
 	if (expr == NULL) {
 		c = node_new(&cp, OPENJD_COMBO_PRODUCT);

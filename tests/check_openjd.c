@@ -174,6 +174,35 @@ START_TEST(test_combinations)
 	ck_assert_uint_eq(combo_count("(A, B", sizes, 2, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err, "expected \",\" or \")\""));
 	free(err);
+	/* Bounded: nesting (the parser recurses per level) and length. */
+	{
+		char deep[2 * 40 + 2] = "", *longer;
+
+		for (int i = 0; i < 40; i++)
+			strcat(deep, "(");
+		strcat(deep, "A");
+		for (int i = 0; i < 40; i++)
+			strcat(deep, ")");
+		ck_assert_uint_eq(combo_count(deep, sizes, 1, &err), 0);
+		ck_assert_ptr_nonnull(strstr(err, "nested deeper than 32"));
+		free(err);
+		deep[8] = 'A';
+		deep[9] = '\0';
+		memset(deep, '(', 8);
+		memset(deep + 9, ')', 8);
+		deep[17] = '\0';
+		ck_assert_uint_eq(combo_count(deep, sizes, 1, &err), 3);
+		longer = xmalloc(OPENJD_COMBO_MAX_LEN + 2);
+		memset(longer, ' ', OPENJD_COMBO_MAX_LEN);
+		strcpy(longer + OPENJD_COMBO_MAX_LEN - 1, "A");
+		ck_assert_uint_eq(combo_count(longer, sizes, 1, &err), 3);
+		strcpy(longer + OPENJD_COMBO_MAX_LEN, "A");
+		longer[OPENJD_COMBO_MAX_LEN - 1] = ' ';
+		ck_assert_uint_eq(combo_count(longer, sizes, 1, &err), 0);
+		ck_assert_ptr_nonnull(strstr(err, "longer than 1280"));
+		free(err);
+		free(longer);
+	}
 	/* Product: the last factor fastest; zip: side by side. */
 	walk = combo_walk("A * B", (const size_t[]){ 2, 2 }, 2);
 	ck_assert_str_eq(walk, "A0B0|A0B1|A1B0|A1B1");
