@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -880,6 +881,15 @@ openjd_files_write(
 		free(path);
 	}
 	return FM_OK;
+}
+
+bool
+openjd_files_dir_taken(const char *path, size_t len)
+{
+	size_t n = strlen(OPENJD_DIR);
+
+	return len >= n && strncasecmp(path, OPENJD_DIR, n) == 0 &&
+	    (len == n || path[n] == '/');
 }
 
 static int

@@ -10,6 +10,7 @@
 #define FM_OPENJD_EXPAND_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "fm.h"
@@ -54,6 +55,13 @@ FM_MUST_CHECK enum fm_err openjd_expand(const struct openjd_job *job,
  */
 FM_MUST_CHECK enum fm_err openjd_files_write(const char *root,
     const char *job_uuid, const json_t *files, char **err_out);
+
+/*
+ * True when a relative path under shared storage starts in the folder
+ * openjd_files_write uses (first component OPENJD_DIR, in any case, for
+ * case-insensitive file systems), so Shaman refuses such checkouts.
+ */
+bool openjd_files_dir_taken(const char *path, size_t len);
 
 /* Remove what openjd_files_write wrote (best effort). */
 void openjd_files_remove(const char *root, const char *job_uuid);

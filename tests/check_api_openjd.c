@@ -654,6 +654,35 @@ START_TEST(test_pinned_workers_fit_the_job)
 }
 END_TEST
 
+/* With Shaman on, template files live in the checkout area ({jobs}):
+ * Shaman refuses checkouts in their folder, so neither can clobber or
+ * delete the other's files. */
+START_TEST(test_shaman_leaves_openjd_folder_alone)
+{
+	static const char *const taken[] = { "openjd", "openjd/x",
+		"OpenJD/0f8fad5b-d9cb-469f-a165-70867728950e/x" };
+	json_t *j;
+
+	for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
+		char *body = xasprintf(
+		    "{\"files\": [], \"checkoutPath\": \"%s\"}", taken[i]);
+
+		j = call(
+		    "POST", "/api/v3/shaman/checkout/create", body, NULL, 400);
+		ck_assert_msg(
+		    strstr(json_string_value(json_object_get(j, "message")),
+		        "openjd") != NULL,
+		    "%s", taken[i]);
+		json_decref(j);
+		free(body);
+	}
+	j = call("POST", "/api/v3/shaman/checkout/create",
+	    "{\"files\": [], \"checkoutPath\": \"openjd-renders/a\"}", NULL,
+	    200);
+	json_decref(j);
+}
+END_TEST
+
 static Suite *
 api_openjd_suite(void)
 {
@@ -672,6 +701,7 @@ api_openjd_suite(void)
 	tcase_add_test(tc, test_pinned_task_failure_is_final);
 	tcase_add_test(tc, test_pinned_tasks_of_blocklisted_worker_fail);
 	tcase_add_test(tc, test_pinned_workers_fit_the_job);
+	tcase_add_test(tc, test_shaman_leaves_openjd_folder_alone);
 	suite_add_tcase(s, tc);
 	return s;
 }
