@@ -59,7 +59,10 @@ START_TEST(test_ranges)
 {
 	/* The examples the specification gives. */
 	range_is("1 - 5", "1,2,3,4,5");
-	range_is("1 - -1", "1");
+	/* Written "1" in the specification's table; the reference tool
+	 * (openjd summary) refuses it, as descending without a negative
+	 * step, and so do we (tests/openjd/cases.jsonl compares). */
+	range_err("1 - -1", 1000, "descending and needs a negative step");
 	range_is("-1 - 1", "-1,0,1");
 	range_is("1-5:2", "1,3,5");
 	range_is("10-15:2,1-5", "1,2,3,4,5,10,12,14");
@@ -87,6 +90,18 @@ START_TEST(test_ranges)
 	range_err(
 	    "-9223372036854775808-9223372036854775807", 1000, "more than 1000");
 	range_err("99999999999999999999", 1000, "malformed");
+	/* Directions as the reference tool checks them. */
+	range_err("10-1", 1000, "at offset 0 is descending");
+	range_err("1,-1--5", 1000, "at offset 2 is descending");
+	range_err("1-10:-1", 1000, "is ascending but has a negative step");
+	range_is("1-1:-1", "1");
+	range_is("-1--5:-1", "-5,-4,-3,-2,-1");
+	/* A range ending at the largest value: no step past it overflows. */
+	range_is("9223372036854775807", "9223372036854775807");
+	range_is("9223372036854775806-9223372036854775807",
+	    "9223372036854775806,9223372036854775807");
+	range_is("-9223372036854775807--9223372036854775808:-1",
+	    "-9223372036854775808,-9223372036854775807");
 }
 END_TEST
 
