@@ -27,6 +27,8 @@
 /* What one step expands to, before its tasks are built. */
 struct step_plan {
 	char ***values;     /* values[tparam][k]: text of each value */
+	char ***mapped;     /* PATH task parameters: values after two-way
+	                       variable replacement (else NULL) */
 	size_t *nvalues;    /* per task parameter */
 	size_t *node_sizes; /* per combination node */
 	json_t *records;    /* resource records that matched (array) */
@@ -51,7 +53,14 @@ plan_free(const struct openjd_step *s, struct step_plan *p)
 			free(p->values[i][k]);
 		free(p->values[i]);
 	}
+	for (size_t i = 0; p->mapped != NULL && i < s->ntparams; i++) {
+		for (size_t k = 0; p->mapped[i] != NULL && k < p->nvalues[i];
+		     k++)
+			free(p->mapped[i][k]);
+		free(p->mapped[i]);
+	}
 	free(p->values);
+	free(p->mapped);
 	free(p->nvalues);
 	free(p->node_sizes);
 	json_decref(p->records);
@@ -76,6 +85,17 @@ expansion_free(struct expansion *x)
 }
 
 /* ---- job parameters ----------------------------------------------- */
+
+/* value after two-way variable replacement (new). */
+static char *
+map_path(const struct expansion *x, const char *value)
+{
+	char *m = x->job->map_path != NULL
+	    ? x->job->map_path(x->job->map_arg, value)
+	    : NULL;
+
+	return m != NULL ? m : xstrdup(value);
+}
 
 static bool
 resolve_params(struct expansion *x)
@@ -110,10 +130,16 @@ resolve_params(struct expansion *x)
 			return false;
 		}
 		/* Param.<PATH> is the value with Flamenco's two-way
-		 * variables in it, mapped per platform at hand-out. */
-		x->params[i] = p->type == OPENJD_PATH && json_is_string(mapped)
-		    ? xstrdup(json_string_value(mapped))
-		    : xstrdup(x->raw_params[i]);
+		 * variables in it, mapped per platform at hand-out; the
+		 * submission replaced them in submitted values only. */
+		if (p->type != OPENJD_PATH)
+			x->params[i] = xstrdup(x->raw_params[i]);
+		else if (raw == p->def)
+			x->params[i] = map_path(x, x->raw_params[i]);
+		else
+			x->params[i] = json_is_string(mapped)
+			    ? xstrdup(json_string_value(mapped))
+			    : xstrdup(x->raw_params[i]);
 	}
 	return true;
 }
@@ -123,7 +149,7 @@ job_values(const struct expansion *x)
 {
 	struct openjd_values v = { (const char *const *)x->params,
 		(const char *const *)x->raw_params, NULL, NULL, x->session_wd,
-		NULL };
+		NULL, NULL };
 
 	return v;
 }
@@ -300,10 +326,18 @@ plan_step(struct expansion *x, const struct openjd_step *s, struct step_plan *p,
 	} else {
 		p->values = xcalloc(s->ntparams, sizeof(*p->values));
 		p->nvalues = xcalloc(s->ntparams, sizeof(*p->nvalues));
-		for (size_t i = 0; i < s->ntparams; i++)
+		p->mapped = xcalloc(s->ntparams, sizeof(*p->mapped));
+		for (size_t i = 0; i < s->ntparams; i++) {
 			if (!plan_values(x, s, &s->tparams[i], room,
 			        &p->values[i], &p->nvalues[i]))
 				return false;
+			if (s->tparams[i].type != OPENJD_PATH)
+				continue;
+			p->mapped[i] =
+			    xcalloc(p->nvalues[i] + 1, sizeof(char *));
+			for (size_t k = 0; k < p->nvalues[i]; k++)
+				p->mapped[i][k] = map_path(x, p->values[i][k]);
+		}
 		{
 			const char **names =
 			    xcalloc(s->ntparams, sizeof(char *));
@@ -419,8 +453,12 @@ step_bytes(const struct expansion *x, const struct openjd_step *s,
 		z.raw_params[k] = strlen(x->raw_params[k]);
 	}
 	z.task_params = xcalloc(s->ntparams + 1, sizeof(size_t));
-	for (size_t k = 0; p->values != NULL && k < s->ntparams; k++)
+	for (size_t k = 0; p->values != NULL && k < s->ntparams; k++) {
 		z.task_params[k] = max_len(p->values[k], p->nvalues[k]);
+		if (p->mapped[k] != NULL &&
+		    max_len(p->mapped[k], p->nvalues[k]) > z.task_params[k])
+			z.task_params[k] = max_len(p->mapped[k], p->nvalues[k]);
+	}
 	z.fields = xcalloc(s->resource.nfields + 2, sizeof(size_t));
 	json_array_foreach (p->records, i, rec) {
 		char **f = record_fields(&s->resource, rec);
@@ -568,6 +606,7 @@ build_step(
 	struct step_plan *p = &x->plans[si];
 	size_t *idx = xcalloc(s->ntparams + 1, sizeof(size_t));
 	const char **tvals = xcalloc(s->ntparams + 1, sizeof(char *));
+	const char **traw = xcalloc(s->ntparams + 1, sizeof(char *));
 	char **fpaths = xcalloc(s->nfiles + 1, sizeof(char *));
 	json_t *deps = json_array();
 	struct openjd_values v = job_values(x);
@@ -581,6 +620,7 @@ build_step(
 			json_array_append(deps, u);
 	}
 	v.task_params = tvals;
+	v.task_raw_params = traw;
 	v.files = (const char *const *)fpaths;
 	/* Files that do not vary per task: written once for the step. All
 	 * paths first, as one file's data may name another. */
@@ -609,8 +649,12 @@ build_step(
 
 		if (s->combo != NULL && p->values != NULL) {
 			openjd_combo_index(s->combo, p->node_sizes, k, idx);
-			for (size_t i = 0; i < s->ntparams; i++)
-				tvals[i] = p->values[i][idx[i]];
+			for (size_t i = 0; i < s->ntparams; i++) {
+				traw[i] = p->values[i][idx[i]];
+				tvals[i] = p->mapped[i] != NULL
+				    ? p->mapped[i][idx[i]]
+				    : traw[i];
+			}
 		}
 		if (rec != NULL) {
 			fields = record_fields(&s->resource, rec);
@@ -682,6 +726,7 @@ done:
 	json_decref(deps);
 	free(idx);
 	free(tvals);
+	free(traw);
 	free_strv(fpaths, s->nfiles);
 	return ok;
 }

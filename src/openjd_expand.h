@@ -32,6 +32,11 @@ struct openjd_job {
 	size_t max_tasks;
 	int priority;     /* of each task */
 	size_t max_bytes; /* cap on the tasks' and files' text; 0: none */
+	/* Flamenco's two-way variable replacement for PATH values that
+	 * were not submitted (defaults, task parameters): a new string, or
+	 * NULL when unchanged. NULL: none. */
+	char *(*map_path)(void *arg, const char *value);
+	void *map_arg;
 };
 
 /*

@@ -254,8 +254,13 @@ openjd_fmt_render(const struct openjd_fmt *f, const struct openjd_values *v,
 			add_str(b, v->raw_params[seg->index]);
 			break;
 		case OPENJD_TASK_PARAM:
-		case OPENJD_TASK_RAW_PARAM:
 			add_str(b, v->task_params[seg->index]);
+			break;
+		case OPENJD_TASK_RAW_PARAM:
+			add_str(b,
+			    v->task_raw_params != NULL
+			        ? v->task_raw_params[seg->index]
+			        : v->task_params[seg->index]);
 			break;
 		case OPENJD_TASK_FILE:
 			add_str(b, v->files[seg->index]);

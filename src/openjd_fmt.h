@@ -72,6 +72,7 @@ struct openjd_values {
 	const char *const *files;
 	const char *session_wd;
 	const char *const *fields;
+	const char *const *task_raw_params; /* NULL: task_params */
 };
 
 /* A growing string. */

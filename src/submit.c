@@ -442,6 +442,20 @@ add_dependencies(struct store_conn *conn, const json_t *submitted,
 	return FM_OK;
 }
 
+struct path_mapping {
+	const struct fm_config *cfg;
+	const char *platform;
+};
+
+/* openjd_job.map_path: the two-way replacement submitted values get. */
+static char *
+map_template_path(void *arg, const char *value)
+{
+	const struct path_mapping *m = arg;
+
+	return variables_replace_twoway(m->cfg, m->platform, value);
+}
+
 /*
  * Expand an OpenJD template: the same result shape as compileJob's, plus
  * the embedded files to write ("openjd_files"). Parameter errors are 400.
@@ -459,7 +473,14 @@ expand_template(struct fm_ctx *ctx, struct store_conn *conn,
 		.max_tasks = (size_t)ctx->cfg->max_tasks_per_job,
 		.priority = 50,
 		.max_bytes = (size_t)ctx->cfg->compiler_heap_max_bytes,
+		.map_path = map_template_path,
 	};
+	const char *plat =
+	    json_string_value(json_object_get(submitted, "submitter_platform"));
+	struct path_mapping mapping = { ctx->cfg,
+		plat == NULL || strcmp(plat, "manager") == 0
+		    ? variables_manager_platform()
+		    : plat };
 	json_t *tasks = NULL, *files = NULL, *workers = NULL, *out;
 	char *msg = NULL;
 	enum fm_err rc;
@@ -471,6 +492,7 @@ expand_template(struct fm_ctx *ctx, struct store_conn *conn,
 		return rc;
 	}
 	job.workers = workers;
+	job.map_arg = &mapping;
 	rc = openjd_expand(&job, &tasks, &files, &msg);
 	json_decref(workers);
 	if (rc != FM_OK) {

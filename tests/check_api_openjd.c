@@ -683,6 +683,51 @@ START_TEST(test_shaman_leaves_openjd_folder_alone)
 }
 END_TEST
 
+/* PATH values get two-way variable replacement whether submitted, left
+ * at their default or given as task parameter values: a Windows worker
+ * sees its own prefix; RawParam keeps the text as written. */
+START_TEST(test_path_values_mapped)
+{
+	char *conf = xasprintf("scripts_path = %s\nmax_tasks_per_job = 500\n"
+	                       "variables.farm.is_twoway = true\n"
+	                       "variables.farm.linux = /mnt/farm\n"
+	                       "variables.farm.darwin = /Volumes/farm\n"
+	                       "variables.farm.windows = W:/farm\n",
+	    FIXTURES);
+	struct test_worker win;
+	char *body;
+	json_t *job, *t, *args;
+
+	test_server_stop(&ts);
+	test_server_start(&ts, conf);
+	free(conf);
+	worker_up(&win, "win", "windows");
+	/* Written for a Mac: the Manager's own (Linux) prefix would be
+	 * mapped at hand-out anyway, a Mac one only when replaced now. */
+	body = xasprintf("{\"name\": \"p\", \"type\": \"paths\", "
+	                 "\"priority\": 50, \"submitter_platform\": "
+	                 "\"darwin\", \"settings\": {}}");
+	job = call("POST", "/api/v3/jobs", body, NULL, 200);
+	free(body);
+	t = take(&win);
+	ck_assert_ptr_nonnull(t);
+	args = json_object_get(
+	    json_object_get(json_array_get(json_object_get(t, "commands"), 0),
+	        "parameters"),
+	    "args");
+	ck_assert_str_eq(
+	    json_string_value(json_array_get(args, 0)), "W:\\farm\\a.blend");
+	ck_assert_str_eq(json_string_value(json_array_get(args, 1)),
+	    "/Volumes/farm/a.blend");
+	ck_assert_str_eq(
+	    json_string_value(json_array_get(args, 2)), "W:\\farm\\out");
+	ck_assert_str_eq(
+	    json_string_value(json_array_get(args, 3)), "/Volumes/farm/out");
+	json_decref(t);
+	json_decref(job);
+}
+END_TEST
+
 static Suite *
 api_openjd_suite(void)
 {
@@ -702,6 +747,7 @@ api_openjd_suite(void)
 	tcase_add_test(tc, test_pinned_tasks_of_blocklisted_worker_fail);
 	tcase_add_test(tc, test_pinned_workers_fit_the_job);
 	tcase_add_test(tc, test_shaman_leaves_openjd_folder_alone);
+	tcase_add_test(tc, test_path_values_mapped);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -247,7 +247,7 @@ START_TEST(test_format_strings)
 	const char *rv[] = { "s.blend", "/render/out" };
 	const char *tv[] = { "12" };
 	const char *fv[] = { "/tmp/run.sh" };
-	struct openjd_values v = { pv, rv, tv, fv, "/wd", NULL };
+	struct openjd_values v = { pv, rv, tv, fv, "/wd", NULL, NULL };
 	struct openjd_fmt f;
 	char *err = NULL, *s;
 
@@ -589,7 +589,7 @@ expand(const struct openjd_template *t, const char *settings, size_t cap,
 {
 	json_t *s = json_loads(settings, 0, NULL);
 	struct openjd_job job = { t, "00000000-0000-4000-8000-000000000001", s,
-		NULL, NULL, cap, 50, 0 };
+		NULL, NULL, cap, 50, 0, NULL, NULL };
 	enum fm_err rc;
 
 	ck_assert_ptr_nonnull(s);
@@ -605,7 +605,7 @@ expand_capped(const struct openjd_template *t, const char *settings, size_t cap,
 {
 	json_t *s = json_loads(settings, 0, NULL);
 	struct openjd_job job = { t, "00000000-0000-4000-8000-000000000001", s,
-		NULL, NULL, cap, 50, max_bytes };
+		NULL, NULL, cap, 50, max_bytes, NULL, NULL };
 	enum fm_err rc;
 
 	ck_assert_ptr_nonnull(s);
