@@ -597,6 +597,16 @@ add_file(struct expansion *x, json_t *files, const char *path, const char *data,
 	return true;
 }
 
+static char *
+file_data(const struct expansion *x, const struct openjd_file *f,
+    const struct openjd_values *v)
+{
+	if (x->job->file_value == NULL)
+		return openjd_fmt_string(&f->data, v);
+	return openjd_fmt_string_mapped(
+	    &f->data, v, x->job->file_value, x->job->file_arg);
+}
+
 static bool
 build_step(
     struct expansion *x, size_t si, json_t *tasks, json_t *files, size_t *bytes)
@@ -633,7 +643,7 @@ build_step(
 
 		if (s->files[f].per_task)
 			continue;
-		data = openjd_fmt_string(&s->files[f].data, &v);
+		data = file_data(x, &s->files[f], &v);
 		ok = add_file(x, files, fpaths[f] + strlen("{jobs}/"), data,
 		    s->files[f].runnable, bytes);
 		free(data);
@@ -673,7 +683,7 @@ build_step(
 
 			if (!s->files[f].per_task)
 				continue;
-			data = openjd_fmt_string(&s->files[f].data, &v);
+			data = file_data(x, &s->files[f], &v);
 			ok = add_file(x, files, fpaths[f] + strlen("{jobs}/"),
 			    data, s->files[f].runnable, bytes);
 			free(data);

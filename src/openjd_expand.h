@@ -37,6 +37,12 @@ struct openjd_job {
 	 * NULL when unchanged. NULL: none. */
 	char *(*map_path)(void *arg, const char *value);
 	void *map_arg;
+	/* Variable expansion of the values format strings insert into
+	 * embedded files ({jobs}, two-way variables), for the Manager's
+	 * platform; a new string. The files' own text is left as written.
+	 * NULL: none. */
+	char *(*file_value)(void *arg, const char *value);
+	void *file_arg;
 };
 
 /*

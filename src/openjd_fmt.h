@@ -91,4 +91,12 @@ void openjd_fmt_render(const struct openjd_fmt *f,
 char *openjd_fmt_string(
     const struct openjd_fmt *f, const struct openjd_values *v);
 
+/*
+ * The resolved f (new), each referenced value passed through fn first
+ * (fn returns a new string); literal text is left as written.
+ */
+char *openjd_fmt_string_mapped(const struct openjd_fmt *f,
+    const struct openjd_values *v, char *(*fn)(void *arg, const char *value),
+    void *arg);
+
 #endif

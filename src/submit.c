@@ -456,6 +456,16 @@ map_template_path(void *arg, const char *value)
 	return variables_replace_twoway(m->cfg, m->platform, value);
 }
 
+/* openjd_job.file_value: files are written now, by the Manager. */
+static char *
+expand_file_value(void *arg, const char *value)
+{
+	const struct path_mapping *m = arg;
+
+	return variables_expand(
+	    m->cfg, "workers", variables_manager_platform(), value);
+}
+
 /*
  * Expand an OpenJD template: the same result shape as compileJob's, plus
  * the embedded files to write ("openjd_files"). Parameter errors are 400.
@@ -474,6 +484,7 @@ expand_template(struct fm_ctx *ctx, struct store_conn *conn,
 		.priority = 50,
 		.max_bytes = (size_t)ctx->cfg->compiler_heap_max_bytes,
 		.map_path = map_template_path,
+		.file_value = expand_file_value,
 	};
 	const char *plat =
 	    json_string_value(json_object_get(submitted, "submitter_platform"));
@@ -493,6 +504,7 @@ expand_template(struct fm_ctx *ctx, struct store_conn *conn,
 	}
 	job.workers = workers;
 	job.map_arg = &mapping;
+	job.file_arg = &mapping;
 	rc = openjd_expand(&job, &tasks, &files, &msg);
 	json_decref(workers);
 	if (rc != FM_OK) {
@@ -510,26 +522,13 @@ enum fm_err
 submit_write_files(struct fm_ctx *ctx, const json_t *job, char **msg_out)
 {
 	const json_t *files = json_object_get(job, "openjd_files");
-	size_t i;
-	json_t *f;
 
 	*msg_out = NULL;
 	if (files == NULL)
 		return FM_OK;
-	/* Files are not handed out like commands: their variables ({jobs},
-	 * two-way ones) are expanded now, for the Manager's platform. */
-	json_array_foreach (files, i, f) {
-		const char *data =
-		    json_string_value(json_object_get(f, "data"));
-		char *expanded;
-
-		if (data == NULL)
-			continue;
-		expanded = variables_expand(
-		    ctx->cfg, "workers", variables_manager_platform(), data);
-		json_object_set_new(f, "data", json_string(expanded));
-		free(expanded);
-	}
+	/* The values in their data were expanded at expansion (see
+	 * expand_file_value); their own text, e.g. ${x} in a shell
+	 * script, is written as is. */
 	return openjd_files_write(config_storage_location(ctx->cfg),
 	    json_string_value(json_object_get(job, "id")), files, msg_out);
 }

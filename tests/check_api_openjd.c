@@ -728,6 +728,39 @@ START_TEST(test_path_values_mapped)
 }
 END_TEST
 
+/* A file's own text is written as the template has it (a shell's
+ * ${blender} is no Flamenco variable); inserted values are expanded. */
+START_TEST(test_file_text_kept)
+{
+	char *conf = xasprintf("scripts_path = %s\nmax_tasks_per_job = 500\n"
+	                       "variables.blender.all = /usr/bin/blender\n",
+	    FIXTURES);
+	char *body, *storage, *path, *text, *want;
+	json_t *job;
+	const char *id;
+
+	test_server_stop(&ts);
+	test_server_start(&ts, conf);
+	free(conf);
+	storage = storage_location();
+	body = job_body("script-vars", "sv", "{}");
+	job = call("POST", "/api/v3/jobs", body, NULL, 200);
+	free(body);
+	id = json_string_value(json_object_get(job, "id"));
+	path = xasprintf("%s/openjd/%s/0/run", storage, id);
+	text = test_read_file(path, NULL);
+	ck_assert_ptr_nonnull(text);
+	want = xasprintf(
+	    "exe=${blender} {blender}; cd '%s/openjd/%s'\n", storage, id);
+	ck_assert_str_eq(text, want);
+	free(want);
+	free(text);
+	free(path);
+	free(storage);
+	json_decref(job);
+}
+END_TEST
+
 static Suite *
 api_openjd_suite(void)
 {
@@ -748,6 +781,7 @@ api_openjd_suite(void)
 	tcase_add_test(tc, test_pinned_workers_fit_the_job);
 	tcase_add_test(tc, test_shaman_leaves_openjd_folder_alone);
 	tcase_add_test(tc, test_path_values_mapped);
+	tcase_add_test(tc, test_file_text_kept);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -589,7 +589,7 @@ expand(const struct openjd_template *t, const char *settings, size_t cap,
 {
 	json_t *s = json_loads(settings, 0, NULL);
 	struct openjd_job job = { t, "00000000-0000-4000-8000-000000000001", s,
-		NULL, NULL, cap, 50, 0, NULL, NULL };
+		NULL, NULL, cap, 50, 0, NULL, NULL, NULL, NULL };
 	enum fm_err rc;
 
 	ck_assert_ptr_nonnull(s);
@@ -605,7 +605,7 @@ expand_capped(const struct openjd_template *t, const char *settings, size_t cap,
 {
 	json_t *s = json_loads(settings, 0, NULL);
 	struct openjd_job job = { t, "00000000-0000-4000-8000-000000000001", s,
-		NULL, NULL, cap, 50, max_bytes, NULL, NULL };
+		NULL, NULL, cap, 50, max_bytes, NULL, NULL, NULL, NULL };
 	enum fm_err rc;
 
 	ck_assert_ptr_nonnull(s);
