@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "testutil.h"
 #include "xmalloc.h"
 
@@ -761,6 +762,65 @@ START_TEST(test_file_text_kept)
 }
 END_TEST
 
+/* dup.js and dup.yaml both name "dup": the first by file name is used,
+ * and the log says so, naming both. */
+START_TEST(test_same_stem_warned)
+{
+	char *dir = test_tmpdir(), *js, *yaml, *conf, *logpath, *log;
+	char *src =
+	    test_read_file(FM_SOURCE_DIR "/scripts/echo_sleep_test.js", NULL);
+	FILE *f;
+	int saved;
+	json_t *types;
+
+	ck_assert_ptr_nonnull(src);
+	js = xasprintf("%s/dup.js", dir);
+	yaml = xasprintf("%s/dup.yaml", dir);
+	f = fopen(js, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(src, f);
+	fclose(f);
+	f = fopen(yaml, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("specificationVersion: jobtemplate-2023-09\nname: Dup\n"
+	      "steps:\n  - name: s\n    script: {actions: {onRun: "
+	      "{command: x}}}\n",
+	    f);
+	fclose(f);
+	conf = xasprintf("scripts_path = %s\n", dir);
+	logpath = xasprintf("%s.log", dir);
+	test_server_stop(&ts);
+	f = fopen(logpath, "w+");
+	ck_assert_ptr_nonnull(f);
+	saved = dup(STDERR_FILENO);
+	dup2(fileno(f), STDERR_FILENO);
+	test_server_start(&ts, conf);
+	types = call("GET", "/api/v3/jobs/type/dup", NULL, NULL, 200);
+	log_flush();
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	fclose(f);
+	ck_assert_str_eq(json_string_value(json_object_get(types, "label")),
+	    "Echo Sleep Test");
+	json_decref(types);
+	log = test_read_file(logpath, NULL);
+	ck_assert_ptr_nonnull(log);
+	ck_assert_msg(strstr(log, "dup.js and ") != NULL &&
+	        strstr(log, "dup.yaml both define it") != NULL &&
+	        strstr(log, "dup.js is used") != NULL,
+	    "%s", log);
+	unlink(logpath);
+	free(log);
+	free(logpath);
+	free(conf);
+	free(js);
+	free(yaml);
+	free(src);
+	test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 static Suite *
 api_openjd_suite(void)
 {
@@ -782,6 +842,7 @@ api_openjd_suite(void)
 	tcase_add_test(tc, test_shaman_leaves_openjd_folder_alone);
 	tcase_add_test(tc, test_path_values_mapped);
 	tcase_add_test(tc, test_file_text_kept);
+	tcase_add_test(tc, test_same_stem_warned);
 	suite_add_tcase(s, tc);
 	return s;
 }
