@@ -14,6 +14,7 @@
 #include "jobc.h"
 #include "jobdeps.h"
 #include "jobtypes.h"
+#include "log.h"
 #include "metrics.h"
 #include "openjd_expand.h"
 #include "state.h"
@@ -502,6 +503,12 @@ expand_template(struct fm_ctx *ctx, struct store_conn *conn,
 		*msg_out = xstrdup("cannot list the workers");
 		return rc;
 	}
+	/* Offline (flamenco-manager compile) there is no worker list. */
+	if (conn == NULL && openjd_uses_workers(type->tmpl))
+		log_warn("%s: steps taking their tasks from the Manager's "
+		         "workers get none here, as compile does not know "
+		         "them; POST /api/v3/jobs/explain shows those tasks",
+		    type->name);
 	job.workers = workers;
 	job.map_arg = &mapping;
 	job.file_arg = &mapping;

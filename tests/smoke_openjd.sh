@@ -58,4 +58,16 @@ cat tests/openjd/cases.jsonl ${OPENJD_CASES:-} | while IFS= read -r line; do
 		echo 1 > "$tmp/failed"
 	fi
 done
+# A step driven by the workers resource, offline: no workers, so no
+# tasks (this template has no others, so none at all), and a note saying
+# why rather than silence.
+echo '{"settings": {}}' > "$tmp/job.json"
+ASAN_OPTIONS=detect_leaks=0 "$bin" -c /dev/null compile \
+    tests/fixtures/openjd/workers.yaml "$tmp/job.json" >/dev/null 2>"$tmp/err"
+if grep -q "compile does not know" "$tmp/err"; then
+	echo "ok   tests/fixtures/openjd/workers.yaml: compile notes the missing workers"
+else
+	echo "FAIL tests/fixtures/openjd/workers.yaml: no note: $(cat "$tmp/err")"
+	echo 1 > "$tmp/failed"
+fi
 [ ! -f "$tmp/failed" ]
