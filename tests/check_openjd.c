@@ -335,6 +335,27 @@ START_TEST(test_load_errors)
 		    "t.yaml:3: jobEnvironments: not supported by Flamenco: "
 		    "environments" },
 		{ "extra: 1\nsteps: []\n", "t.yaml:3: extra: unknown key" },
+		{ "parameterDefinitions:\n  - {name: P, type: PATH, objectType: "
+		  "FOLDER}\n",
+		    "parameterDefinitions[0].objectType: must be one of FILE, "
+		    "DIRECTORY" },
+		{ "parameterDefinitions:\n  - {name: P, type: PATH, dataFlow: "
+		  "SIDEWAYS}\n",
+		    "parameterDefinitions[0].dataFlow: must be one of NONE, IN, "
+		    "OUT, INOUT" },
+		{ "parameterDefinitions:\n  - {name: P, type: STRING, "
+		  "userInterface: {control: SPIN_BOX}}\n",
+		    "userInterface.control: not a control for STRING "
+		    "parameters" },
+		{ "parameterDefinitions:\n  - {name: P, type: INT, "
+		  "userInterface: {control: LINE_EDIT}}\n",
+		    "userInterface.control: not a control for INT parameters" },
+		{ "parameterDefinitions:\n  - {name: P, type: STRING, "
+		  "userInterface: {decimals: 2}}\n",
+		    "userInterface.decimals: unknown key" },
+		{ "steps:\n  - name: a\n    description: 3\n    script: "
+		  "{actions: {onRun: {command: x}}}\n",
+		    "t.yaml:5: steps[0].description: must be a string" },
 		{ "extensions: [EXPR]\nsteps: []\n",
 		    "t.yaml:3: extensions: not supported by Flamenco: OpenJD "
 		    "extensions" },
