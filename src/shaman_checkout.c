@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "openjd_expand.h"
 #include "shaman_store.h"
 #include "utf8.h"
 #include "xmalloc.h"
@@ -102,6 +103,8 @@ shaman_checkout_path_valid(const char *path, size_t len, const char **why_out)
 		           "components";
 	else if (longest_component(path, len) > CHECKOUT_NAME_MAX)
 		*why_out = "checkout path has a name longer than 240 bytes";
+	else if (openjd_files_dir_taken(path, len))
+		*why_out = "checkout path may not start with \"openjd/\"";
 	return *why_out == NULL;
 }
 
