@@ -198,7 +198,6 @@ file_status(struct req *req)
 struct upload_req {
 	struct shaman_upload *up;
 	char *name; /* X-Shaman-Original-Filename, decoded and escaped */
-	enum shaman_result result; /* of shaman_upload_write() */
 	bool finished;
 };
 
@@ -228,7 +227,6 @@ upload_open(struct req *req)
 	if (!shaman_on(req) || !file_params(req, &sum, &size))
 		return FM_OK;
 	ur = xcalloc(1, sizeof(*ur));
-	ur->result = SHAMAN_STORED;
 	name_hdr = req_header(req, "X-Shaman-Original-Filename");
 	if (name_hdr != NULL) {
 		char *decoded = rfc2047_decode(name_hdr);
@@ -276,8 +274,9 @@ upload_write(struct req *req, const char *data, size_t len)
 
 	if (ur == NULL || ur->up == NULL)
 		return FM_ERR_INVALID;
-	ur->result = shaman_upload_write(ur->up, data, len);
-	return ur->result == SHAMAN_STORED ? FM_OK : FM_ERR_IO;
+	return shaman_upload_write(ur->up, data, len) == SHAMAN_STORED
+	    ? FM_OK
+	    : FM_ERR_IO;
 }
 
 static void
@@ -376,8 +375,9 @@ checkout_create(struct req *req)
 			free(specs);
 			return FM_OK;
 		}
+		/* Touched: what this job needs must outlive the next GC. */
 		if (shaman_store_status(store, specs[i].checksum, specs[i].size,
-		        false) == SHAMAN_STATUS_STORED)
+		        true) == SHAMAN_STATUS_STORED)
 			continue;
 		if (missing++ < MISSING_SHOWN) {
 			size_t n = strlen(shown);
@@ -396,9 +396,14 @@ checkout_create(struct req *req)
 	rc = shaman_checkout_create(store, json_string_value(jpath), specs,
 	    json_array_size(files), &actual, &err);
 	free(specs);
-	if (rc == FM_ERR_INVALID || rc == FM_ERR_CONFLICT) {
-		http_reply_error(
-		    req, rc == FM_ERR_INVALID ? 400 : 409, "%s", err);
+	if (rc == FM_ERR_INVALID || rc == FM_ERR_CONFLICT ||
+	    rc == FM_ERR_NOTFOUND) {
+		/* NOTFOUND: garbage collection took a file since the check. */
+		http_reply_error(req,
+		    rc == FM_ERR_INVALID        ? 400
+		        : rc == FM_ERR_CONFLICT ? 409
+		                                : 424,
+		    "%s", err);
 		free(err);
 		return FM_OK;
 	}

@@ -248,6 +248,8 @@ app_start(const struct fm_config *cfg, struct fm_app **app_out, char **err_out)
 		    cfg->shared_storage_path, &app->ctx.shaman, err_out);
 		if (rc != FM_OK)
 			goto fail;
+		shaman_store_set_max_age(
+		    app->ctx.shaman, cfg->shaman_gc_max_age_us / 1000000);
 	} else if (cfg->shaman_enabled) {
 		log_warn("Shaman is off: it needs shared_storage_path set");
 	}

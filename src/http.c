@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "digits.h"
 #include "http_guard.h"
 #include "http_lane.h"
 #include "http_listen.h"
@@ -106,7 +107,8 @@ struct req {
 	int status;     /* 0 until a reply is queued (or stashed) */
 	bool queued;    /* MHD has the reply */
 	bool in_lane;   /* on a slow-lane thread: replies are stashed */
-	bool lane_done; /* back from the lane, stash to queue */
+	bool hold;      /* a sink's early reply waits for the body: stashed */
+	bool lane_done; /* a stash to queue (from the lane, or held) */
 	struct MHD_Response *stash; /* the reply made in the lane */
 	void *auth;
 	void (*auth_free)(void *);
@@ -261,7 +263,7 @@ queue(struct req *req, int status, struct MHD_Response *resp,
 	for (int i = 0; i < req->nheaders; i++)
 		MHD_add_response_header(
 		    resp, req->headers[i].name, req->headers[i].value);
-	if (req->in_lane) {
+	if (req->in_lane || req->hold) {
 		/*
 		 * Not the connection's thread: the access handler queues it
 		 * when MHD resumes the connection (lane_finish()).
@@ -429,22 +431,6 @@ http_stream_resume(struct http_stream *stream)
 
 /* --- authentication and body parsing ----------------------------- */
 
-static int
-b64_value(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* Decode "Basic base64(user:pass)"; returns a new "user\0pass" buffer. */
 static char *
 basic_auth_decode(const char *header, const char **pass_out)
@@ -466,7 +452,7 @@ basic_auth_decode(const char *header, const char **pass_out)
 		return NULL;
 	out = xmalloc(len + 1);
 	for (; *s != '\0' && *s != '='; s++) {
-		int v = b64_value((unsigned char)*s);
+		int v = digit_base64_value((unsigned char)*s);
 
 		if (v < 0) {
 			free(out);
@@ -874,6 +860,17 @@ lane_dispatch(struct req *req)
 
 /* --- streamed bodies --------------------------------------------- */
 
+/*
+ * A sink may answer before the body is read (208 stored already, 425,
+ * 417, 503). Queued at once, MHD sends it and closes the connection
+ * while the client is still sending, and a client that sends the whole
+ * body before reading (as the Blender add-on does) sees a reset instead
+ * of the answer. So with a declared body of at most this size the answer
+ * is held while the body is read and dropped; a bigger or chunked body
+ * gets it at once (and a closed connection).
+ */
+#define HTTP_DRAIN_MAX (64LL * 1024 * 1024)
+
 static void
 sink_open(struct req *req)
 {
@@ -882,19 +879,37 @@ sink_open(struct req *req)
 
 	FM_ASSERT(sink != NULL);
 	req->sink_open = true;
+	req->hold =
+	    req->content_length > 0 && req->content_length <= HTTP_DRAIN_MAX;
+	if (req->cs != NULL)
+		http_guard_server_busy(&req->cs->guard);
 	rc = sink->open(req);
+	if (req->cs != NULL)
+		http_guard_server_done(req->srv->guard, &req->cs->guard);
 	if (rc != FM_OK && req->status == 0)
 		http_reply_error(
 		    req, fm_err_http_status(rc), "%s", fm_strerror(rc));
+	req->hold = false;
+	if (req->stash != NULL)
+		req->lane_done = true; /* final_call() queues it */
 }
 
 /* One chunk for the sink; dropped once a reply or a failure is in. */
 static void
 sink_write(struct req *req, const char *data, size_t len)
 {
+	bool ok;
+
 	if (req->status != 0 || req->sink_failed || !req->sink_open)
 		return;
-	if (req->match.route->sink->write(req, data, len) != FM_OK)
+	/* A disk slower than the guard's timeout is not the client's
+	 * stall (http_guard.h). */
+	if (req->cs != NULL)
+		http_guard_server_busy(&req->cs->guard);
+	ok = req->match.route->sink->write(req, data, len) == FM_OK;
+	if (req->cs != NULL)
+		http_guard_server_done(req->srv->guard, &req->cs->guard);
+	if (!ok)
 		req->sink_failed = true;
 }
 
@@ -923,7 +938,8 @@ first_call(struct req *req)
 	} else if (req_streams(req)) {
 		sink_open(req);
 	}
-	if (req->status != 0 && req->cs != NULL)
+	/* A held answer still waits for the body, under its deadline. */
+	if (req->status != 0 && !req->lane_done && req->cs != NULL)
 		http_guard_busy(&req->cs->guard);
 }
 

@@ -202,6 +202,25 @@ http_guard_body(struct http_guard *g, struct http_guard_conn *c, size_t n)
 }
 
 void
+http_guard_server_busy(struct http_guard_conn *c)
+{
+	c->paused_us = time_mono_us();
+	atomic_store(&c->deadline_us, 0);
+}
+
+void
+http_guard_server_done(struct http_guard *g, struct http_guard_conn *c)
+{
+	int64_t spent = time_mono_us() - c->paused_us;
+
+	c->body_start_us += spent;
+	c->bucket_us += spent;
+	atomic_store(&c->deadline_us,
+	    c->streaming ? (g->min_body_rate == 0 ? 0 : c->bucket_us)
+	                 : body_deadline(g, c));
+}
+
+void
 http_guard_busy(struct http_guard_conn *c)
 {
 	atomic_store(&c->deadline_us, 0);

@@ -33,6 +33,7 @@ struct http_guard_conn {
 	uint64_t body_bytes;                 /* owner thread only */
 	bool streaming;    /* owner: the body goes to disk as it comes */
 	int64_t bucket_us; /* owner: a streamed body's leaky-bucket deadline */
+	int64_t paused_us; /* owner: when the server began its own work */
 };
 
 /*
@@ -72,6 +73,15 @@ void http_guard_headers_done(
  * behind its deadline, so the caller can abort the request at once.
  */
 bool http_guard_body(struct http_guard *g, struct http_guard_conn *c, size_t n);
+
+/*
+ * The server itself is working on the body (a sink writing to a slow
+ * disk): the client is not to blame for that time. Between these two
+ * calls there is no deadline; afterwards the body's deadline moves on by
+ * the time spent, so only time spent waiting for the client counts.
+ */
+void http_guard_server_busy(struct http_guard_conn *c);
+void http_guard_server_done(struct http_guard *g, struct http_guard_conn *c);
 
 /* The request is received: no deadline while it is handled and answered. */
 void http_guard_busy(struct http_guard_conn *c);

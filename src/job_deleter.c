@@ -27,6 +27,7 @@
 #include "store_jobs.h"
 #include "tasklog.h"
 #include "timeutil.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* Work this long per run before yielding to the housekeeping loop. */
@@ -86,13 +87,20 @@ remove_checkout(struct fm_ctx *ctx, struct store_conn *conn, const char *uuid)
 		return rc == FM_ERR_NOTFOUND ? FM_OK : rc;
 	checkout = json_string_value(json_object_get(
 	    json_object_get(job, "storage"), "shaman_checkout_id"));
-	if (checkout != NULL && checkout[0] != '\0' &&
-	    shaman_checkout_remove(ctx->shaman, checkout) != FM_OK)
+	rc = checkout != NULL && checkout[0] != '\0'
+	    ? shaman_checkout_remove(ctx->shaman, checkout)
+	    : FM_OK;
+	if (rc == FM_ERR_INVALID) {
+		char shown[512];
+
+		utf8_escape_log(checkout, shown, sizeof(shown));
 		log_warn("job %s: Shaman checkout id \"%s\" is not a checkout "
 		         "path; nothing removed",
-		    uuid, checkout);
+		    uuid, shown);
+		rc = FM_OK;
+	}
 	json_decref(job);
-	return FM_OK;
+	return rc; /* FM_ERR_IO (logged): the deletion waits for a retry */
 }
 
 /* The tasks in batches, a write transaction each, then the job row. */
@@ -142,8 +150,10 @@ delete_job(
 	enum fm_err rc;
 
 	if ((rc = remove_checkout(ctx, conn, uuid)) != FM_OK) {
-		log_error("job %s: reading it failed: %s; deletion postponed",
-		    uuid, fm_strerror(rc));
+		log_error("job %s: %s: %s; deletion postponed", uuid,
+		    rc == FM_ERR_IO ? "its Shaman checkout was not removed"
+		                    : "reading it failed",
+		    fm_strerror(rc));
 		return rc;
 	}
 	/* The UUID names a directory we rm -rf: be sure it is one. */

@@ -341,16 +341,18 @@ type_cmp(const void *a, const void *b)
 	    (*(struct jobtype *const *)b)->name);
 }
 
-/* Add t unless a type of that name is already there (earlier wins). */
-static void
+/* Add t unless a type of that name is already there (earlier wins):
+ * NULL, or the type that won. */
+static const struct jobtype *
 snapshot_add(struct snapshot *s, struct jobtype *t)
 {
 	for (size_t i = 0; i < s->ntypes; i++)
 		if (strcmp(s->types[i]->name, t->name) == 0)
-			return;
+			return s->types[i];
 	s->types = xrealloc(s->types, (s->ntypes + 1) * sizeof(*s->types));
 	jobtype_ref(t);
 	s->types[s->ntypes++] = t;
+	return NULL;
 }
 
 /* Build a snapshot from the disk entries (first) and the built-ins. */
@@ -361,11 +363,21 @@ snapshot_build(struct jobtypes *reg)
 	json_t *list = json_array(), *body;
 
 	atomic_init(&s->refs, 1);
-	for (size_t i = 0; i < reg->ndisk; i++)
-		if (reg->disk[i].type != NULL)
-			snapshot_add(s, reg->disk[i].type);
+	for (size_t i = 0; i < reg->ndisk; i++) {
+		const struct jobtype *won;
+
+		if (reg->disk[i].type == NULL)
+			continue;
+		/* foo.js and foo.yaml both name "foo": say which is used. */
+		won = snapshot_add(s, reg->disk[i].type);
+		if (won != NULL)
+			log_warn("job type %s: %s and %s both define it; %s is "
+			         "used (the first by file name)",
+			    won->name, won->filename,
+			    reg->disk[i].type->filename, won->filename);
+	}
 	for (size_t i = 0; i < reg->nbuiltins; i++)
-		snapshot_add(s, reg->builtins[i]);
+		(void)snapshot_add(s, reg->builtins[i]);
 	if (s->ntypes > 1)
 		qsort(s->types, s->ntypes, sizeof(*s->types), type_cmp);
 	for (size_t i = 0; i < s->ntypes; i++)

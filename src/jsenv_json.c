@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digits.h"
 #include "jsenv_internal.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -226,18 +227,6 @@ struct jp {
 
 static json_t *jp_value(struct jp *jp, int depth);
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static long
 jp_hex4(struct jp *jp)
 {
@@ -246,7 +235,7 @@ jp_hex4(struct jp *jp)
 	if (jp->end - jp->p < 4)
 		return -1;
 	for (int i = 0; i < 4; i++) {
-		int h = hexval(*jp->p++);
+		int h = digit_hex_value(*jp->p++);
 
 		if (h < 0)
 			return -1;

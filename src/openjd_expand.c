@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +27,8 @@
 /* What one step expands to, before its tasks are built. */
 struct step_plan {
 	char ***values;     /* values[tparam][k]: text of each value */
+	char ***mapped;     /* PATH task parameters: values after two-way
+	                       variable replacement (else NULL) */
 	size_t *nvalues;    /* per task parameter */
 	size_t *node_sizes; /* per combination node */
 	json_t *records;    /* resource records that matched (array) */
@@ -50,7 +53,14 @@ plan_free(const struct openjd_step *s, struct step_plan *p)
 			free(p->values[i][k]);
 		free(p->values[i]);
 	}
+	for (size_t i = 0; p->mapped != NULL && i < s->ntparams; i++) {
+		for (size_t k = 0; p->mapped[i] != NULL && k < p->nvalues[i];
+		     k++)
+			free(p->mapped[i][k]);
+		free(p->mapped[i]);
+	}
 	free(p->values);
+	free(p->mapped);
 	free(p->nvalues);
 	free(p->node_sizes);
 	json_decref(p->records);
@@ -75,6 +85,17 @@ expansion_free(struct expansion *x)
 }
 
 /* ---- job parameters ----------------------------------------------- */
+
+/* value after two-way variable replacement (new). */
+static char *
+map_path(const struct expansion *x, const char *value)
+{
+	char *m = x->job->map_path != NULL
+	    ? x->job->map_path(x->job->map_arg, value)
+	    : NULL;
+
+	return m != NULL ? m : xstrdup(value);
+}
 
 static bool
 resolve_params(struct expansion *x)
@@ -109,10 +130,16 @@ resolve_params(struct expansion *x)
 			return false;
 		}
 		/* Param.<PATH> is the value with Flamenco's two-way
-		 * variables in it, mapped per platform at hand-out. */
-		x->params[i] = p->type == OPENJD_PATH && json_is_string(mapped)
-		    ? xstrdup(json_string_value(mapped))
-		    : xstrdup(x->raw_params[i]);
+		 * variables in it, mapped per platform at hand-out; the
+		 * submission replaced them in submitted values only. */
+		if (p->type != OPENJD_PATH)
+			x->params[i] = xstrdup(x->raw_params[i]);
+		else if (raw == p->def)
+			x->params[i] = map_path(x, x->raw_params[i]);
+		else
+			x->params[i] = json_is_string(mapped)
+			    ? xstrdup(json_string_value(mapped))
+			    : xstrdup(x->raw_params[i]);
 	}
 	return true;
 }
@@ -122,7 +149,7 @@ job_values(const struct expansion *x)
 {
 	struct openjd_values v = { (const char *const *)x->params,
 		(const char *const *)x->raw_params, NULL, NULL, x->session_wd,
-		NULL };
+		NULL, NULL };
 
 	return v;
 }
@@ -299,10 +326,18 @@ plan_step(struct expansion *x, const struct openjd_step *s, struct step_plan *p,
 	} else {
 		p->values = xcalloc(s->ntparams, sizeof(*p->values));
 		p->nvalues = xcalloc(s->ntparams, sizeof(*p->nvalues));
-		for (size_t i = 0; i < s->ntparams; i++)
+		p->mapped = xcalloc(s->ntparams, sizeof(*p->mapped));
+		for (size_t i = 0; i < s->ntparams; i++) {
 			if (!plan_values(x, s, &s->tparams[i], room,
 			        &p->values[i], &p->nvalues[i]))
 				return false;
+			if (s->tparams[i].type != OPENJD_PATH)
+				continue;
+			p->mapped[i] =
+			    xcalloc(p->nvalues[i] + 1, sizeof(char *));
+			for (size_t k = 0; k < p->nvalues[i]; k++)
+				p->mapped[i][k] = map_path(x, p->values[i][k]);
+		}
 		{
 			const char **names =
 			    xcalloc(s->ntparams, sizeof(char *));
@@ -330,6 +365,132 @@ plan_step(struct expansion *x, const struct openjd_step *s, struct step_plan *p,
 		return false;
 	}
 	return true;
+}
+
+/* ---- size estimate ------------------------------------------------ */
+
+/* The longest text each kind of reference can insert in one step. */
+struct value_sizes {
+	size_t *params, *raw_params; /* per job parameter */
+	size_t *task_params;         /* per task parameter */
+	size_t *fields;              /* per resource field */
+	size_t file_path, session_wd;
+};
+
+static size_t
+max_len(char *const *v, size_t n)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; v != NULL && i < n; i++)
+		if (v[i] != NULL && strlen(v[i]) > m)
+			m = strlen(v[i]);
+	return m;
+}
+
+/* Upper bound of the length of f rendered with values of sizes z. */
+static double
+fmt_bytes(const struct openjd_fmt *f, const struct value_sizes *z)
+{
+	double n = 0;
+
+	for (size_t i = 0; i < f->nsegs; i++) {
+		const struct openjd_seg *seg = &f->segs[i];
+
+		switch (seg->ref) {
+		case OPENJD_LITERAL:
+			n += (double)seg->len;
+			break;
+		case OPENJD_PARAM:
+			n += (double)z->params[seg->index];
+			break;
+		case OPENJD_RAW_PARAM:
+			n += (double)z->raw_params[seg->index];
+			break;
+		case OPENJD_TASK_PARAM:
+		case OPENJD_TASK_RAW_PARAM:
+			n += (double)z->task_params[seg->index];
+			break;
+		case OPENJD_TASK_FILE:
+			n += (double)z->file_path;
+			break;
+		case OPENJD_SESSION_WD:
+			n += (double)z->session_wd;
+			break;
+		case OPENJD_SESSION_HAS_PM:
+			n += 5;
+			break;
+		case OPENJD_RESOURCE:
+			n += (double)z->fields[seg->index];
+			break;
+		}
+	}
+	return n;
+}
+
+static char **record_fields(const struct openjd_resource *r, const json_t *rec);
+static void free_strv(char **v, size_t n);
+
+/*
+ * Bytes step s's tasks and files will take, from the longest value each
+ * reference can insert times the task count: JSON escaping of commands
+ * and per-task bookkeeping are covered by a fixed allowance per task.
+ */
+static double
+step_bytes(const struct expansion *x, const struct openjd_step *s,
+    const struct step_plan *p)
+{
+	const struct openjd_template *t = x->job->t;
+	struct value_sizes z = { 0 };
+	double per_task = 1024 + 256, once = 0;
+	size_t i;
+	json_t *rec;
+
+	z.params = xcalloc(t->nparams + 1, sizeof(size_t));
+	z.raw_params = xcalloc(t->nparams + 1, sizeof(size_t));
+	for (size_t k = 0; k < t->nparams; k++) {
+		z.params[k] = strlen(x->params[k]);
+		z.raw_params[k] = strlen(x->raw_params[k]);
+	}
+	z.task_params = xcalloc(s->ntparams + 1, sizeof(size_t));
+	for (size_t k = 0; p->values != NULL && k < s->ntparams; k++) {
+		z.task_params[k] = max_len(p->values[k], p->nvalues[k]);
+		if (p->mapped[k] != NULL &&
+		    max_len(p->mapped[k], p->nvalues[k]) > z.task_params[k])
+			z.task_params[k] = max_len(p->mapped[k], p->nvalues[k]);
+	}
+	z.fields = xcalloc(s->resource.nfields + 2, sizeof(size_t));
+	json_array_foreach (p->records, i, rec) {
+		char **f = record_fields(&s->resource, rec);
+
+		for (size_t k = 0; k < s->resource.nfields; k++)
+			if (strlen(f[k]) > z.fields[k])
+				z.fields[k] = strlen(f[k]);
+		free_strv(f, s->resource.nfields);
+	}
+	z.session_wd = strlen(x->session_wd);
+	z.file_path = z.session_wd + 64;
+	for (size_t f = 0; f < s->nfiles; f++)
+		if (z.file_path <
+		    z.session_wd + 64 + strlen(s->files[f].filename))
+			z.file_path =
+			    z.session_wd + 64 + strlen(s->files[f].filename);
+	per_task += fmt_bytes(&s->command, &z);
+	for (size_t a = 0; a < s->nargs; a++)
+		per_task += fmt_bytes(&s->args[a], &z) + 4;
+	for (size_t f = 0; f < s->nfiles; f++) {
+		double b = fmt_bytes(&s->files[f].data, &z) + z.file_path;
+
+		if (s->files[f].per_task)
+			per_task += b;
+		else
+			once += b;
+	}
+	free(z.params);
+	free(z.raw_params);
+	free(z.task_params);
+	free(z.fields);
+	return once + per_task * (double)p->ntasks;
 }
 
 /* ---- building tasks ----------------------------------------------- */
@@ -436,6 +597,16 @@ add_file(struct expansion *x, json_t *files, const char *path, const char *data,
 	return true;
 }
 
+static char *
+file_data(const struct expansion *x, const struct openjd_file *f,
+    const struct openjd_values *v)
+{
+	if (x->job->file_value == NULL)
+		return openjd_fmt_string(&f->data, v);
+	return openjd_fmt_string_mapped(
+	    &f->data, v, x->job->file_value, x->job->file_arg);
+}
+
 static bool
 build_step(
     struct expansion *x, size_t si, json_t *tasks, json_t *files, size_t *bytes)
@@ -445,6 +616,7 @@ build_step(
 	struct step_plan *p = &x->plans[si];
 	size_t *idx = xcalloc(s->ntparams + 1, sizeof(size_t));
 	const char **tvals = xcalloc(s->ntparams + 1, sizeof(char *));
+	const char **traw = xcalloc(s->ntparams + 1, sizeof(char *));
 	char **fpaths = xcalloc(s->nfiles + 1, sizeof(char *));
 	json_t *deps = json_array();
 	struct openjd_values v = job_values(x);
@@ -458,20 +630,23 @@ build_step(
 			json_array_append(deps, u);
 	}
 	v.task_params = tvals;
+	v.task_raw_params = traw;
 	v.files = (const char *const *)fpaths;
-	/* Files that do not vary per task: written once for the step. */
+	/* Files that do not vary per task: written once for the step. All
+	 * paths first, as one file's data may name another. */
+	for (size_t f = 0; f < s->nfiles; f++)
+		if (!s->files[f].per_task)
+			fpaths[f] = xasprintf("{jobs}/%s/%s/%zu/%s", OPENJD_DIR,
+			    x->job->job_uuid, si, s->files[f].filename);
 	for (size_t f = 0; f < s->nfiles; f++) {
-		char *rel, *data;
+		char *data;
 
 		if (s->files[f].per_task)
 			continue;
-		rel = xasprintf("%s/%s/%zu/%s", OPENJD_DIR, x->job->job_uuid,
-		    si, s->files[f].filename);
-		fpaths[f] = xasprintf("{jobs}/%s", rel);
-		data = openjd_fmt_string(&s->files[f].data, &v);
-		ok = add_file(x, files, rel, data, s->files[f].runnable, bytes);
+		data = file_data(x, &s->files[f], &v);
+		ok = add_file(x, files, fpaths[f] + strlen("{jobs}/"), data,
+		    s->files[f].runnable, bytes);
 		free(data);
-		free(rel);
 		if (!ok)
 			goto done;
 	}
@@ -484,29 +659,34 @@ build_step(
 
 		if (s->combo != NULL && p->values != NULL) {
 			openjd_combo_index(s->combo, p->node_sizes, k, idx);
-			for (size_t i = 0; i < s->ntparams; i++)
-				tvals[i] = p->values[i][idx[i]];
+			for (size_t i = 0; i < s->ntparams; i++) {
+				traw[i] = p->values[i][idx[i]];
+				tvals[i] = p->mapped[i] != NULL
+				    ? p->mapped[i][idx[i]]
+				    : traw[i];
+			}
 		}
 		if (rec != NULL) {
 			fields = record_fields(&s->resource, rec);
 			v.fields = (const char *const *)fields;
 		}
 		for (size_t f = 0; f < s->nfiles; f++) {
-			char *rel, *data;
+			if (!s->files[f].per_task)
+				continue;
+			free(fpaths[f]);
+			fpaths[f] = xasprintf("{jobs}/%s/%s/%zu/%s%zu/%s",
+			    OPENJD_DIR, x->job->job_uuid, si,
+			    OPENJD_TASK_DIR_PREFIX, k, s->files[f].filename);
+		}
+		for (size_t f = 0; ok && f < s->nfiles; f++) {
+			char *data;
 
 			if (!s->files[f].per_task)
 				continue;
-			rel = xasprintf("%s/%s/%zu/%zu/%s", OPENJD_DIR,
-			    x->job->job_uuid, si, k, s->files[f].filename);
-			free(fpaths[f]);
-			fpaths[f] = xasprintf("{jobs}/%s", rel);
-			data = openjd_fmt_string(&s->files[f].data, &v);
-			ok = add_file(
-			    x, files, rel, data, s->files[f].runnable, bytes);
+			data = file_data(x, &s->files[f], &v);
+			ok = add_file(x, files, fpaths[f] + strlen("{jobs}/"),
+			    data, s->files[f].runnable, bytes);
 			free(data);
-			free(rel);
-			if (!ok)
-				break;
 		}
 		if (!ok) {
 			json_decref(args);
@@ -556,6 +736,7 @@ done:
 	json_decref(deps);
 	free(idx);
 	free(tvals);
+	free(traw);
 	free_strv(fpaths, s->nfiles);
 	return ok;
 }
@@ -586,7 +767,7 @@ openjd_expand(const struct openjd_job *job, json_t **tasks_out,
 	struct expansion x = { .job = job };
 	json_t *tasks = NULL, *files = NULL;
 	size_t total = 0, bytes = 0;
-	double edges = 0;
+	double edges = 0, text_bytes = 0;
 	enum fm_err rc = FM_ERR_INVALID;
 
 	*tasks_out = NULL;
@@ -601,6 +782,7 @@ openjd_expand(const struct openjd_job *job, json_t **tasks_out,
 		        &x, &t->steps[i], &x.plans[i], job->max_tasks - total))
 			goto done;
 		total += x.plans[i].ntasks;
+		text_bytes += step_bytes(&x, &t->steps[i], &x.plans[i]);
 		for (size_t d = 0; d < t->steps[i].ndeps; d++)
 			edges += (double)x.plans[i].ntasks *
 			    (double)x.plans[t->steps[i].deps[d]].ntasks;
@@ -610,6 +792,16 @@ openjd_expand(const struct openjd_job *job, json_t **tasks_out,
 		                  "%.0f task dependencies; at most %d are "
 		                  "allowed",
 		    edges, OPENJD_MAX_DEP_EDGES);
+		goto done;
+	}
+	/* Long values referenced by many tasks multiply: refused here,
+	 * before any task text is built. */
+	if (job->max_bytes > 0 && text_bytes > (double)job->max_bytes) {
+		x.msg =
+		    xasprintf("the job's tasks would take about %.0f MiB "
+		              "of text (long values times %zu tasks); at "
+		              "most %zu MiB are allowed (compiler_heap_max)",
+		        text_bytes / 1048576.0, total, job->max_bytes >> 20);
 		goto done;
 	}
 	tasks = json_array();
@@ -635,6 +827,22 @@ done:
 
 /* ---- files on shared storage -------------------------------------- */
 
+/* path is a directory afterwards (an existing file there is ENOTDIR). */
+static bool
+mkdir_one(const char *path)
+{
+	struct stat st;
+
+	if (mkdir(path, 0755) == 0)
+		return true;
+	if (errno != EEXIST)
+		return false;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return true;
+	errno = ENOTDIR;
+	return false;
+}
+
 static bool
 mkdirs(char *path)
 {
@@ -642,13 +850,13 @@ mkdirs(char *path)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+		if (!mkdir_one(path)) {
 			*p = '/';
 			return false;
 		}
 		*p = '/';
 	}
-	return mkdir(path, 0755) == 0 || errno == EEXIST;
+	return mkdir_one(path);
 }
 
 static enum fm_err
@@ -728,6 +936,15 @@ openjd_files_write(
 		free(path);
 	}
 	return FM_OK;
+}
+
+bool
+openjd_files_dir_taken(const char *path, size_t len)
+{
+	size_t n = strlen(OPENJD_DIR);
+
+	return len >= n && strncasecmp(path, OPENJD_DIR, n) == 0 &&
+	    (len == n || path[n] == '/');
 }
 
 static int

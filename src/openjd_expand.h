@@ -10,6 +10,7 @@
 #define FM_OPENJD_EXPAND_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "fm.h"
@@ -29,7 +30,19 @@ struct openjd_job {
 	const json_t *raw_settings; /* as submitted; NULL: settings */
 	const json_t *workers;      /* worker records, for workers resources */
 	size_t max_tasks;
-	int priority; /* of each task */
+	int priority;     /* of each task */
+	size_t max_bytes; /* cap on the tasks' and files' text; 0: none */
+	/* Flamenco's two-way variable replacement for PATH values that
+	 * were not submitted (defaults, task parameters): a new string, or
+	 * NULL when unchanged. NULL: none. */
+	char *(*map_path)(void *arg, const char *value);
+	void *map_arg;
+	/* Variable expansion of the values format strings insert into
+	 * embedded files ({jobs}, two-way variables), for the Manager's
+	 * platform; a new string. The files' own text is left as written.
+	 * NULL: none. */
+	char *(*file_value)(void *arg, const char *value);
+	void *file_arg;
 };
 
 /*
@@ -38,7 +51,9 @@ struct openjd_job {
  * [{"path" (relative to shared storage),"data","runnable"}] (new), led
  * by {"path": "openjd/<job uuid>"} (no data) when a step uses
  * Session.WorkingDirectory.
- * FM_ERR_INVALID with *msg_out (new) naming the parameter, step or rule.
+ * FM_ERR_INVALID with *msg_out (new) naming the parameter, step or rule;
+ * also when the text of all tasks and files, estimated before any is
+ * built, would exceed job->max_bytes.
  */
 FM_MUST_CHECK enum fm_err openjd_expand(const struct openjd_job *job,
     json_t **tasks_out, json_t **files_out, char **msg_out);
@@ -51,6 +66,13 @@ FM_MUST_CHECK enum fm_err openjd_expand(const struct openjd_job *job,
  */
 FM_MUST_CHECK enum fm_err openjd_files_write(const char *root,
     const char *job_uuid, const json_t *files, char **err_out);
+
+/*
+ * True when a relative path under shared storage starts in the folder
+ * openjd_files_write uses (first component OPENJD_DIR, in any case, for
+ * case-insensitive file systems), so Shaman refuses such checkouts.
+ */
+bool openjd_files_dir_taken(const char *path, size_t len);
 
 /* Remove what openjd_files_write wrote (best effort). */
 void openjd_files_remove(const char *root, const char *job_uuid);

@@ -228,17 +228,35 @@ openjd_fmt_uses(const struct openjd_fmt *f, enum openjd_ref kind)
 	return false;
 }
 
+/* How referenced values are added: as they are, or through fn. */
+struct adder {
+	struct openjd_buf *b;
+	char *(*fn)(void *arg, const char *value);
+	void *arg;
+};
+
 static void
-add_str(struct openjd_buf *b, const char *s)
+add_value(const struct adder *a, const char *s)
 {
-	if (s != NULL)
-		openjd_buf_add(b, s, strlen(s));
+	char *m;
+
+	if (s == NULL)
+		return;
+	if (a->fn == NULL) {
+		openjd_buf_add(a->b, s, strlen(s));
+		return;
+	}
+	m = a->fn(a->arg, s);
+	openjd_buf_add(a->b, m, strlen(m));
+	free(m);
 }
 
-void
-openjd_fmt_render(const struct openjd_fmt *f, const struct openjd_values *v,
-    struct openjd_buf *b)
+static void
+render(const struct openjd_fmt *f, const struct openjd_values *v,
+    const struct adder *a)
 {
+	struct openjd_buf *b = a->b;
+
 	openjd_buf_add(b, "", 0);
 	for (size_t i = 0; i < f->nsegs; i++) {
 		const struct openjd_seg *seg = &f->segs[i];
@@ -248,29 +266,43 @@ openjd_fmt_render(const struct openjd_fmt *f, const struct openjd_values *v,
 			openjd_buf_add(b, seg->text, seg->len);
 			break;
 		case OPENJD_PARAM:
-			add_str(b, v->params[seg->index]);
+			add_value(a, v->params[seg->index]);
 			break;
 		case OPENJD_RAW_PARAM:
-			add_str(b, v->raw_params[seg->index]);
+			add_value(a, v->raw_params[seg->index]);
 			break;
 		case OPENJD_TASK_PARAM:
+			add_value(a, v->task_params[seg->index]);
+			break;
 		case OPENJD_TASK_RAW_PARAM:
-			add_str(b, v->task_params[seg->index]);
+			add_value(a,
+			    v->task_raw_params != NULL
+			        ? v->task_raw_params[seg->index]
+			        : v->task_params[seg->index]);
 			break;
 		case OPENJD_TASK_FILE:
-			add_str(b, v->files[seg->index]);
+			add_value(a, v->files[seg->index]);
 			break;
 		case OPENJD_SESSION_WD:
-			add_str(b, v->session_wd);
+			add_value(a, v->session_wd);
 			break;
 		case OPENJD_SESSION_HAS_PM:
-			add_str(b, "false");
+			add_value(a, "false");
 			break;
 		case OPENJD_RESOURCE:
-			add_str(b, v->fields[seg->index]);
+			add_value(a, v->fields[seg->index]);
 			break;
 		}
 	}
+}
+
+void
+openjd_fmt_render(const struct openjd_fmt *f, const struct openjd_values *v,
+    struct openjd_buf *b)
+{
+	struct adder a = { b, NULL, NULL };
+
+	render(f, v, &a);
 }
 
 char *
@@ -279,5 +311,17 @@ openjd_fmt_string(const struct openjd_fmt *f, const struct openjd_values *v)
 	struct openjd_buf b = { NULL, 0, 0 };
 
 	openjd_fmt_render(f, v, &b);
+	return b.s;
+}
+
+char *
+openjd_fmt_string_mapped(const struct openjd_fmt *f,
+    const struct openjd_values *v, char *(*fn)(void *arg, const char *value),
+    void *arg)
+{
+	struct openjd_buf b = { NULL, 0, 0 };
+	struct adder a = { &b, fn, arg };
+
+	render(f, v, &a);
 	return b.s;
 }

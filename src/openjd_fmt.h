@@ -72,6 +72,7 @@ struct openjd_values {
 	const char *const *files;
 	const char *session_wd;
 	const char *const *fields;
+	const char *const *task_raw_params; /* NULL: task_params */
 };
 
 /* A growing string. */
@@ -89,5 +90,13 @@ void openjd_fmt_render(const struct openjd_fmt *f,
 /* The resolved f (new). */
 char *openjd_fmt_string(
     const struct openjd_fmt *f, const struct openjd_values *v);
+
+/*
+ * The resolved f (new), each referenced value passed through fn first
+ * (fn returns a new string); literal text is left as written.
+ */
+char *openjd_fmt_string_mapped(const struct openjd_fmt *f,
+    const struct openjd_values *v, char *(*fn)(void *arg, const char *value),
+    void *arg);
 
 #endif

@@ -73,6 +73,7 @@ openjd_range_parse(const char *s, size_t max, int64_t **vals_out, size_t *n_out,
 {
 	struct element *els = NULL;
 	size_t nels = 0, total = 0, k = 0;
+	bool has_step;
 	const char *p = s;
 	int64_t *vals;
 
@@ -90,6 +91,7 @@ openjd_range_parse(const char *s, size_t max, int64_t **vals_out, size_t *n_out,
 			goto bad;
 		e.last = e.first;
 		e.step = 1;
+		has_step = false;
 		skip_ws(&p);
 		if (*p == '-') {
 			p++;
@@ -102,6 +104,7 @@ openjd_range_parse(const char *s, size_t max, int64_t **vals_out, size_t *n_out,
 				skip_ws(&p);
 				if (!parse_int(&p, &e.step))
 					goto bad;
+				has_step = true;
 				if (e.step == 0) {
 					*err_out = xasprintf(
 					    "range expression \"%s\": the "
@@ -112,11 +115,24 @@ openjd_range_parse(const char *s, size_t max, int64_t **vals_out, size_t *n_out,
 				skip_ws(&p);
 			}
 		}
+		/* As OpenJD: a range runs the way its step points, and a
+		 * descending one says so with a negative step. */
+		if (e.last != e.first &&
+		    (e.last < e.first) != (has_step && e.step < 0)) {
+			*err_out = xasprintf(
+			    "range expression \"%s\": the range at offset "
+			    "%zu %s",
+			    s, (size_t)(at - s),
+			    e.last < e.first
+			        ? "is descending and needs a negative step "
+			          "(N-M:-STEP)"
+			        : "is ascending but has a negative step");
+			goto fail;
+		}
 		e.lo = e.first < e.last ? e.first : e.last;
 		e.hi = e.first < e.last ? e.last : e.first;
 		/* How many values x, x+step, ... stay within the bound. */
-		if ((e.step > 0 && e.last >= e.first) ||
-		    (e.step < 0 && e.last <= e.first)) {
+		{
 			unsigned long long span =
 			    (unsigned long long)e.hi - (unsigned long long)e.lo;
 			unsigned long long st = e.step > 0
@@ -126,8 +142,6 @@ openjd_range_parse(const char *s, size_t max, int64_t **vals_out, size_t *n_out,
 			e.count = (size_t)(span / st) + 1;
 			if (span / st >= max)
 				e.count = max + 1;
-		} else {
-			e.count = 1;
 		}
 		total += e.count;
 		if (total > max) {
@@ -158,11 +172,14 @@ openjd_range_parse(const char *s, size_t max, int64_t **vals_out, size_t *n_out,
 		return FM_OK;
 	}
 	vals = xmalloc((total > 0 ? total : 1) * sizeof(*vals));
+	/* Unsigned steps: the one past a range ending at INT64_MAX is
+	 * never used, and must not overflow on the way. */
 	for (size_t i = 0; i < nels; i++) {
-		int64_t v = els[i].first;
+		uint64_t v = (uint64_t)els[i].first;
 
-		for (size_t j = 0; j < els[i].count; j++, v += els[i].step)
-			vals[k++] = v;
+		for (size_t j = 0; j < els[i].count;
+		     j++, v += (uint64_t)els[i].step)
+			vals[k++] = (int64_t)v;
 	}
 	qsort(vals, k, sizeof(*vals), i64_cmp);
 	free(els);
@@ -187,6 +204,7 @@ struct cparser {
 	size_t n;
 	bool *seen;
 	size_t next_id;
+	int depth; /* of parentheses */
 	char *err;
 };
 
@@ -224,6 +242,12 @@ parse_element(struct cparser *cp)
 
 	skip_ws(&cp->p);
 	if (*cp->p == '(') {
+		if (++cp->depth > OPENJD_COMBO_MAX_DEPTH) {
+			cp_fail(cp,
+			    "parentheses nested deeper than "
+			    "32 levels");
+			return NULL;
+		}
 		cp->p++;
 		c = node_new(cp, OPENJD_COMBO_ZIP);
 		for (;;) {
@@ -235,6 +259,7 @@ parse_element(struct cparser *cp)
 			skip_ws(&cp->p);
 			if (*cp->p == ')') {
 				cp->p++;
+				cp->depth--;
 				return c;
 			}
 			if (*cp->p != ',') {
@@ -308,11 +333,17 @@ enum fm_err
 openjd_combo_parse(const char *expr, const char *const *names, size_t n,
     struct openjd_combo **out, char **err_out)
 {
-	struct cparser cp = { expr, expr, names, n, NULL, 0, NULL };
+	struct cparser cp = { expr, expr, names, n, NULL, 0, 0, NULL };
 	struct openjd_combo *c = NULL;
 
 	*out = NULL;
 	*err_out = NULL;
+	if (expr != NULL && strlen(expr) > OPENJD_COMBO_MAX_LEN) {
+		*err_out = xasprintf("combination is longer than %d "
+		                     "characters",
+		    OPENJD_COMBO_MAX_LEN);
+		return FM_ERR_INVALID;
+	}
 	cp.seen = xcalloc(n > 0 ? n : 1, sizeof(*cp.seen));
 	if (expr == NULL) {
 		c = node_new(&cp, OPENJD_COMBO_PRODUCT);

@@ -36,9 +36,16 @@ struct openjd_combo {
 	size_t nnodes; /* nodes in this tree (root: all of them) */
 };
 
+/* The specification's cap on a combination's length; our cap on its
+ * parentheses' nesting (the parser recurses once per level). */
+#define OPENJD_COMBO_MAX_LEN   1280
+#define OPENJD_COMBO_MAX_DEPTH 32
+
 /*
  * Parse expr against the task parameter names; every name must occur
- * exactly once. NULL expr: the product of all names in order.
+ * exactly once; refused beyond OPENJD_COMBO_MAX_LEN characters or
+ * OPENJD_COMBO_MAX_DEPTH nested parentheses. NULL expr: the product of all
+ * names in order.
  */
 FM_MUST_CHECK enum fm_err openjd_combo_parse(const char *expr,
     const char *const *names, size_t n, struct openjd_combo **out,

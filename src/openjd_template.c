@@ -444,29 +444,48 @@ static bool
 parse_ui(struct loader *l, const json_t *ui, const char *path,
     const struct openjd_param *p)
 {
-	static const char *const keys[] = { "control", "label", "groupLabel",
-		"fileFilters", "fileFilterDefault", "singleStepDelta",
-		"decimals" };
-	static const char *const controls[] = { "LINE_EDIT", "MULTILINE_EDIT",
-		"DROPDOWN_LIST", "CHECK_BOX", "HIDDEN", "CHOOSE_INPUT_FILE",
-		"CHOOSE_OUTPUT_FILE", "CHOOSE_DIRECTORY", "SPIN_BOX" };
+	/* Keys and controls per parameter type, as the specification's
+	 * userInterface of each type has them; NULL ends a list. */
+	static const char *const keys[][6] = {
+		[OPENJD_STRING] = { "control", "label", "groupLabel", NULL },
+		[OPENJD_PATH] = { "control", "label", "groupLabel",
+		    "fileFilters", "fileFilterDefault", NULL },
+		[OPENJD_INT] = { "control", "label", "groupLabel",
+		    "singleStepDelta", NULL },
+		[OPENJD_FLOAT] = { "control", "label", "groupLabel",
+		    "singleStepDelta", "decimals", NULL },
+	};
+	static const char *const controls_of[][6] = {
+		[OPENJD_STRING] = { "LINE_EDIT", "MULTILINE_EDIT",
+		    "DROPDOWN_LIST", "CHECK_BOX", "HIDDEN", NULL },
+		[OPENJD_PATH] = { "CHOOSE_INPUT_FILE", "CHOOSE_OUTPUT_FILE",
+		    "CHOOSE_DIRECTORY", "DROPDOWN_LIST", "HIDDEN", NULL },
+		[OPENJD_INT] = { "SPIN_BOX", "DROPDOWN_LIST", "HIDDEN", NULL },
+		[OPENJD_FLOAT] = { "SPIN_BOX", "DROPDOWN_LIST", "HIDDEN",
+		    NULL },
+	};
+	const char *const *controls = controls_of[p->type];
 	const char *control;
 	char *sub = xasprintf("%s.userInterface", path);
+	size_t nkeys = 0;
 	bool ok = false;
 
+	while (keys[p->type][nkeys] != NULL)
+		nkeys++;
 	if (!want_type(l, ui, sub, JSON_OBJECT, "must be a mapping") ||
-	    !check_keys(l, ui, sub, keys, nitems(keys), NULL, 0))
+	    !check_keys(l, ui, sub, keys[p->type], nkeys, NULL, 0))
 		goto done;
 	control = json_string_value(json_object_get(ui, "control"));
 	if (json_object_get(ui, "control") != NULL) {
 		bool known = false;
 
-		for (size_t i = 0; control != NULL && i < nitems(controls); i++)
+		for (size_t i = 0; control != NULL && controls[i] != NULL; i++)
 			known = known || strcmp(control, controls[i]) == 0;
 		if (!known) {
 			char *c = xasprintf("%s.control", sub);
 
-			lerr(l, c, "unknown control");
+			lerr(l, c, "not a control for %s parameters",
+			    type_names[p->type]);
 			free(c);
 			goto done;
 		}
@@ -492,6 +511,33 @@ parse_ui(struct loader *l, const json_t *ui, const char *path,
 done:
 	free(sub);
 	return ok;
+}
+
+/* def[key], when present, is one of words (NULL-terminated). */
+static bool
+word_field(struct loader *l, const json_t *def, const char *path,
+    const char *key, const char *const *words)
+{
+	const json_t *v = json_object_get(def, key);
+	struct openjd_buf list = { NULL, 0, 0 };
+	char *sub;
+
+	if (v == NULL)
+		return true;
+	for (size_t i = 0; words[i] != NULL; i++)
+		if (json_is_string(v) &&
+		    strcmp(json_string_value(v), words[i]) == 0)
+			return true;
+	for (size_t i = 0; words[i] != NULL; i++) {
+		if (i > 0)
+			openjd_buf_add(&list, ", ", 2);
+		openjd_buf_add(&list, words[i], strlen(words[i]));
+	}
+	sub = xasprintf("%s.%s", path, key);
+	lerr(l, sub, "must be one of %s", list.s);
+	free(sub);
+	free(list.s);
+	return false;
 }
 
 static bool
@@ -550,6 +596,11 @@ parse_param(struct loader *l, const json_t *def, const char *path,
 			return false;
 		}
 	}
+	if (!word_field(l, def, path, "objectType",
+	        (const char *const[]){ "FILE", "DIRECTORY", NULL }) ||
+	    !word_field(l, def, path, "dataFlow",
+	        (const char *const[]){ "NONE", "IN", "OUT", "INOUT", NULL }))
+		return false;
 	if (!number_field(
 	        l, def, path, "minValue", p->type, &p->has_min, &p->min) ||
 	    !number_field(
@@ -963,6 +1014,37 @@ mark_per_task(struct openjd_step *s)
 	}
 }
 
+/* A step file named like a per-task folder (t0, t1, ...) would be where
+ * those folders go. */
+static bool
+check_task_dirs(struct loader *l, const struct openjd_step *s, const char *path)
+{
+	const size_t plen = strlen(OPENJD_TASK_DIR_PREFIX);
+	bool per_task = false;
+
+	for (size_t i = 0; i < s->nfiles; i++)
+		per_task = per_task || s->files[i].per_task;
+	for (size_t i = 0; per_task && i < s->nfiles; i++) {
+		const char *fn = s->files[i].filename;
+		char *sub;
+
+		if (s->files[i].per_task ||
+		    strncmp(fn, OPENJD_TASK_DIR_PREFIX, plen) != 0 ||
+		    fn[plen] == '\0' ||
+		    strspn(fn + plen, "0123456789") != strlen(fn + plen))
+			continue;
+		sub = xasprintf("%s.embeddedFiles[%zu]", path, i);
+		lerr(l, sub,
+		    "filename \"%s\" is where this step's per-task files "
+		    "go (" OPENJD_TASK_DIR_PREFIX "0, " OPENJD_TASK_DIR_PREFIX
+		    "1, ...); choose another",
+		    fn);
+		free(sub);
+		return false;
+	}
+	return true;
+}
+
 static bool
 parse_resource(
     struct loader *l, const json_t *r, const char *path, struct openjd_step *s)
@@ -1092,6 +1174,13 @@ parse_step(struct loader *l, const json_t *js, const char *path,
 		return false;
 	}
 	s->name = xstrdup(name);
+	if ((v = json_object_get(js, "description")) != NULL &&
+	    !json_is_string(v)) {
+		sub = xasprintf("%s.description", path);
+		lerr(l, sub, "must be a string");
+		free(sub);
+		return false;
+	}
 	if ((v = json_object_get(js, "parameterSpace")) != NULL) {
 		sub = xasprintf("%s.parameterSpace", path);
 		ok = parse_space(l, v, sub, t, is_path, s);
@@ -1148,8 +1237,10 @@ parse_step(struct loader *l, const json_t *js, const char *path,
 		    fsub, &sc, false, &s->files[i].data);
 		free(fsub);
 	}
-	if (ok)
+	if (ok) {
 		mark_per_task(s);
+		ok = check_task_dirs(l, s, sub);
+	}
 	free(sub);
 	free(tnames);
 	free(fnames);

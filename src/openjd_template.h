@@ -53,6 +53,10 @@ struct openjd_task_param {
 	size_t nlist;
 };
 
+/* Per-task files go to STEP_INDEX/t<task index>/ (openjd_expand.c); a
+ * step file of that name would collide, so it is refused at load. */
+#define OPENJD_TASK_DIR_PREFIX "t"
+
 struct openjd_file {
 	char *name;
 	char *filename; /* basename written */

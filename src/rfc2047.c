@@ -9,35 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "digits.h"
 #include "xmalloc.h"
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
 
 /*
  * Decode the encoded-word at s (starting "=?") into out; returns the
@@ -73,9 +46,11 @@ decode_word(const char *s, char *out, size_t *n)
 			if (c == '_') {
 				out[(*n)++] = ' ';
 			} else if (c == '=' && t + 2 < end &&
-			    hexval(t[1]) >= 0 && hexval(t[2]) >= 0) {
+			    digit_hex_value(t[1]) >= 0 &&
+			    digit_hex_value(t[2]) >= 0) {
 				out[(*n)++] =
-				    (char)(hexval(t[1]) << 4 | hexval(t[2]));
+				    (char)(digit_hex_value(t[1]) << 4 |
+				        digit_hex_value(t[2]));
 				t += 2;
 			} else if (c == '=') {
 				*n = start;
@@ -86,7 +61,7 @@ decode_word(const char *s, char *out, size_t *n)
 		} else if (enc == 'b') {
 			if (c == '=')
 				break;
-			if ((v = b64val(c)) < 0) {
+			if ((v = digit_base64_value(c)) < 0) {
 				*n = start;
 				return 0;
 			}
@@ -116,10 +91,15 @@ rfc2047_decode(const char *s)
 		if (s[0] == '=' && s[1] == '?') {
 			size_t mark = n;
 
-			/* Whitespace between two words goes. */
-			if (after_word != (size_t)-1)
-				n = after_word;
+			/* Decoded after what is there, so a word that fails
+			 * half way leaves the text before it intact. */
 			if ((used = decode_word(s, out, &n)) > 0) {
+				/* Whitespace between two words goes. */
+				if (after_word != (size_t)-1) {
+					memmove(out + after_word, out + mark,
+					    n - mark);
+					n = after_word + (n - mark);
+				}
 				s += used;
 				after_word = n;
 				continue;

@@ -6,6 +6,7 @@
  */
 #include "sha256.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,20 +190,27 @@ sha256_blocks_x86(uint32_t h[8], const unsigned char *p, size_t nblocks)
 }
 #endif
 
+#ifdef SHA256_X86
+static pthread_once_t detect_once = PTHREAD_ONCE_INIT;
+static bool have_sha; /* written once, under detect_once */
+
+static void
+detect_sha(void)
+{
+	__builtin_cpu_init();
+	/* FM_SHA256_PORTABLE lets the tests check the other path. */
+	have_sha = __builtin_cpu_supports("sha") &&
+	    __builtin_cpu_supports("sse4.1") &&
+	    getenv("FM_SHA256_PORTABLE") == NULL;
+}
+#endif
+
 /* Whole blocks, with the fastest code this CPU runs. */
 static void
 sha256_blocks(uint32_t h[8], const unsigned char *p, size_t nblocks)
 {
 #ifdef SHA256_X86
-	static int have_sha = -1; /* a benign race: every thread agrees */
-
-	if (have_sha < 0) {
-		__builtin_cpu_init();
-		/* FM_SHA256_PORTABLE lets the tests check the other path. */
-		have_sha = __builtin_cpu_supports("sha") &&
-		    __builtin_cpu_supports("sse4.1") &&
-		    getenv("FM_SHA256_PORTABLE") == NULL;
-	}
+	pthread_once(&detect_once, detect_sha);
 	if (have_sha) {
 		sha256_blocks_x86(h, p, nblocks);
 		return;

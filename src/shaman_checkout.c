@@ -19,11 +19,15 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "openjd_expand.h"
 #include "shaman_store.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define CHECKOUT_PATH_MAX 1024
 #define FILE_PATH_MAX     2048
+/* Levels of a file path: removal descends them (REMOVE_DEPTH_MAX). */
+#define FILE_DEPTH_MAX 256
 /* File systems take names of 255 bytes; a checkout's last name may get
  * a "-" and a 6-digit token (make_checkout_dir()), hence 240 there. */
 #define NAME_COMPONENT_MAX 255
@@ -44,6 +48,17 @@ longest_component(const char *path, size_t len)
 			best = cur;
 	}
 	return best;
+}
+
+/* The '/' in [path, path+len). */
+static size_t
+count_slashes(const char *path, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += path[i] == '/';
+	return n;
 }
 
 /* Some '/'-separated component of [path, path+len) equals comp. */
@@ -88,6 +103,8 @@ shaman_checkout_path_valid(const char *path, size_t len, const char **why_out)
 		           "components";
 	else if (longest_component(path, len) > CHECKOUT_NAME_MAX)
 		*why_out = "checkout path has a name longer than 240 bytes";
+	else if (openjd_files_dir_taken(path, len))
+		*why_out = "checkout path may not start with \"openjd/\"";
 	return *why_out == NULL;
 }
 
@@ -98,7 +115,7 @@ shaman_file_path_valid(const char *path, size_t len, const char **why_out)
 	if (len == 0)
 		*why_out = "file path is empty";
 	else if (len > FILE_PATH_MAX)
-		*why_out = "file path is longer than 4096 bytes";
+		*why_out = "file path is longer than 2048 bytes";
 	else if (memchr(path, '\0', len) != NULL)
 		*why_out = "file path contains a NUL character";
 	else if (path[0] == '/')
@@ -110,6 +127,8 @@ shaman_file_path_valid(const char *path, size_t len, const char **why_out)
 		           "components";
 	else if (longest_component(path, len) > NAME_COMPONENT_MAX)
 		*why_out = "file path has a name longer than 255 bytes";
+	else if (count_slashes(path, len) >= FILE_DEPTH_MAX)
+		*why_out = "file path has more than 256 levels";
 	return *why_out == NULL;
 }
 
@@ -147,26 +166,157 @@ mkdirs_under(const char *base, const char *rel)
 	return rc;
 }
 
-static int
-remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Log text for a client's path: escaped, so it cannot forge lines. */
+#define SHOWN_MAX 512
+static const char *
+shown(const char *path, char buf[SHOWN_MAX])
 {
-	(void)st;
-	(void)ftw;
-	/* FTW_PHYS: symlinks are reported as FTW_SL and removed, never
-	 * followed, so their targets in the store are untouched. */
-	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) != 0 &&
-	    errno != ENOENT)
-		log_warn("Shaman: cannot remove %s: %s", path, strerror(errno));
-	return 0;
+	utf8_escape_log(path, buf, SHOWN_MAX);
+	return buf;
 }
 
-static void
-remove_tree(const char *dir)
+/*
+ * Directory levels removal descends, an open descriptor each. Real
+ * checkouts are a few levels deep; one deeper (a pathological request
+ * or a tree made behind the Manager's back) is reported, not removed.
+ */
+#define REMOVE_DEPTH_MAX 512
+
+/*
+ * Remove directory name under dirfd and all in it, never following a
+ * symbolic link: each level is opened relative to its parent with
+ * O_NOFOLLOW and its entries go with unlinkat(), so a link planted in a
+ * checkout, even mid-walk, is removed, not entered. 0, or -1 (logged)
+ * when something stayed; what (the checkout) names the tree in the log.
+ */
+static int
+remove_tree_at(int dirfd, const char *name, const char *what, int depth)
 {
-	if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) !=
-	        0 &&
-	    errno != ENOENT)
-		log_warn("Shaman: cannot remove %s: %s", dir, strerror(errno));
+	int fd, rc = 0;
+	DIR *d;
+	struct dirent *de;
+
+	if (depth > REMOVE_DEPTH_MAX) {
+		log_error("Shaman: checkout %s nests deeper than %d "
+		          "directories; not removed",
+		    what, REMOVE_DEPTH_MAX);
+		return -1;
+	}
+	fd = openat(
+	    dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		log_error("Shaman: cannot open a directory of checkout %s: %s",
+		    what, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		bool is_dir = de->d_type == DT_DIR;
+
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (de->d_type == DT_UNKNOWN)
+			is_dir = fstatat(fd, de->d_name, &st,
+			             AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISDIR(st.st_mode);
+		if (is_dir) {
+			if (remove_tree_at(fd, de->d_name, what, depth + 1) !=
+			    0)
+				rc = -1;
+		} else if (unlinkat(fd, de->d_name, 0) != 0 &&
+		    errno != ENOENT) {
+			log_error("Shaman: cannot remove a file of checkout "
+			          "%s: %s",
+			    what, strerror(errno));
+			rc = -1;
+		}
+	}
+	closedir(d);
+	if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) != 0 &&
+	    errno != ENOENT) {
+		log_error("Shaman: cannot remove checkout %s: %s", what,
+		    strerror(errno));
+		rc = -1;
+	}
+	return rc;
+}
+
+/*
+ * The directory holding the last component of jobs/rel, opened from the
+ * jobs directory down with O_NOFOLLOW: a symbolic link on the way (one
+ * planted in shared storage, pointing elsewhere) is ELOOP or ENOTDIR,
+ * never followed. -1 with errno on failure; *last_out points into rel.
+ */
+static int
+open_parent(const char *jobs, const char *rel, const char **last_out)
+{
+	int fd = open(jobs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	const char *s = rel, *slash;
+
+	while (fd >= 0 && (slash = strchr(s, '/')) != NULL) {
+		char *comp = xstrndup(s, (size_t)(slash - s));
+		int sub = openat(
+		    fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int err = errno;
+
+		free(comp);
+		close(fd);
+		fd = sub;
+		errno = err;
+		s = slash + 1;
+	}
+	*last_out = s;
+	return fd;
+}
+
+/*
+ * Remove the checkout jobs/rel (see shaman_checkout_remove()). *walked_out
+ * when the way there held no link, so its empty parents may go too.
+ */
+static enum fm_err
+remove_checkout_dir(const char *jobs, const char *rel, bool *walked_out)
+{
+	char buf[SHOWN_MAX];
+	const char *last, *what = shown(rel, buf);
+	int fd = open_parent(jobs, rel, &last);
+	struct stat st;
+	enum fm_err rc = FM_OK;
+
+	*walked_out = fd >= 0;
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return FM_OK; /* not there: nothing to do */
+		if (errno == ELOOP || errno == ENOTDIR) {
+			log_warn("Shaman: checkout %s: a link or file on the "
+			         "way there; left alone",
+			    what);
+			return FM_OK;
+		}
+		log_error("Shaman: checkout %s: cannot open its directory: %s",
+		    what, strerror(errno));
+		return FM_ERR_IO;
+	}
+	if (fstatat(fd, last, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (errno != ENOENT) {
+			log_error(
+			    "Shaman: checkout %s: %s", what, strerror(errno));
+			rc = FM_ERR_IO;
+		}
+	} else if (!S_ISDIR(st.st_mode)) {
+		log_warn(
+		    "Shaman: checkout %s is not a directory; left alone", what);
+	} else if (remove_tree_at(fd, last, what, 0) != 0) {
+		rc = FM_ERR_IO;
+	} else {
+		log_info("Shaman: checkout %s removed", what);
+	}
+	close(fd);
+	return rc;
 }
 
 /*
@@ -193,33 +343,45 @@ link_target(
 }
 
 /*
- * Some existing directory on the way to jobs/PARENTS holds a file (a
- * link): it is a checkout, and one inside it would be deleted with it.
- * Directories made only as parents hold nothing but directories.
+ * Every checkout root holds this file, written right after its mkdir:
+ * it tells a checkout from the plain directories above checkouts
+ * without reading their contents (and so without trusting d_type).
+ */
+#define CHECKOUT_MARKER ".shaman-checkout"
+
+/* Checkout directories are made, and empty parents removed, one at a
+ * time: two requests at once cannot both pass the nesting checks. */
+static pthread_mutex_t checkout_dirs_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* dir (absolute) is a checkout root. */
+static bool
+is_checkout(const char *dir)
+{
+	char *marker = xasprintf("%s/" CHECKOUT_MARKER, dir);
+	struct stat st;
+	bool found = lstat(marker, &st) == 0 && S_ISREG(st.st_mode);
+
+	free(marker);
+	return found;
+}
+
+/*
+ * jobs/PARENTS or a directory on the way there is a checkout: one made
+ * inside it would be deleted with it.
  */
 static bool
 inside_checkout(const char *jobs, const char *parents)
 {
 	char *p = xasprintf("%s/%s", jobs, parents);
-	size_t jlen = strlen(jobs);
 	bool found = false;
 
-	for (char *s = p + jlen + 1; !found; s++) {
+	for (char *s = p + strlen(jobs) + 1; !found; s++) {
 		bool end = *s == '\0';
-		DIR *d;
-		struct dirent *de;
 
 		if (*s != '/' && !end)
 			continue;
 		*s = '\0';
-		if ((d = opendir(p)) == NULL) {
-			*s = end ? '\0' : '/';
-			break; /* not there yet: nothing inside it either */
-		}
-		while (!found && (de = readdir(d)) != NULL)
-			found =
-			    de->d_type != DT_DIR && de->d_type != DT_UNKNOWN;
-		closedir(d);
+		found = is_checkout(p);
 		if (end)
 			break;
 		*s = '/';
@@ -228,14 +390,108 @@ inside_checkout(const char *jobs, const char *parents)
 	return found;
 }
 
+/* Remove the empty directories above dir, up to the jobs directory.
+ * Under checkout_dirs_lock. */
+static void
+remove_empty_parents(const char *jobs, const char *dir)
+{
+	char *p = xstrdup(dir), *slash;
+
+	while ((slash = strrchr(p, '/')) != NULL &&
+	    (size_t)(slash - p) > strlen(jobs)) {
+		*slash = '\0';
+		if (rmdir(p) != 0 && errno != ENOENT)
+			break; /* not empty: another checkout's */
+	}
+	free(p);
+}
+
+/* The errno of a failed mkdir as a result: the client's path or us. */
+static enum fm_err
+mkdir_failure(const char *rel, char **err_out)
+{
+	int err = errno;
+
+	*err_out = xasprintf(
+	    "cannot create checkout directory %s: %s", rel, strerror(err));
+	return err == ENOTDIR || err == ENAMETOOLONG ? FM_ERR_INVALID
+	                                             : FM_ERR_IO;
+}
+
+/*
+ * Make jobs/rel with its marker, unless that would nest checkouts.
+ * *taken_out when jobs/rel is a checkout already (try a variant).
+ * Under checkout_dirs_lock.
+ */
+static enum fm_err
+make_one_checkout_dir(const char *jobs, const char *want, char *rel,
+    bool *taken_out, char **err_out)
+{
+	char *dir = xasprintf("%s/%s", jobs, rel), *marker, buf[SHOWN_MAX];
+	char *parent = strrchr(rel, '/');
+	struct stat st;
+	enum fm_err rc = FM_OK;
+	int fd;
+
+	*taken_out = false;
+	if (parent != NULL) {
+		*parent = '\0';
+		if (inside_checkout(jobs, rel)) {
+			*err_out = xasprintf("checkout path \"%s\" lies "
+			                     "inside another checkout",
+			    want);
+			rc = FM_ERR_CONFLICT;
+		} else if (mkdirs_under(jobs, rel) != 0) {
+			rc = mkdir_failure(rel, err_out);
+		}
+		*parent = '/';
+		if (rc != FM_OK) {
+			remove_empty_parents(jobs, dir);
+			goto out;
+		}
+	}
+	if (mkdir(dir, 0755) != 0) {
+		if (errno != EEXIST)
+			rc = mkdir_failure(rel, err_out);
+		else if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    !is_checkout(dir)) {
+			*err_out = xasprintf("checkout path \"%s\" holds "
+			                     "other checkouts",
+			    want);
+			rc = FM_ERR_CONFLICT;
+		} else {
+			*taken_out = true;
+			goto out;
+		}
+		remove_empty_parents(jobs, dir);
+		goto out;
+	}
+	marker = xasprintf("%s/" CHECKOUT_MARKER, dir);
+	fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 || close(fd) != 0) {
+		*err_out =
+		    xasprintf("cannot create %s: %s", marker, strerror(errno));
+		log_error("Shaman: %s", shown(*err_out, buf));
+		(void)rmdir(dir);
+		remove_empty_parents(jobs, dir);
+		rc = FM_ERR_IO;
+	}
+	free(marker);
+out:
+	free(dir);
+	return rc;
+}
+
 /* Create jobs/want or a variant; *dir_out (new, absolute) on success. */
 static enum fm_err
 make_checkout_dir(const char *jobs, const char *want, char **rel_out,
     char **dir_out, char **err_out)
 {
 	for (int i = 0; i < CHECKOUT_TRIES; i++) {
-		char *rel, *dir, *parent;
+		char *rel;
 		uint32_t token;
+		enum fm_err rc;
+		bool taken;
 
 		if (i == 0) {
 			rel = xstrdup(want);
@@ -246,51 +502,17 @@ make_checkout_dir(const char *jobs, const char *want, char **rel_out,
 			rel =
 			    xasprintf("%s-%06" PRIx32, want, token & 0xffffff);
 		}
-		dir = xasprintf("%s/%s", jobs, rel);
-		parent = strrchr(rel, '/');
-		if (parent != NULL) {
-			*parent = '\0';
-			if (inside_checkout(jobs, rel)) {
-				*err_out =
-				    xasprintf("checkout path \"%s\" lies "
-				              "inside another checkout",
-				        want);
-				free(rel);
-				free(dir);
-				return FM_ERR_CONFLICT;
-			}
-			if (mkdirs_under(jobs, rel) != 0) {
-				*err_out = xasprintf("cannot create checkout "
-				                     "directory %s: %s",
-				    rel, strerror(errno));
-				free(rel);
-				free(dir);
-				return errno == ENOTDIR || errno == ENAMETOOLONG
-				    ? FM_ERR_INVALID
-				    : FM_ERR_IO;
-			}
-			*parent = '/';
-		}
-		if (mkdir(dir, 0755) == 0) {
+		pthread_mutex_lock(&checkout_dirs_lock);
+		rc = make_one_checkout_dir(jobs, want, rel, &taken, err_out);
+		pthread_mutex_unlock(&checkout_dirs_lock);
+		if (rc == FM_OK && !taken) {
 			*rel_out = rel;
-			*dir_out = dir;
+			*dir_out = xasprintf("%s/%s", jobs, rel);
 			return FM_OK;
 		}
-		if (errno != EEXIST) {
-			enum fm_err rc =
-			    errno == ENAMETOOLONG || errno == ENOTDIR
-			    ? FM_ERR_INVALID
-			    : FM_ERR_IO;
-
-			*err_out = xasprintf("cannot create checkout "
-			                     "directory %s: %s",
-			    rel, strerror(errno));
-			free(rel);
-			free(dir);
-			return rc;
-		}
 		free(rel);
-		free(dir);
+		if (rc != FM_OK)
+			return rc;
 	}
 	*err_out = xasprintf("checkout path \"%s\" and %d variants of it are "
 	                     "taken",
@@ -298,17 +520,35 @@ make_checkout_dir(const char *jobs, const char *want, char **rel_out,
 	return FM_ERR_CONFLICT;
 }
 
-enum fm_err
-shaman_checkout_create(struct shaman_store *store, const char *path,
+/* Every file is stored (touched, so GC keeps it); FM_ERR_NOTFOUND with
+ * *err_out naming the first missing one. Under the GC lock (read). */
+static enum fm_err
+all_stored(struct shaman_store *store, const struct shaman_file *files,
+    size_t nfiles, char **err_out)
+{
+	for (size_t i = 0; i < nfiles; i++) {
+		if (shaman_store_status(store, files[i].checksum, files[i].size,
+		        true) != SHAMAN_STATUS_STORED) {
+			*err_out = xasprintf("file \"%s\" is not stored on "
+			                     "the Manager; upload it first",
+			    files[i].path);
+			return FM_ERR_NOTFOUND;
+		}
+	}
+	return FM_OK;
+}
+
+static enum fm_err
+create_locked(struct shaman_store *store, const char *path,
     const struct shaman_file *files, size_t nfiles, char **actual_out,
     char **err_out)
 {
 	const char *jobs = shaman_store_jobs_dir(store);
-	char *rel = NULL, *dir = NULL;
+	char *rel = NULL, *dir = NULL, buf[SHOWN_MAX];
 	enum fm_err rc;
 
-	*actual_out = NULL;
-	*err_out = NULL;
+	if ((rc = all_stored(store, files, nfiles, err_out)) != FM_OK)
+		return rc;
 	if ((rc = make_checkout_dir(jobs, path, &rel, &dir, err_out)) != FM_OK)
 		return rc;
 	for (size_t i = 0; i < nfiles; i++) {
@@ -334,8 +574,6 @@ shaman_checkout_create(struct shaman_store *store, const char *path,
 				err = errno;
 			free(target);
 		}
-		if (err == 0)
-			(void)utimensat(AT_FDCWD, blob, NULL, 0);
 		free(blob);
 		free(link);
 		if (err == ENAMETOOLONG) {
@@ -352,20 +590,44 @@ shaman_checkout_create(struct shaman_store *store, const char *path,
 			*err_out = xasprintf("cannot link %s into checkout "
 			                     "%s: %s",
 			    f->path, rel, strerror(err));
-			log_error("Shaman: %s", *err_out);
+			log_error("Shaman: %s", shown(*err_out, buf));
 			rc = FM_ERR_IO;
 		}
 		if (rc != FM_OK) {
-			remove_tree(dir);
+			bool walked;
+
+			if (remove_checkout_dir(jobs, rel, &walked) == FM_OK &&
+			    walked) {
+				pthread_mutex_lock(&checkout_dirs_lock);
+				remove_empty_parents(jobs, dir);
+				pthread_mutex_unlock(&checkout_dirs_lock);
+			}
 			free(rel);
 			free(dir);
 			return rc;
 		}
 	}
-	log_info("Shaman: checkout %s made with %zu files", rel, nfiles);
+	log_info(
+	    "Shaman: checkout %s made with %zu files", shown(rel, buf), nfiles);
 	free(dir);
 	*actual_out = rel;
 	return FM_OK;
+}
+
+enum fm_err
+shaman_checkout_create(struct shaman_store *store, const char *path,
+    const struct shaman_file *files, size_t nfiles, char **actual_out,
+    char **err_out)
+{
+	enum fm_err rc;
+
+	*actual_out = NULL;
+	*err_out = NULL;
+	/* Garbage collection waits until every link is made. */
+	shaman_store_use(store);
+	rc = create_locked(store, path, files, nfiles, actual_out, err_out);
+	shaman_store_unuse(store);
+	return rc;
 }
 
 enum fm_err
@@ -373,105 +635,95 @@ shaman_checkout_remove(struct shaman_store *store, const char *path)
 {
 	const char *jobs = shaman_store_jobs_dir(store);
 	const char *why;
-	char *dir, *slash;
-	struct stat st;
+	char *dir;
+	bool walked;
+	enum fm_err rc;
 
 	if (!shaman_checkout_path_valid(path, strlen(path), &why))
 		return FM_ERR_INVALID;
-	dir = xasprintf("%s/%s", jobs, path);
-	/* A checkout is a real directory; a link there is not followed. */
-	if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
-		remove_tree(dir);
-		log_info("Shaman: checkout %s removed", path);
-	} else if (lstat(dir, &st) == 0) {
-		log_warn(
-		    "Shaman: checkout %s is not a directory; left alone", path);
-	}
+	rc = remove_checkout_dir(jobs, path, &walked);
+	if (rc != FM_OK || !walked)
+		return rc;
 	/* Parents that held only this checkout go too. */
-	while ((slash = strrchr(dir, '/')) != NULL &&
-	    (size_t)(slash - dir) > strlen(jobs)) {
-		*slash = '\0';
-		if (rmdir(dir) != 0)
-			break;
-	}
+	dir = xasprintf("%s/%s", jobs, path);
+	pthread_mutex_lock(&checkout_dirs_lock);
+	remove_empty_parents(jobs, dir);
+	pthread_mutex_unlock(&checkout_dirs_lock);
 	free(dir);
 	return FM_OK;
 }
 
 /* --- garbage collection --------------------------------------------- */
 
-/* The blob paths checkouts link to: a sorted array for bsearch. */
+/*
+ * The stored files checkouts link to, by (st_dev, st_ino) from stat() on
+ * each link: no path spelling (a relative link, "./" or "//" in the
+ * storage path) can make a linked file look unlinked. A sorted array for
+ * bsearch.
+ */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
 struct linkset {
-	char **v;
+	struct file_id *v;
 	size_t n, cap;
+	bool incomplete; /* some directory or entry could not be read */
 };
 
 /* nftw() passes no user pointer: these hold the walk's state, under
  * shaman_gc()'s lock. */
 static struct linkset *gc_links;
 
-/*
- * Where the link at path (absolute) with text target points, as a path
- * spelt like the store's own (lexically: "." and ".." folded), new.
- */
-static char *
-resolve_link(const char *path, const char *target)
-{
-	char *joined, *out, *save = NULL;
-	size_t n = 0;
-
-	if (target[0] == '/')
-		joined = xstrdup(target);
-	else
-		joined = xasprintf(
-		    "%.*s/%s", (int)(strrchr(path, '/') - path), path, target);
-	out = xmalloc(strlen(joined) + 2);
-	out[0] = '\0';
-	for (char *c = strtok_r(joined, "/", &save); c != NULL;
-	     c = strtok_r(NULL, "/", &save)) {
-		if (strcmp(c, ".") == 0)
-			continue;
-		if (strcmp(c, "..") == 0) {
-			while (n > 0 && out[--n] != '/')
-				;
-			out[n] = '\0';
-			continue;
-		}
-		n += (size_t)sprintf(out + n, "/%s", c);
-	}
-	if (n == 0)
-		strcpy(out, "/");
-	free(joined);
-	return out;
-}
-
 static int
 collect_link(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	char target[4096];
-	ssize_t n;
+	struct stat target;
+	char buf[SHOWN_MAX];
 
 	(void)st;
 	(void)ftw;
+	if (flag == FTW_DNR || flag == FTW_NS) {
+		log_warn("Shaman: garbage collection cannot read %s",
+		    shown(path, buf));
+		gc_links->incomplete = true;
+		return 0;
+	}
 	if (flag != FTW_SL)
 		return 0;
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n <= 0)
+	if (stat(path, &target) != 0) {
+		/* A dangling link keeps nothing; anything else might. */
+		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP) {
+			log_warn("Shaman: garbage collection cannot follow "
+			         "%s: %s",
+			    shown(path, buf), strerror(errno));
+			gc_links->incomplete = true;
+		}
 		return 0;
-	target[n] = '\0';
+	}
+	if (!S_ISREG(target.st_mode))
+		return 0;
 	if (gc_links->n == gc_links->cap) {
 		gc_links->cap = gc_links->cap ? gc_links->cap * 2 : 1024;
 		gc_links->v =
-		    xrealloc(gc_links->v, gc_links->cap * sizeof(char *));
+		    xrealloc(gc_links->v, gc_links->cap * sizeof(*gc_links->v));
 	}
-	gc_links->v[gc_links->n++] = resolve_link(path, target);
+	gc_links->v[gc_links->n++] =
+	    (struct file_id){ target.st_dev, target.st_ino };
 	return 0;
 }
 
 static int
-cmp_str(const void *a, const void *b)
+cmp_file_id(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const struct file_id *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return 0;
 }
 
 struct gc_walk {
@@ -486,7 +738,7 @@ static int
 collect_old_blob(
     const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	const char *p = path;
+	struct file_id id;
 
 	if (flag == FTW_DP) {
 		/* Empty hash directories go; rmdir fails on the others. */
@@ -496,9 +748,10 @@ collect_old_blob(
 	}
 	if (flag != FTW_F || st->st_mtime >= gc_cur->cutoff)
 		return 0;
+	id = (struct file_id){ st->st_dev, st->st_ino };
 	if (gc_cur->links->n > 0 &&
-	    bsearch(&p, gc_cur->links->v, gc_cur->links->n, sizeof(char *),
-	        cmp_str) != NULL) {
+	    bsearch(&id, gc_cur->links->v, gc_cur->links->n,
+	        sizeof(*gc_cur->links->v), cmp_file_id) != NULL) {
 		gc_cur->stats->blobs_kept_linked++;
 		return 0;
 	}
@@ -515,7 +768,7 @@ shaman_gc(struct shaman_store *store, int64_t max_age_s,
     struct shaman_gc_stats *stats_out)
 {
 	static pthread_mutex_t gc_lock = PTHREAD_MUTEX_INITIALIZER;
-	struct linkset links = { NULL, 0, 0 };
+	struct linkset links = { NULL, 0, 0, false };
 	struct gc_walk walk;
 	time_t now = time(NULL);
 	DIR *d;
@@ -523,23 +776,36 @@ shaman_gc(struct shaman_store *store, int64_t max_age_s,
 
 	memset(stats_out, 0, sizeof(*stats_out));
 	pthread_mutex_lock(&gc_lock);
-	/* First every link, so a blob a checkout uses is never removed. */
+	shaman_store_gc_begin(store);
+	/*
+	 * First every link, so a blob a checkout uses is never removed. Not
+	 * FTW_MOUNT: a checkout on another mount still links here. When the
+	 * scan is incomplete, no stored file is removed this round.
+	 */
 	gc_links = &links;
-	(void)nftw(shaman_store_jobs_dir(store), collect_link, 16,
-	    FTW_PHYS | FTW_MOUNT);
+	if (nftw(shaman_store_jobs_dir(store), collect_link, 16, FTW_PHYS) !=
+	    0) {
+		log_warn("Shaman: garbage collection cannot scan %s: %s",
+		    shaman_store_jobs_dir(store), strerror(errno));
+		links.incomplete = true;
+	}
 	gc_links = NULL;
-	if (links.n > 0)
-		qsort(links.v, links.n, sizeof(char *), cmp_str);
-	walk.links = &links;
-	walk.cutoff = now - (time_t)max_age_s;
-	walk.stats = stats_out;
-	gc_cur = &walk;
-	(void)nftw(shaman_store_stored_dir(store), collect_old_blob, 16,
-	    FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-	gc_cur = NULL;
+	if (links.incomplete) {
+		log_warn("Shaman: garbage collection removes no stored files "
+		         "this time: the checkouts could not all be read");
+	} else {
+		if (links.n > 0)
+			qsort(links.v, links.n, sizeof(*links.v), cmp_file_id);
+		walk.links = &links;
+		walk.cutoff = now - (time_t)max_age_s;
+		walk.stats = stats_out;
+		gc_cur = &walk;
+		(void)nftw(shaman_store_stored_dir(store), collect_old_blob, 16,
+		    FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+		gc_cur = NULL;
+	}
+	shaman_store_gc_end(store);
 	pthread_mutex_unlock(&gc_lock);
-	for (size_t i = 0; i < links.n; i++)
-		free(links.v[i]);
 	free(links.v);
 
 	d = opendir(shaman_store_uploading_dir(store));

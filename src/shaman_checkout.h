@@ -37,22 +37,25 @@ bool shaman_checkout_path_valid(
 
 /*
  * A file path inside a checkout: relative, not empty, no ".." or empty
- * component ("a//b"), no NUL, no trailing "/", at most 2048 bytes, no
- * name over 255.
+ * component ("a//b"), no NUL, no trailing "/", at most 2048 bytes and
+ * 256 levels, no name over 255.
  */
 bool shaman_file_path_valid(const char *path, size_t len, const char **why_out);
 
 /*
  * Make the checkout: the directory jobs/PATH, or when that exists
- * jobs/PATH-TOKEN with a random token (ten tries), holding a symlink per
- * file to its stored file (each touched, for garbage collection). Every
- * file must be stored (checked by the caller). *actual_out gets the path
- * used, relative to the jobs directory (new). FM_ERR_INVALID (with
- * *err_out, new) when two files clash ("a" and "a" or "a/b"), a path is
+ * jobs/PATH-TOKEN with a random token (ten tries), holding a marker file
+ * (.shaman-checkout) and a symlink per file to its stored file. Runs
+ * under the store's GC lock (read), so garbage collection cannot take a
+ * file half way. *actual_out gets the path used, relative to the jobs
+ * directory (new). FM_ERR_NOTFOUND (with *err_out, new) when a file is
+ * not stored (each stored one is touched, for garbage collection);
+ * FM_ERR_INVALID when two files clash ("a" and "a" or "a/b"), a path is
  * too long for the file system or crosses a file; FM_ERR_CONFLICT when
- * every variant is taken or the path lies inside another checkout (whose
- * deletion would take it along); FM_ERR_IO
- * (logged, *err_out) when the disk refuses; nothing is left behind then.
+ * every variant is taken, the path lies inside another checkout (whose
+ * deletion would take it along) or is a directory holding checkouts;
+ * FM_ERR_IO (logged, *err_out) when the disk refuses; nothing is left
+ * behind then.
  */
 FM_MUST_CHECK enum fm_err shaman_checkout_create(struct shaman_store *store,
     const char *path, const struct shaman_file *files, size_t nfiles,
@@ -60,8 +63,13 @@ FM_MUST_CHECK enum fm_err shaman_checkout_create(struct shaman_store *store,
 
 /*
  * Remove the checkout jobs/PATH and every link in it, then its parents
- * that became empty (up to the jobs directory). FM_ERR_INVALID for a path
- * shaman_checkout_path_valid() refuses; a missing checkout is FM_OK.
+ * that became empty (up to the jobs directory). Walks from the jobs
+ * directory with O_NOFOLLOW and removes with unlinkat(): a symbolic link
+ * on the way (planted in shared storage) is never followed; such a
+ * checkout is left alone (logged, FM_OK). FM_ERR_INVALID for a path
+ * shaman_checkout_path_valid() refuses; FM_ERR_IO (logged) when
+ * something could not be removed, so the caller can retry later; a
+ * missing checkout is FM_OK.
  */
 FM_MUST_CHECK enum fm_err shaman_checkout_remove(
     struct shaman_store *store, const char *path);
@@ -75,8 +83,11 @@ struct shaman_gc_stats {
 /*
  * Garbage collection: remove stored files whose mtime is older than
  * max_age_s and which no checkout links to (the checkouts are scanned
- * first), and temporary files in uploading/ that belong to no upload in
- * progress and are older than a minute. Logs what it removed.
+ * first; a link counts by the file it reaches, by device and inode),
+ * and temporary files in uploading/ that belong to no upload in
+ * progress and are older than a minute. When some of the checkouts
+ * cannot be read, no stored file is removed that round (logged). Logs
+ * what it removed.
  */
 void shaman_gc(struct shaman_store *store, int64_t max_age_s,
     struct shaman_gc_stats *stats_out);

@@ -24,7 +24,8 @@
 /* Room left on the disk beyond an upload, so the rest of the farm (task
  * logs, the database) does not find it full. */
 #define SHAMAN_DISK_RESERVE (64ULL * 1024 * 1024)
-/* A stored file asked for is touched (for GC) at most this often. */
+/* A stored file asked for is touched (for GC) at most this often, and
+ * at most half the GC age apart (shaman_store_set_max_age()). */
 #define SHAMAN_TOUCH_EVERY_S 3600
 
 /*
@@ -36,6 +37,11 @@
 #define PIPE_MIN_SIZE (8LL * 1024 * 1024)
 #define PIPE_SLOT     (1024 * 1024)
 #define PIPE_SLOTS    4
+/* At most this many uploads at once get a writer thread (and 4 MiB of
+ * slots); the others write on the HTTP thread, a little slower, so many
+ * clients cannot make the Manager spawn threads and memory without
+ * bound. Two cores barely gain from more. */
+#define PIPE_MAX_ACTIVE 4
 
 struct upload_pipe {
 	pthread_t thread;
@@ -72,6 +78,11 @@ struct shaman_store {
 	int stored_fd; /* stored_dir, for lookups relative to it */
 	pthread_mutex_t lock;
 	struct shaman_upload *uploads; /* in progress, under lock */
+	/* Garbage collection holds it for writing; publishing an upload
+	 * and making a checkout for reading (shaman_store_use()). */
+	pthread_rwlock_t gc_lock;
+	int64_t touch_every_s;   /* written before the store is shared */
+	unsigned writer_threads; /* uploads with a pipe, under lock */
 };
 
 const char *
@@ -126,12 +137,60 @@ mkdirs(const char *path)
 	return rc;
 }
 
+/* Set the store's paths under root. */
+static void
+store_paths(struct shaman_store *store, const char *root)
+{
+	/* "/" as root has no trailing separator to strip. */
+	if (strcmp(root, "/") == 0)
+		root = "";
+	free(store->stored_dir);
+	free(store->uploading_dir);
+	free(store->jobs_dir);
+	store->stored_dir = xasprintf("%s/file-store/stored", root);
+	store->uploading_dir = xasprintf("%s/file-store/uploading", root);
+	store->jobs_dir = xasprintf("%s/jobs", root);
+}
+
+/*
+ * Create the store's directories under root, then name them from the
+ * canonical root (realpath()): "./", "x/../" or "//" in the configured
+ * path must not make one file look like two (checkout link targets,
+ * the paths garbage collection walks).
+ */
+static enum fm_err
+store_dirs(struct shaman_store *store, const char *root, char **err_out)
+{
+	const char *dirs[3];
+	char *canon;
+
+	store_paths(store, root);
+	dirs[0] = store->stored_dir;
+	dirs[1] = store->uploading_dir;
+	dirs[2] = store->jobs_dir;
+	for (size_t i = 0; i < nitems(dirs); i++) {
+		if (mkdirs(dirs[i]) != 0) {
+			*err_out = xasprintf("Shaman: cannot create %s: %s",
+			    dirs[i], strerror(errno));
+			return FM_ERR_IO;
+		}
+	}
+	if ((canon = realpath(root, NULL)) == NULL) {
+		*err_out = xasprintf(
+		    "Shaman: cannot resolve %s: %s", root, strerror(errno));
+		return FM_ERR_IO;
+	}
+	store_paths(store, canon);
+	free(canon);
+	return FM_OK;
+}
+
 enum fm_err
 shaman_store_open(
     const char *root, struct shaman_store **store_out, char **err_out)
 {
 	struct shaman_store *store;
-	const char *dirs[3];
+	enum fm_err rc;
 
 	*store_out = NULL;
 	*err_out = NULL;
@@ -143,23 +202,12 @@ shaman_store_open(
 	}
 	store = xcalloc(1, sizeof(*store));
 	store->stored_fd = -1;
-	/* "/" as root has no trailing separator to strip. */
-	if (strcmp(root, "/") == 0)
-		root = "";
-	store->stored_dir = xasprintf("%s/file-store/stored", root);
-	store->uploading_dir = xasprintf("%s/file-store/uploading", root);
-	store->jobs_dir = xasprintf("%s/jobs", root);
+	store->touch_every_s = SHAMAN_TOUCH_EVERY_S;
 	pthread_mutex_init(&store->lock, NULL);
-	dirs[0] = store->stored_dir;
-	dirs[1] = store->uploading_dir;
-	dirs[2] = store->jobs_dir;
-	for (size_t i = 0; i < nitems(dirs); i++) {
-		if (mkdirs(dirs[i]) != 0) {
-			*err_out = xasprintf("Shaman: cannot create %s: %s",
-			    dirs[i], strerror(errno));
-			shaman_store_free(store);
-			return FM_ERR_IO;
-		}
+	pthread_rwlock_init(&store->gc_lock, NULL);
+	if ((rc = store_dirs(store, root, err_out)) != FM_OK) {
+		shaman_store_free(store);
+		return rc;
 	}
 	store->stored_fd =
 	    open(store->stored_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -182,10 +230,43 @@ shaman_store_free(struct shaman_store *store)
 	if (store->stored_fd >= 0)
 		close(store->stored_fd);
 	pthread_mutex_destroy(&store->lock);
+	pthread_rwlock_destroy(&store->gc_lock);
 	free(store->stored_dir);
 	free(store->uploading_dir);
 	free(store->jobs_dir);
 	free(store);
+}
+
+void
+shaman_store_set_max_age(struct shaman_store *store, int64_t max_age_s)
+{
+	store->touch_every_s = max_age_s / 2 < SHAMAN_TOUCH_EVERY_S
+	    ? max_age_s / 2
+	    : SHAMAN_TOUCH_EVERY_S;
+}
+
+void
+shaman_store_use(struct shaman_store *store)
+{
+	pthread_rwlock_rdlock(&store->gc_lock);
+}
+
+void
+shaman_store_unuse(struct shaman_store *store)
+{
+	pthread_rwlock_unlock(&store->gc_lock);
+}
+
+void
+shaman_store_gc_begin(struct shaman_store *store)
+{
+	pthread_rwlock_wrlock(&store->gc_lock);
+}
+
+void
+shaman_store_gc_end(struct shaman_store *store)
+{
+	pthread_rwlock_unlock(&store->gc_lock);
 }
 
 const char *
@@ -260,10 +341,11 @@ shaman_store_status(
 		status = SHAMAN_STATUS_STORED;
 		/*
 		 * Best effort: a failed touch only makes GC earlier. Once an
-		 * hour is plenty for an age counted in days, and spares the
-		 * disk an inode write per file on every request.
+		 * hour (or half the GC age, when that is shorter) keeps the
+		 * file young enough, and spares the disk an inode write per
+		 * file on every request.
 		 */
-		if (touch && st.st_mtime < time(NULL) - SHAMAN_TOUCH_EVERY_S)
+		if (touch && st.st_mtime < time(NULL) - store->touch_every_s)
 			(void)utimensat(store->stored_fd, path, NULL, 0);
 	} else {
 		pthread_mutex_lock(&store->lock);
@@ -460,9 +542,10 @@ shaman_upload_begin(struct shaman_store *store, const char *checksum,
 		free(up->tmp_path);
 	}
 	up->tmp_name = strrchr(up->tmp_path, '/') + 1;
-	if (size >= PIPE_MIN_SIZE)
-		up->pipe = pipe_start(up->fd);
 	pthread_mutex_lock(&store->lock);
+	if (size >= PIPE_MIN_SIZE && store->writer_threads < PIPE_MAX_ACTIVE &&
+	    (up->pipe = pipe_start(up->fd)) != NULL)
+		store->writer_threads++;
 	up->next = store->uploads;
 	store->uploads = up;
 	pthread_mutex_unlock(&store->lock);
@@ -470,13 +553,25 @@ shaman_upload_begin(struct shaman_store *store, const char *checksum,
 	return FM_OK;
 }
 
+/* Stop the upload's writer thread (pipe_finish()) and give its place
+ * back. */
+static int
+upload_pipe_end(struct shaman_upload *up, bool flush)
+{
+	int err = pipe_finish(up->pipe, flush);
+
+	up->pipe = NULL;
+	pthread_mutex_lock(&up->store->lock);
+	up->store->writer_threads--;
+	pthread_mutex_unlock(&up->store->lock);
+	return err;
+}
+
 static void
 upload_remove_tmp(struct shaman_upload *up)
 {
-	if (up->pipe != NULL) {
-		(void)pipe_finish(up->pipe, false);
-		up->pipe = NULL;
-	}
+	if (up->pipe != NULL)
+		(void)upload_pipe_end(up, false);
 	if (up->fd >= 0) {
 		close(up->fd);
 		up->fd = -1;
@@ -544,6 +639,37 @@ blob_dirs(const char *blob)
 	return rc;
 }
 
+/*
+ * Link the verified temporary file to blob, under the GC lock (read): GC
+ * removes empty hash directories, so its directory could vanish between
+ * mkdir and link. Retried on ENOENT all the same, in case something
+ * else tidies stored/.
+ */
+static enum shaman_result
+publish(struct shaman_upload *up, const char *blob)
+{
+	enum shaman_result res;
+	int tries = 0;
+
+	shaman_store_use(up->store);
+	for (;;) {
+		if (blob_dirs(blob) == 0 && link(up->tmp_path, blob) == 0) {
+			res = SHAMAN_STORED;
+			break;
+		}
+		if (errno == EEXIST) {
+			res = SHAMAN_KNOWN; /* another upload of it won */
+			break;
+		}
+		if (errno != ENOENT || ++tries == 3) {
+			res = write_failure(up, errno);
+			break;
+		}
+	}
+	shaman_store_unuse(up->store);
+	return res;
+}
+
 enum shaman_result
 shaman_upload_finish(struct shaman_upload *up)
 {
@@ -558,9 +684,8 @@ shaman_upload_finish(struct shaman_upload *up)
 		goto done;
 	}
 	if (up->pipe != NULL) {
-		int err = pipe_finish(up->pipe, true);
+		int err = upload_pipe_end(up, true);
 
-		up->pipe = NULL;
 		if (err != 0) {
 			res = write_failure(up, err);
 			goto done;
@@ -583,17 +708,7 @@ shaman_upload_finish(struct shaman_upload *up)
 		goto done;
 	}
 	blob = shaman_store_blob_path(up->store, up->checksum, up->size);
-	if (blob_dirs(blob) != 0) {
-		res = write_failure(up, errno);
-		goto done;
-	}
-	if (link(up->tmp_path, blob) == 0) {
-		res = SHAMAN_STORED;
-	} else if (errno == EEXIST) {
-		res = SHAMAN_KNOWN; /* another upload of it won the race */
-	} else {
-		res = write_failure(up, errno);
-	}
+	res = publish(up, blob);
 done:
 	upload_remove_tmp(up);
 	pthread_mutex_lock(&up->store->lock);
@@ -636,4 +751,15 @@ shaman_store_upload_active(struct shaman_store *store, const char *name)
 			active = true;
 	pthread_mutex_unlock(&store->lock);
 	return active;
+}
+
+unsigned
+shaman_store_writer_threads(struct shaman_store *store)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&store->lock);
+	n = store->writer_threads;
+	pthread_mutex_unlock(&store->lock);
+	return n;
 }

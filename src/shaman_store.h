@@ -59,6 +59,24 @@ FM_MUST_CHECK enum fm_err shaman_store_open(
 /* NULL-safe; no upload may be open. */
 void shaman_store_free(struct shaman_store *store);
 
+/*
+ * Garbage collection removes stored files older than max_age_s: files
+ * asked for are touched at most half that age apart (and at most hourly).
+ * Call before the store is shared between threads.
+ */
+void shaman_store_set_max_age(struct shaman_store *store, int64_t max_age_s);
+
+/*
+ * The store's GC lock. Garbage collection holds it for writing
+ * (shaman_store_gc_begin/end); whatever must not have stored files
+ * vanish half way (publishing an upload, making a checkout) holds it for
+ * reading (shaman_store_use/unuse).
+ */
+void shaman_store_use(struct shaman_store *store);
+void shaman_store_unuse(struct shaman_store *store);
+void shaman_store_gc_begin(struct shaman_store *store);
+void shaman_store_gc_end(struct shaman_store *store);
+
 /* Borrowed paths: ROOT/file-store/stored, .../uploading, ROOT/jobs. */
 const char *shaman_store_stored_dir(const struct shaman_store *store);
 const char *shaman_store_uploading_dir(const struct shaman_store *store);
@@ -110,5 +128,8 @@ void shaman_upload_free(struct shaman_upload *up);
  * in progress, for garbage collection.
  */
 bool shaman_store_upload_active(struct shaman_store *store, const char *name);
+
+/* Uploads now writing through a thread of their own (at most 4). */
+unsigned shaman_store_writer_threads(struct shaman_store *store);
 
 #endif

@@ -14,6 +14,9 @@ static const char sql_records[] =
     "w.supported_task_types, (SELECT json_group_array(t.name) FROM "
     "worker_tag_membership m JOIN worker_tags t ON t.id = m.worker_tag_id "
     "WHERE m.worker_id = w.id) FROM workers w WHERE w.deleted_at IS NULL "
+    "AND (?1 = 0 OR EXISTS (SELECT 1 FROM worker_tag_membership m "
+    "WHERE m.worker_id = w.id AND m.worker_tag_id = ?1)) "
+    "AND instr(',' || w.supported_task_types || ',', ',' || ?2 || ',') > 0 "
     "ORDER BY w.name, w.id";
 
 static json_t *
@@ -36,13 +39,16 @@ record_json(sqlite3_stmt *st)
 }
 
 enum fm_err
-store_workers_records(struct store_conn *conn, json_t **records_out)
+store_workers_records(struct store_conn *conn, int64_t tag_id,
+    const char *task_type, json_t **records_out)
 {
 	sqlite3_stmt *st;
 
 	*records_out = NULL;
 	if ((st = store_stmt(conn, sql_records)) == NULL)
 		return FM_ERR_DB;
+	sqlite3_bind_int64(st, 1, tag_id);
+	sqlite3_bind_text(st, 2, task_type, -1, SQLITE_STATIC);
 	return store_collect(
 	    conn, st, record_json, "listing workers as records", records_out);
 }

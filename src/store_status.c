@@ -52,9 +52,12 @@ static const char sql_failure_count[] =
 static const char sql_worker_type_failures[] =
     "SELECT count(*) FROM task_failures f JOIN tasks t ON t.id = f.task_id "
     "WHERE f.worker_id = ?1 AND t.job_id = ?2 AND t.type = ?3";
-/* Workers that could still run the task; soft-deleted ones never can. */
+/* Workers that could still run the task; soft-deleted ones never can,
+ * and a pinned task (migration 0004) only its own worker. */
 static const char sql_eligible_others[] =
     "SELECT count(*) FROM workers w WHERE w.deleted_at IS NULL "
+    "AND coalesce((SELECT pinned_worker_id FROM tasks WHERE id = ?4), "
+    "w.id) = w.id "
     "AND NOT EXISTS (SELECT 1 FROM job_blocks b WHERE b.job_id = ?1 "
     "AND b.worker_id = w.id AND b.task_type = ?2) "
     "AND (?3 IS NULL OR EXISTS (SELECT 1 FROM worker_tag_membership m "
@@ -66,7 +69,15 @@ static const char sql_block_add[] =
     "task_type) VALUES (?4, ?1, ?2, ?3)";
 static const char sql_failed_by_worker[] =
     "SELECT t.uuid FROM tasks t JOIN task_failures f ON f.task_id = t.id "
-    "WHERE t.job_id = ?1 AND f.worker_id = ?2 AND t.status = 'failed'";
+    "WHERE t.job_id = ?1 AND f.worker_id = ?2 AND t.status = 'failed' "
+    "AND t.pinned_worker_id IS NULL";
+static const char sql_task_pinned[] =
+    "SELECT pinned_worker_id IS NOT NULL FROM tasks WHERE id = ?1";
+/* A blocklisted worker's own pinned tasks of that type: nobody else may
+ * run them, so they fail rather than wait forever. */
+static const char sql_pinned_stranded[] =
+    "SELECT uuid FROM tasks WHERE job_id = ?1 AND pinned_worker_id = ?2 "
+    "AND type = ?3 AND status IN ('queued', 'soft-failed')";
 static const char sql_reapply[] =
     "SELECT id, status FROM jobs WHERE status IN ('cancel-requested', "
     "'requeueing', 'pause-requested')";
@@ -412,6 +423,32 @@ requeue_blocked(
 	return store_status_task(ctx, t, TASK_STATUS_QUEUED, reason);
 }
 
+static enum fm_err
+fail_stranded(
+    const struct status_ctx *ctx, struct task_row *t, const void *reason)
+{
+	return store_status_task(ctx, t, TASK_STATUS_FAILED, reason);
+}
+
+/* Fail w's pinned tasks of t's type in t's job (w was blocklisted). */
+static enum fm_err
+fail_pinned_of_blocked(const struct status_ctx *ctx, const struct task_row *t,
+    const struct worker *w)
+{
+	sqlite3_stmt *st = store_stmt(ctx->conn, sql_pinned_stranded);
+	char reason[512];
+
+	if (st == NULL)
+		return FM_ERR_DB;
+	snprintf(reason, sizeof(reason),
+	    "pinned to worker %s, blocklisted from \"%s\" tasks of this job",
+	    w->name, t->type);
+	sqlite3_bind_int64(st, 1, t->job_id);
+	sqlite3_bind_int64(st, 2, w->id);
+	sqlite3_bind_text(st, 3, t->type, -1, SQLITE_STATIC);
+	return each_task(ctx, st, fail_stranded, reason);
+}
+
 enum fm_err
 store_status_task_failed(
     const struct status_ctx *ctx, struct task_row *t, const struct worker *w)
@@ -421,6 +458,7 @@ store_status_task_failed(
 	char text[512], reason[512];
 	sqlite3_stmt *st;
 	enum fm_err rc;
+	int pinned = 0;
 
 	if ((st = store_stmt(ctx->conn, sql_failure_add)) == NULL)
 		return FM_ERR_DB;
@@ -432,7 +470,16 @@ store_status_task_failed(
 		return rc;
 	if ((rc = failure_input(ctx, t, w, &in)) != FM_OK)
 		return rc;
+	if ((st = store_stmt(ctx->conn, sql_task_pinned)) == NULL)
+		return FM_ERR_DB;
+	sqlite3_bind_int64(st, 1, t->id);
+	if ((rc = count_query(ctx->conn, st, &pinned)) != FM_OK)
+		return rc;
 	state_task_failure(&in, &v);
+	/* Its only worker failed a pinned task: final for the task, and
+	 * the job follows the usual failed-task rules. */
+	if (pinned && v.outcome != FAILURE_HARD_FAIL)
+		v.outcome = FAILURE_HARD_FAIL;
 	state_fmt_failure_log(text, sizeof(text), &in, &v, t->type);
 	(void)tasklog_printf(root(ctx), t->job_uuid, t->uuid, "%s", text);
 	if (v.blocklist) {
@@ -474,6 +521,8 @@ store_status_task_failed(
 		sqlite3_bind_int64(st, 2, w->id);
 		rc = each_task(ctx, st, requeue_blocked, reason);
 	}
+	if (rc == FM_OK && v.blocklist)
+		rc = fail_pinned_of_blocked(ctx, t, w);
 	return rc;
 }
 

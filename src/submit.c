@@ -14,6 +14,7 @@
 #include "jobc.h"
 #include "jobdeps.h"
 #include "jobtypes.h"
+#include "log.h"
 #include "metrics.h"
 #include "openjd_expand.h"
 #include "state.h"
@@ -442,6 +443,30 @@ add_dependencies(struct store_conn *conn, const json_t *submitted,
 	return FM_OK;
 }
 
+struct path_mapping {
+	const struct fm_config *cfg;
+	const char *platform;
+};
+
+/* openjd_job.map_path: the two-way replacement submitted values get. */
+static char *
+map_template_path(void *arg, const char *value)
+{
+	const struct path_mapping *m = arg;
+
+	return variables_replace_twoway(m->cfg, m->platform, value);
+}
+
+/* openjd_job.file_value: files are written now, by the Manager. */
+static char *
+expand_file_value(void *arg, const char *value)
+{
+	const struct path_mapping *m = arg;
+
+	return variables_expand(
+	    m->cfg, "workers", variables_manager_platform(), value);
+}
+
 /*
  * Expand an OpenJD template: the same result shape as compileJob's, plus
  * the embedded files to write ("openjd_files"). Parameter errors are 400.
@@ -449,7 +474,7 @@ add_dependencies(struct store_conn *conn, const json_t *submitted,
 static enum fm_err
 expand_template(struct fm_ctx *ctx, struct store_conn *conn,
     const struct jobtype *type, const json_t *submitted, const json_t *js_in,
-    json_t **out_out, char **msg_out)
+    int64_t tag_id, json_t **out_out, char **msg_out)
 {
 	struct openjd_job job = {
 		.t = type->tmpl,
@@ -458,17 +483,35 @@ expand_template(struct fm_ctx *ctx, struct store_conn *conn,
 		.raw_settings = json_object_get(submitted, "settings"),
 		.max_tasks = (size_t)ctx->cfg->max_tasks_per_job,
 		.priority = 50,
+		.max_bytes = (size_t)ctx->cfg->compiler_heap_max_bytes,
+		.map_path = map_template_path,
+		.file_value = expand_file_value,
 	};
+	const char *plat =
+	    json_string_value(json_object_get(submitted, "submitter_platform"));
+	struct path_mapping mapping = { ctx->cfg,
+		plat == NULL || strcmp(plat, "manager") == 0
+		    ? variables_manager_platform()
+		    : plat };
 	json_t *tasks = NULL, *files = NULL, *workers = NULL, *out;
 	char *msg = NULL;
 	enum fm_err rc;
 
 	if (conn != NULL && openjd_uses_workers(type->tmpl) &&
-	    (rc = store_workers_records(conn, &workers)) != FM_OK) {
+	    (rc = store_workers_records(
+	         conn, tag_id, OPENJD_TASK_TYPE, &workers)) != FM_OK) {
 		*msg_out = xstrdup("cannot list the workers");
 		return rc;
 	}
+	/* Offline (flamenco-manager compile) there is no worker list. */
+	if (conn == NULL && openjd_uses_workers(type->tmpl))
+		log_warn("%s: steps taking their tasks from the Manager's "
+		         "workers get none here, as compile does not know "
+		         "them; POST /api/v3/jobs/explain shows those tasks",
+		    type->name);
 	job.workers = workers;
+	job.map_arg = &mapping;
+	job.file_arg = &mapping;
 	rc = openjd_expand(&job, &tasks, &files, &msg);
 	json_decref(workers);
 	if (rc != FM_OK) {
@@ -486,26 +529,13 @@ enum fm_err
 submit_write_files(struct fm_ctx *ctx, const json_t *job, char **msg_out)
 {
 	const json_t *files = json_object_get(job, "openjd_files");
-	size_t i;
-	json_t *f;
 
 	*msg_out = NULL;
 	if (files == NULL)
 		return FM_OK;
-	/* Files are not handed out like commands: their variables ({jobs},
-	 * two-way ones) are expanded now, for the Manager's platform. */
-	json_array_foreach (files, i, f) {
-		const char *data =
-		    json_string_value(json_object_get(f, "data"));
-		char *expanded;
-
-		if (data == NULL)
-			continue;
-		expanded = variables_expand(
-		    ctx->cfg, "workers", variables_manager_platform(), data);
-		json_object_set_new(f, "data", json_string(expanded));
-		free(expanded);
-	}
+	/* The values in their data were expanded at expansion (see
+	 * expand_file_value); their own text, e.g. ${x} in a shell
+	 * script, is written as is. */
 	return openjd_files_write(config_storage_location(ctx->cfg),
 	    json_string_value(json_object_get(job, "id")), files, msg_out);
 }
@@ -555,7 +585,7 @@ submit_compile(struct fm_ctx *ctx, struct store_conn *conn,
 	t0 = time_mono_us();
 	if (type->tmpl != NULL) {
 		rc = expand_template(
-		    ctx, conn, type, submitted, js_in, &out, msg_out);
+		    ctx, conn, type, submitted, js_in, tag_id, &out, msg_out);
 		metrics_observe_compile(time_mono_us() - t0);
 		if (rc != FM_OK)
 			goto done;

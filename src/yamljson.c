@@ -19,6 +19,7 @@
 struct reader {
 	yaml_parser_t parser;
 	json_t *lines;
+	size_t line_bytes; /* YAMLJSON_MAX_LINE_BYTES */
 	char *err;
 };
 
@@ -115,6 +116,25 @@ plain_scalar(const char *s)
 	return json_string(s);
 }
 
+/* Record path's line; false (r->err) when the map grows too large. */
+static bool
+record_line(struct reader *r, const char *path, size_t line0)
+{
+	if (json_object_get(r->lines, path) != NULL)
+		return true;
+	r->line_bytes += strlen(path) + YAMLJSON_LINE_COST;
+	if (r->line_bytes > YAMLJSON_MAX_LINE_BYTES) {
+		fail(r, line0,
+		    "too many elements nested under long keys (their paths "
+		    "exceed %zu MiB)",
+		    YAMLJSON_MAX_LINE_BYTES >> 20);
+		return false;
+	}
+	json_object_set_new(
+	    r->lines, path, json_integer((json_int_t)line0 + 1));
+	return true;
+}
+
 static json_t *read_node(
     struct reader *r, yaml_event_t *ev, const char *path, int depth);
 
@@ -157,8 +177,12 @@ read_mapping(struct reader *r, const char *path, int depth)
 		}
 		sub = child_path(path, key);
 		/* A member is found by its key's line. */
-		json_object_set_new(r->lines, sub,
-		    json_integer((json_int_t)ev.start_mark.line + 1));
+		if (!record_line(r, sub, ev.start_mark.line)) {
+			free(key);
+			free(sub);
+			yaml_event_delete(&ev);
+			goto fail;
+		}
 		yaml_event_delete(&ev);
 		if (!next_event(r, &ev)) {
 			free(key);
@@ -213,9 +237,10 @@ read_node(struct reader *r, yaml_event_t *ev, const char *path, int depth)
 {
 	json_t *v = NULL;
 
-	if (json_object_get(r->lines, path) == NULL)
-		json_object_set_new(r->lines, path,
-		    json_integer((json_int_t)ev->start_mark.line + 1));
+	if (!record_line(r, path, ev->start_mark.line)) {
+		yaml_event_delete(ev);
+		return NULL;
+	}
 	if (depth > YAMLJSON_MAX_DEPTH) {
 		fail(r, ev->start_mark.line, "nested deeper than %d levels",
 		    YAMLJSON_MAX_DEPTH);

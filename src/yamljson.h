@@ -15,13 +15,18 @@
 #include "fm.h"
 
 #define YAMLJSON_MAX_DEPTH 64
+/* Cap on the line map: the paths of all elements, plus a fixed cost per
+ * element. Paths grow with depth and key length, so a long list deep
+ * under long keys would otherwise take memory quadratic in the file. */
+#define YAMLJSON_MAX_LINE_BYTES ((size_t)32 << 20)
+#define YAMLJSON_LINE_COST      64 /* per element, beside its path */
 
 /*
  * Parse the first document of text[0..len). On success *root_out is the
  * value (new) and *lines_out (new) an object mapping each element's path
  * ("steps[0].script.actions.onRun.command"; "" for the root) to its
  * 1-based line. On failure FM_ERR_INVALID and *err_out ("line N: why",
- * new).
+ * new), also when the line map would exceed YAMLJSON_MAX_LINE_BYTES.
  */
 FM_MUST_CHECK enum fm_err yamljson_parse(const char *text, size_t len,
     json_t **root_out, json_t **lines_out, char **err_out);

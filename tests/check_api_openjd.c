@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "testutil.h"
 #include "xmalloc.h"
 
@@ -308,6 +309,30 @@ take(const struct test_worker *w)
 	return t;
 }
 
+/* A signed-on, awake worker running only the task types in types. */
+static void
+worker_up_types(struct test_worker *w, const char *name, const char *types)
+{
+	char *body;
+
+	test_worker_register(&ts, w, name, "linux", types);
+	body = xasprintf("{\"name\": \"%s\", \"supported_task_types\": "
+	                 "[%s], \"software_version\": \"3.9\"}",
+	    name, types);
+	json_decref(call("POST", "/api/v3/worker/sign-on", body, w->auth, 200));
+	free(body);
+	ck_assert_ptr_null(call("POST", "/api/v3/worker/state-changed",
+	    "{\"status\": \"awake\"}", w->auth, 204));
+}
+
+static void
+fail_task(const struct test_worker *w, const json_t *task)
+{
+	ck_assert_ptr_null(callf("POST", "{\"taskStatus\": \"failed\"}",
+	    w->auth, 204, "/api/v3/worker/task/",
+	    json_string_value(json_object_get(task, "uuid")), ""));
+}
+
 static void
 complete(const struct test_worker *w, const json_t *task)
 {
@@ -487,6 +512,315 @@ START_TEST(test_pinned_and_shared_tasks_mix)
 }
 END_TEST
 
+/* The status of job id's task number i, and of the job. */
+static void
+statuses_are(const char *id, size_t i, const char *task, const char *job)
+{
+	json_t *tasks = job_tasks(id), *j;
+
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(
+	        json_array_get(json_object_get(tasks, "tasks"), i), "status")),
+	    task);
+	json_decref(tasks);
+	j = callf("GET", NULL, NULL, 200, "/api/v3/jobs/", id, "");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "status")), job);
+	json_decref(j);
+}
+
+static void
+tag_worker(const char *tags_json, const struct test_worker *w)
+{
+	char *body = xasprintf("{\"tag_ids\": [%s]}", tags_json);
+
+	ck_assert_ptr_null(callf(
+	    "POST", body, NULL, 204, MGT "/workers/", w->uuid, "/settags"));
+	free(body);
+}
+
+/* Its only worker failing a pinned task is final, however many other
+ * workers there are: the task fails and the job follows the usual
+ * failed-task rule, instead of waiting soft-failed forever. */
+START_TEST(test_pinned_task_failure_is_final)
+{
+	struct test_worker a, b;
+	char *tag = create_tag("gpu"), *body, *tags;
+	json_t *job, *t;
+	const char *id;
+
+	worker_up(&a, "a", "linux");
+	worker_up(&b, "b", "linux");
+	tags = xasprintf("\"%s\"", tag);
+	tag_worker(tags, &a);
+	body = job_body("workers", "pin", "{}");
+	job = call("POST", "/api/v3/jobs", body, NULL, 200);
+	free(body);
+	id = json_string_value(json_object_get(job, "id"));
+	t = take(&a);
+	ck_assert_ptr_nonnull(t);
+	fail_task(&a, t);
+	json_decref(t);
+	statuses_are(id, 0, "failed", "failed");
+	ck_assert_ptr_null(take(&b));
+	json_decref(job);
+	free(tags);
+	free(tag);
+}
+END_TEST
+
+/* A worker blocklisted for the job's task type can never run the tasks
+ * pinned to it: they fail with it. */
+START_TEST(test_pinned_tasks_of_blocklisted_worker_fail)
+{
+	char *conf = xasprintf("scripts_path = %s\nmax_tasks_per_job = 500\n"
+	                       "blocklist_threshold = 1\n",
+	    FIXTURES);
+	struct test_worker a, b;
+	char *tag, *body, *tags;
+	json_t *job, *t;
+	const char *id;
+
+	test_server_stop(&ts);
+	test_server_start(&ts, conf);
+	free(conf);
+	tag = create_tag("gpu");
+	worker_up(&a, "a", "linux");
+	worker_up(&b, "b", "linux");
+	tags = xasprintf("\"%s\"", tag);
+	tag_worker(tags, &a);
+	body = job_body("prepare-clear", "pc", "{}");
+	job = call("POST", "/api/v3/jobs", body, NULL, 200);
+	free(body);
+	id = json_string_value(json_object_get(job, "id"));
+	/* a fails the shared task: blocklisted from "misc" in this job. */
+	t = take(&a);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(t, "name")), "prepare");
+	fail_task(&a, t);
+	json_decref(t);
+	statuses_are(id, 1, "failed", "failed");
+	json_decref(job);
+	free(tags);
+	free(tag);
+}
+END_TEST
+
+/* Workers resources select only workers that may run the job: in its
+ * worker tag, supporting the task type the commands get. */
+START_TEST(test_pinned_workers_fit_the_job)
+{
+	struct test_worker a, b, c;
+	char *gpu = create_tag("gpu"), *farm = create_tag("farm"), *body;
+	char *tags;
+	json_t *job, *tasks;
+
+	worker_up(&a, "a", "linux");
+	worker_up_types(&b, "b", "\"blender\"");
+	worker_up(&c, "c", "linux");
+	tags = xasprintf("\"%s\"", gpu);
+	tag_worker(tags, &a);
+	tag_worker(tags, &b);
+	free(tags);
+	tags = xasprintf("\"%s\", \"%s\"", gpu, farm);
+	tag_worker(tags, &c);
+	free(tags);
+	/* b cannot run "misc" tasks. */
+	body = job_body("workers", "all", "{}");
+	tasks = call("POST", "/api/v3/jobs/explain", body, NULL, 200);
+	free(body);
+	ck_assert_uint_eq(json_array_size(json_object_get(tasks, "tasks")), 2);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(
+	        json_array_get(json_object_get(tasks, "tasks"), 0), "worker")),
+	    a.uuid);
+	json_decref(tasks);
+	/* A job for the farm tag: only c. */
+	body = xasprintf("{\"name\": \"farm\", \"type\": \"workers\", "
+	                 "\"priority\": 50, \"submitter_platform\": \"linux\", "
+	                 "\"worker_tag\": \"%s\", \"settings\": {}}",
+	    farm);
+	job = call("POST", "/api/v3/jobs", body, NULL, 200);
+	free(body);
+	tasks = job_tasks(json_string_value(json_object_get(job, "id")));
+	ck_assert_uint_eq(json_array_size(json_object_get(tasks, "tasks")), 1);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(
+	        json_array_get(json_object_get(tasks, "tasks"), 0), "name")),
+	    "clear c");
+	json_decref(tasks);
+	json_decref(job);
+	free(gpu);
+	free(farm);
+}
+END_TEST
+
+/* With Shaman on, template files live in the checkout area ({jobs}):
+ * Shaman refuses checkouts in their folder, so neither can clobber or
+ * delete the other's files. */
+START_TEST(test_shaman_leaves_openjd_folder_alone)
+{
+	static const char *const taken[] = { "openjd", "openjd/x",
+		"OpenJD/0f8fad5b-d9cb-469f-a165-70867728950e/x" };
+	json_t *j;
+
+	for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
+		char *body = xasprintf(
+		    "{\"files\": [], \"checkoutPath\": \"%s\"}", taken[i]);
+
+		j = call(
+		    "POST", "/api/v3/shaman/checkout/create", body, NULL, 400);
+		ck_assert_msg(
+		    strstr(json_string_value(json_object_get(j, "message")),
+		        "openjd") != NULL,
+		    "%s", taken[i]);
+		json_decref(j);
+		free(body);
+	}
+	j = call("POST", "/api/v3/shaman/checkout/create",
+	    "{\"files\": [], \"checkoutPath\": \"openjd-renders/a\"}", NULL,
+	    200);
+	json_decref(j);
+}
+END_TEST
+
+/* PATH values get two-way variable replacement whether submitted, left
+ * at their default or given as task parameter values: a Windows worker
+ * sees its own prefix; RawParam keeps the text as written. */
+START_TEST(test_path_values_mapped)
+{
+	char *conf = xasprintf("scripts_path = %s\nmax_tasks_per_job = 500\n"
+	                       "variables.farm.is_twoway = true\n"
+	                       "variables.farm.linux = /mnt/farm\n"
+	                       "variables.farm.darwin = /Volumes/farm\n"
+	                       "variables.farm.windows = W:/farm\n",
+	    FIXTURES);
+	struct test_worker win;
+	char *body;
+	json_t *job, *t, *args;
+
+	test_server_stop(&ts);
+	test_server_start(&ts, conf);
+	free(conf);
+	worker_up(&win, "win", "windows");
+	/* Written for a Mac: the Manager's own (Linux) prefix would be
+	 * mapped at hand-out anyway, a Mac one only when replaced now. */
+	body = xasprintf("{\"name\": \"p\", \"type\": \"paths\", "
+	                 "\"priority\": 50, \"submitter_platform\": "
+	                 "\"darwin\", \"settings\": {}}");
+	job = call("POST", "/api/v3/jobs", body, NULL, 200);
+	free(body);
+	t = take(&win);
+	ck_assert_ptr_nonnull(t);
+	args = json_object_get(
+	    json_object_get(json_array_get(json_object_get(t, "commands"), 0),
+	        "parameters"),
+	    "args");
+	ck_assert_str_eq(
+	    json_string_value(json_array_get(args, 0)), "W:\\farm\\a.blend");
+	ck_assert_str_eq(json_string_value(json_array_get(args, 1)),
+	    "/Volumes/farm/a.blend");
+	ck_assert_str_eq(
+	    json_string_value(json_array_get(args, 2)), "W:\\farm\\out");
+	ck_assert_str_eq(
+	    json_string_value(json_array_get(args, 3)), "/Volumes/farm/out");
+	json_decref(t);
+	json_decref(job);
+}
+END_TEST
+
+/* A file's own text is written as the template has it (a shell's
+ * ${blender} is no Flamenco variable); inserted values are expanded. */
+START_TEST(test_file_text_kept)
+{
+	char *conf = xasprintf("scripts_path = %s\nmax_tasks_per_job = 500\n"
+	                       "variables.blender.all = /usr/bin/blender\n",
+	    FIXTURES);
+	char *body, *storage, *path, *text, *want;
+	json_t *job;
+	const char *id;
+
+	test_server_stop(&ts);
+	test_server_start(&ts, conf);
+	free(conf);
+	storage = storage_location();
+	body = job_body("script-vars", "sv", "{}");
+	job = call("POST", "/api/v3/jobs", body, NULL, 200);
+	free(body);
+	id = json_string_value(json_object_get(job, "id"));
+	path = xasprintf("%s/openjd/%s/0/run", storage, id);
+	text = test_read_file(path, NULL);
+	ck_assert_ptr_nonnull(text);
+	want = xasprintf(
+	    "exe=${blender} {blender}; cd '%s/openjd/%s'\n", storage, id);
+	ck_assert_str_eq(text, want);
+	free(want);
+	free(text);
+	free(path);
+	free(storage);
+	json_decref(job);
+}
+END_TEST
+
+/* dup.js and dup.yaml both name "dup": the first by file name is used,
+ * and the log says so, naming both. */
+START_TEST(test_same_stem_warned)
+{
+	char *dir = test_tmpdir(), *js, *yaml, *conf, *logpath, *log;
+	char *src =
+	    test_read_file(FM_SOURCE_DIR "/scripts/echo_sleep_test.js", NULL);
+	FILE *f;
+	int saved;
+	json_t *types;
+
+	ck_assert_ptr_nonnull(src);
+	js = xasprintf("%s/dup.js", dir);
+	yaml = xasprintf("%s/dup.yaml", dir);
+	f = fopen(js, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(src, f);
+	fclose(f);
+	f = fopen(yaml, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("specificationVersion: jobtemplate-2023-09\nname: Dup\n"
+	      "steps:\n  - name: s\n    script: {actions: {onRun: "
+	      "{command: x}}}\n",
+	    f);
+	fclose(f);
+	conf = xasprintf("scripts_path = %s\n", dir);
+	logpath = xasprintf("%s.log", dir);
+	test_server_stop(&ts);
+	f = fopen(logpath, "w+");
+	ck_assert_ptr_nonnull(f);
+	saved = dup(STDERR_FILENO);
+	dup2(fileno(f), STDERR_FILENO);
+	test_server_start(&ts, conf);
+	types = call("GET", "/api/v3/jobs/type/dup", NULL, NULL, 200);
+	log_flush();
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	fclose(f);
+	ck_assert_str_eq(json_string_value(json_object_get(types, "label")),
+	    "Echo Sleep Test");
+	json_decref(types);
+	log = test_read_file(logpath, NULL);
+	ck_assert_ptr_nonnull(log);
+	ck_assert_msg(strstr(log, "dup.js and ") != NULL &&
+	        strstr(log, "dup.yaml both define it") != NULL &&
+	        strstr(log, "dup.js is used") != NULL,
+	    "%s", log);
+	unlink(logpath);
+	free(log);
+	free(logpath);
+	free(conf);
+	free(js);
+	free(yaml);
+	free(src);
+	test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 static Suite *
 api_openjd_suite(void)
 {
@@ -502,6 +836,13 @@ api_openjd_suite(void)
 	tcase_add_test(tc, test_runs_to_completion);
 	tcase_add_test(tc, test_worker_pinned_tasks);
 	tcase_add_test(tc, test_pinned_and_shared_tasks_mix);
+	tcase_add_test(tc, test_pinned_task_failure_is_final);
+	tcase_add_test(tc, test_pinned_tasks_of_blocklisted_worker_fail);
+	tcase_add_test(tc, test_pinned_workers_fit_the_job);
+	tcase_add_test(tc, test_shaman_leaves_openjd_folder_alone);
+	tcase_add_test(tc, test_path_values_mapped);
+	tcase_add_test(tc, test_file_text_kept);
+	tcase_add_test(tc, test_same_stem_warned);
 	suite_add_tcase(s, tc);
 	return s;
 }

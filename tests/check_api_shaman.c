@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <check.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdint.h>
@@ -20,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -336,6 +338,51 @@ START_TEST(test_addon_flow)
 	free(text);
 	free(p);
 	ck_assert_int_eq(count_files("file-store/stored"), 2);
+
+	/* A checkout that cannot be removed (nested deeper than removal
+	 * descends): the job stays, to be deleted on a later try. */
+	free(job);
+	body =
+	    xasprintf("{\"name\": \"shot 2\", \"type\": \"echo-sleep-test\", "
+	              "\"priority\": 50, \"submitter_platform\": \"linux\", "
+	              "\"settings\": {\"message\": \"hi\", "
+	              "\"sleep_duration_seconds\": 1, \"sleep_repeats\": 1}, "
+	              "\"storage\": {\"shaman_checkout_id\": \"%s\"}}",
+	        co2);
+	ck_assert_int_eq(call("POST", "/api/v3/jobs", body, -1, NULL, &j), 200);
+	job = xstrdup(json_string_value(json_object_get(j, "id")));
+	json_decref(j);
+	free(body);
+	p = xasprintf("%s/jobs/%s", ts.cfg->shared_storage_path, co2);
+	{
+		int fd = open(p, O_RDONLY | O_DIRECTORY);
+
+		for (int i = 0; i < 600 && fd >= 0; i++) {
+			int sub;
+
+			ck_assert_int_eq(mkdirat(fd, "d", 0755), 0);
+			sub = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+			close(fd);
+			fd = sub;
+		}
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+	}
+	{
+		char *jp = xasprintf("/api/v3/jobs/%s", job);
+
+		ck_assert_int_eq(call("DELETE", jp, NULL, 0, NULL, NULL), 204);
+		usleep(1500 * 1000);
+		ck_assert_int_eq(call("GET", jp, NULL, 0, NULL, NULL), 200);
+		free(jp);
+	}
+	{
+		char *cmd = xasprintf("rm -rf '%s/d'", p);
+
+		ck_assert_int_eq(system(cmd), 0);
+		free(cmd);
+	}
+	free(p);
 	free(job);
 	free(co);
 	free(co2);
@@ -541,6 +588,39 @@ END_TEST
  * with EFBIG, as with ENOSPC): a clear 503 with Retry-After, and
  * nothing stored or left behind. 12 MiB goes through the writer thread.
  */
+/*
+ * Answers given before the body is read (208 stored already, 417 wrong
+ * Content-Length): a client still sending 50 MB reads the status
+ * cleanly, not a reset connection.
+ */
+START_TEST(test_early_reply_big_body)
+{
+	size_t len = 50 * 1000 * 1000;
+	char *data = xmalloc(len), sum[65], other[65];
+
+	for (size_t i = 0; i < len; i++)
+		data[i] = (char)(i * 13 + (i >> 12));
+	hex_sum(data, len, sum);
+	ck_assert_int_eq(upload(sum, (long)len, data, (long)len, NULL), 204);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(
+		    upload(sum, (long)len, data, (long)len, NULL), 208);
+	/* A client that sends it all before reading, too. */
+	{
+		int fd = raw_upload_start(sum, (long)len, data, len, false);
+
+		ck_assert_int_eq(raw_status(fd), 208);
+		close(fd);
+	}
+	hex_sum("x", 1, other);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(upload(other, 1, data, (long)len, NULL), 417);
+	/* The connection still serves. */
+	ck_assert_str_eq(status_of(sum, (long)len), "stored");
+	free(data);
+}
+END_TEST
+
 START_TEST(test_disk_full)
 {
 	struct rlimit rl = { 4 << 20, 4 << 20 };
@@ -677,14 +757,31 @@ START_TEST(test_checkout_bad_input)
 		    body, -1, NULL, 400, "path");
 		free(body);
 	}
-	/* A file not stored: 424, and no checkout directory. */
-	body = xasprintf("{\"files\": [{\"sha\": \"%s\", \"size\": 2, "
-	                 "\"path\": \"missing.png\"}], \"checkoutPath\": "
-	                 "\"j\"}",
-	    sum);
-	expect_error("POST", "/api/v3/shaman/checkout/create", body, -1, NULL,
-	    424, "missing.png");
-	free(body);
+	/* A file not stored: 424, and no checkout directory. The stored
+	 * one was touched, so GC keeps it while the add-on uploads the
+	 * rest. */
+	{
+		char *rel =
+		    xasprintf("file-store/stored/%.2s/%s/1.blob", sum, sum + 2);
+		char *blob = shared_path(rel);
+		struct timespec old[2] = { { time(NULL) - 7200, 0 },
+			{ time(NULL) - 7200, 0 } };
+		struct stat st;
+
+		ck_assert_int_eq(utimensat(AT_FDCWD, blob, old, 0), 0);
+		body = xasprintf("{\"files\": [{\"sha\": \"%s\", \"size\": 1, "
+		                 "\"path\": \"here.png\"}, {\"sha\": \"%s\", "
+		                 "\"size\": 2, \"path\": \"missing.png\"}], "
+		                 "\"checkoutPath\": \"j\"}",
+		    sum, sum);
+		expect_error("POST", "/api/v3/shaman/checkout/create", body, -1,
+		    NULL, 424, "missing.png");
+		free(body);
+		ck_assert_int_eq(stat(blob, &st), 0);
+		ck_assert_int_gt(st.st_mtime, time(NULL) - 600);
+		free(blob);
+		free(rel);
+	}
 	/* Two files at one path. */
 	body = xasprintf("{\"files\": [{\"sha\": \"%s\", \"size\": 1, "
 	                 "\"path\": \"a\"}, {\"sha\": \"%s\", \"size\": 1, "
@@ -855,6 +952,7 @@ api_shaman_suite(void)
 	tcase_add_test(tc, test_client_disconnects);
 	tcase_add_test(tc, test_stalled_upload_cut);
 	tcase_add_test(tc, test_disk_full);
+	tcase_add_test(tc, test_early_reply_big_body);
 	tcase_add_test(tc, test_chunked_bodies);
 	tcase_add_test(tc, test_defer_while_another_uploads);
 	tcase_add_test(tc, test_checkout_bad_input);

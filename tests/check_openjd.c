@@ -8,6 +8,8 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "openjd_expand.h"
 #include "openjd_fmt.h"
@@ -17,6 +19,7 @@
 #include "xmalloc.h"
 
 #define FIXTURES FM_SOURCE_DIR "/tests/fixtures/openjd"
+#define TASK_DIR "t" /* prefix of per-task folders */
 
 /* ---- range expressions -------------------------------------------- */
 
@@ -56,7 +59,10 @@ START_TEST(test_ranges)
 {
 	/* The examples the specification gives. */
 	range_is("1 - 5", "1,2,3,4,5");
-	range_is("1 - -1", "1");
+	/* Written "1" in the specification's table; the reference tool
+	 * (openjd summary) refuses it, as descending without a negative
+	 * step, and so do we (tests/openjd/cases.jsonl compares). */
+	range_err("1 - -1", 1000, "descending and needs a negative step");
 	range_is("-1 - 1", "-1,0,1");
 	range_is("1-5:2", "1,3,5");
 	range_is("10-15:2,1-5", "1,2,3,4,5,10,12,14");
@@ -84,6 +90,18 @@ START_TEST(test_ranges)
 	range_err(
 	    "-9223372036854775808-9223372036854775807", 1000, "more than 1000");
 	range_err("99999999999999999999", 1000, "malformed");
+	/* Directions as the reference tool checks them. */
+	range_err("10-1", 1000, "at offset 0 is descending");
+	range_err("1,-1--5", 1000, "at offset 2 is descending");
+	range_err("1-10:-1", 1000, "is ascending but has a negative step");
+	range_is("1-1:-1", "1");
+	range_is("-1--5:-1", "-5,-4,-3,-2,-1");
+	/* A range ending at the largest value: no step past it overflows. */
+	range_is("9223372036854775807", "9223372036854775807");
+	range_is("9223372036854775806-9223372036854775807",
+	    "9223372036854775806,9223372036854775807");
+	range_is("-9223372036854775807--9223372036854775808:-1",
+	    "-9223372036854775808,-9223372036854775807");
 }
 END_TEST
 
@@ -171,6 +189,35 @@ START_TEST(test_combinations)
 	ck_assert_uint_eq(combo_count("(A, B", sizes, 2, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err, "expected \",\" or \")\""));
 	free(err);
+	/* Bounded: nesting (the parser recurses per level) and length. */
+	{
+		char deep[2 * 40 + 2] = "", *longer;
+
+		for (int i = 0; i < 40; i++)
+			strcat(deep, "(");
+		strcat(deep, "A");
+		for (int i = 0; i < 40; i++)
+			strcat(deep, ")");
+		ck_assert_uint_eq(combo_count(deep, sizes, 1, &err), 0);
+		ck_assert_ptr_nonnull(strstr(err, "nested deeper than 32"));
+		free(err);
+		deep[8] = 'A';
+		deep[9] = '\0';
+		memset(deep, '(', 8);
+		memset(deep + 9, ')', 8);
+		deep[17] = '\0';
+		ck_assert_uint_eq(combo_count(deep, sizes, 1, &err), 3);
+		longer = xmalloc(OPENJD_COMBO_MAX_LEN + 2);
+		memset(longer, ' ', OPENJD_COMBO_MAX_LEN);
+		strcpy(longer + OPENJD_COMBO_MAX_LEN - 1, "A");
+		ck_assert_uint_eq(combo_count(longer, sizes, 1, &err), 3);
+		strcpy(longer + OPENJD_COMBO_MAX_LEN, "A");
+		longer[OPENJD_COMBO_MAX_LEN - 1] = ' ';
+		ck_assert_uint_eq(combo_count(longer, sizes, 1, &err), 0);
+		ck_assert_ptr_nonnull(strstr(err, "longer than 1280"));
+		free(err);
+		free(longer);
+	}
 	/* Product: the last factor fastest; zip: side by side. */
 	walk = combo_walk("A * B", (const size_t[]){ 2, 2 }, 2);
 	ck_assert_str_eq(walk, "A0B0|A0B1|A1B0|A1B1");
@@ -200,7 +247,7 @@ START_TEST(test_format_strings)
 	const char *rv[] = { "s.blend", "/render/out" };
 	const char *tv[] = { "12" };
 	const char *fv[] = { "/tmp/run.sh" };
-	struct openjd_values v = { pv, rv, tv, fv, "/wd", NULL };
+	struct openjd_values v = { pv, rv, tv, fv, "/wd", NULL, NULL };
 	struct openjd_fmt f;
 	char *err = NULL, *s;
 
@@ -288,6 +335,27 @@ START_TEST(test_load_errors)
 		    "t.yaml:3: jobEnvironments: not supported by Flamenco: "
 		    "environments" },
 		{ "extra: 1\nsteps: []\n", "t.yaml:3: extra: unknown key" },
+		{ "parameterDefinitions:\n  - {name: P, type: PATH, objectType: "
+		  "FOLDER}\n",
+		    "parameterDefinitions[0].objectType: must be one of FILE, "
+		    "DIRECTORY" },
+		{ "parameterDefinitions:\n  - {name: P, type: PATH, dataFlow: "
+		  "SIDEWAYS}\n",
+		    "parameterDefinitions[0].dataFlow: must be one of NONE, IN, "
+		    "OUT, INOUT" },
+		{ "parameterDefinitions:\n  - {name: P, type: STRING, "
+		  "userInterface: {control: SPIN_BOX}}\n",
+		    "userInterface.control: not a control for STRING "
+		    "parameters" },
+		{ "parameterDefinitions:\n  - {name: P, type: INT, "
+		  "userInterface: {control: LINE_EDIT}}\n",
+		    "userInterface.control: not a control for INT parameters" },
+		{ "parameterDefinitions:\n  - {name: P, type: STRING, "
+		  "userInterface: {decimals: 2}}\n",
+		    "userInterface.decimals: unknown key" },
+		{ "steps:\n  - name: a\n    description: 3\n    script: "
+		  "{actions: {onRun: {command: x}}}\n",
+		    "t.yaml:5: steps[0].description: must be a string" },
 		{ "extensions: [EXPR]\nsteps: []\n",
 		    "t.yaml:3: extensions: not supported by Flamenco: OpenJD "
 		    "extensions" },
@@ -392,6 +460,14 @@ START_TEST(test_load_errors)
 		  "{command: x}}\n      embeddedFiles:\n        - {name: f, "
 		  "type: TEXT, filename: ../x, data: x}\n",
 		    "filename must be a plain file name" },
+		{ "steps:\n  - name: a\n    parameterSpace:\n"
+		  "      taskParameterDefinitions:\n        - {name: F, type: "
+		  "INT, range: [1]}\n    script:\n      actions: {onRun: "
+		  "{command: x}}\n      embeddedFiles:\n        - {name: f, "
+		  "type: TEXT, data: '{{Task.Param.F}}'}\n        - {name: g, "
+		  "type: TEXT, filename: t12, data: x}\n",
+		    "t.yaml:12: steps[0].script.embeddedFiles[1]: filename "
+		    "\"t12\" is where this step's per-task files go" },
 		{ "steps:\n  - name: a\n    x-flamenco-resource:\n      from: "
 		  "setting\n      setting: shots\n      fields: [cam]\n"
 		  "      where: 'cam == \"a\" and frames > 2'\n"
@@ -534,7 +610,23 @@ expand(const struct openjd_template *t, const char *settings, size_t cap,
 {
 	json_t *s = json_loads(settings, 0, NULL);
 	struct openjd_job job = { t, "00000000-0000-4000-8000-000000000001", s,
-		NULL, NULL, cap, 50 };
+		NULL, NULL, cap, 50, 0, NULL, NULL, NULL, NULL };
+	enum fm_err rc;
+
+	ck_assert_ptr_nonnull(s);
+	rc = openjd_expand(&job, tasks, files, msg);
+	json_decref(s);
+	return rc;
+}
+
+/* expand() with a cap on the job's text (compiler_heap_max). */
+static enum fm_err
+expand_capped(const struct openjd_template *t, const char *settings, size_t cap,
+    size_t max_bytes, json_t **tasks, json_t **files, char **msg)
+{
+	json_t *s = json_loads(settings, 0, NULL);
+	struct openjd_job job = { t, "00000000-0000-4000-8000-000000000001", s,
+		NULL, NULL, cap, 50, max_bytes, NULL, NULL, NULL, NULL };
 	enum fm_err rc;
 
 	ck_assert_ptr_nonnull(s);
@@ -675,6 +767,124 @@ START_TEST(test_expand_render_frames)
 }
 END_TEST
 
+/* A long value referenced by every task is refused before it is copied
+ * into each task: 256 KiB times 1000 frames would be 256 MiB. */
+START_TEST(test_expand_text_cap)
+{
+	struct openjd_template *t = load_fixture("render_frames.yaml");
+	json_t *tasks = NULL, *files = NULL;
+	char *msg = NULL, *big = xmalloc(256 * 1024 + 1), *settings;
+
+	memset(big, 'a', 256 * 1024);
+	big[256 * 1024] = '\0';
+	settings =
+	    xasprintf("{\"BlendFile\": \"%s\", \"Frames\": \"1-1000\"}", big);
+	ck_assert_int_eq(expand_capped(t, settings, 2000, (size_t)16 << 20,
+	                     &tasks, &files, &msg),
+	    FM_ERR_INVALID);
+	ck_assert_ptr_null(tasks);
+	ck_assert_msg(msg != NULL && strstr(msg, "compiler_heap_max") != NULL,
+	    "%s", msg ? msg : "");
+	free(msg);
+	free(settings);
+	/* The same value over a few frames fits. */
+	settings =
+	    xasprintf("{\"BlendFile\": \"%s\", \"Frames\": \"1-10\"}", big);
+	ck_assert_int_eq(expand_capped(t, settings, 2000, (size_t)16 << 20,
+	                     &tasks, &files, &msg),
+	    FM_OK);
+	ck_assert_uint_eq(json_array_size(tasks), 11);
+	json_decref(tasks);
+	json_decref(files);
+	free(settings);
+	free(big);
+	openjd_free(t);
+}
+END_TEST
+
+/* The data of file i of files, by path. */
+static const char *
+file_data(const json_t *files, const char *path)
+{
+	size_t i;
+	json_t *f;
+
+	json_array_foreach (files, i, f)
+		if (strcmp(json_string_value(json_object_get(f, "path")),
+		        path) == 0)
+			return json_string_value(json_object_get(f, "data"));
+	ck_abort_msg("no file %s", path);
+	return NULL;
+}
+
+/* A file naming a later file gets that file's path, for the step's
+ * files and for each task's own files. */
+START_TEST(test_expand_files_reference_each_other)
+{
+	char *err = NULL, *msg = NULL;
+	struct openjd_template *t =
+	    load("specificationVersion: jobtemplate-2023-09\nname: F\n"
+	         "steps:\n  - name: s\n    script:\n"
+	         "      actions: {onRun: {command: sh, args: "
+	         "['{{Task.File.wrapper}}']}}\n"
+	         "      embeddedFiles:\n"
+	         "        - {name: wrapper, type: TEXT, data: 'sh "
+	         "{{Task.File.inner}}'}\n"
+	         "        - {name: inner, type: TEXT, data: 'echo in'}\n"
+	         "  - name: p\n    parameterSpace:\n"
+	         "      taskParameterDefinitions:\n"
+	         "        - {name: N, type: INT, range: '1-2'}\n"
+	         "    script:\n"
+	         "      actions: {onRun: {command: sh, args: "
+	         "['{{Task.File.wrapper}}']}}\n"
+	         "      embeddedFiles:\n"
+	         "        - {name: wrapper, type: TEXT, data: 'sh "
+	         "{{Task.File.inner}}'}\n"
+	         "        - {name: inner, type: TEXT, data: 'echo "
+	         "{{Task.Param.N}}'}\n"
+	         "        - {name: zero, filename: '0', type: TEXT, data: z}\n",
+	        &err);
+	json_t *tasks = NULL, *files = NULL;
+
+	ck_assert_msg(t != NULL, "%s", err ? err : "?");
+	ck_assert_int_eq(expand(t, "{}", 10, &tasks, &files, &msg), FM_OK);
+#define JOB "openjd/00000000-0000-4000-8000-000000000001"
+	ck_assert_str_eq(
+	    file_data(files, JOB "/0/wrapper"), "sh {jobs}/" JOB "/0/inner");
+	ck_assert_str_eq(file_data(files, JOB "/1/" TASK_DIR "0/wrapper"),
+	    "sh {jobs}/" JOB "/1/" TASK_DIR "0/inner");
+	ck_assert_str_eq(file_data(files, JOB "/1/" TASK_DIR "1/wrapper"),
+	    "sh {jobs}/" JOB "/1/" TASK_DIR "1/inner");
+	ck_assert_str_eq(
+	    file_data(files, JOB "/1/" TASK_DIR "1/inner"), "echo 2");
+	/* A step file named "0" is no per-task folder: all are written. */
+	ck_assert_str_eq(file_data(files, JOB "/1/0"), "z");
+	{
+		char dir[] = "/tmp/openjd-files-XXXXXX", *path;
+		struct stat st;
+
+		ck_assert_ptr_nonnull(mkdtemp(dir));
+		ck_assert_int_eq(
+		    openjd_files_write(dir,
+		        "00000000-0000-4000-8000-000000000001", files, &msg),
+		    FM_OK);
+		path = xasprintf("%s/" JOB "/1/" TASK_DIR "1/inner", dir);
+		ck_assert_int_eq(stat(path, &st), 0);
+		free(path);
+		openjd_files_remove(
+		    dir, "00000000-0000-4000-8000-000000000001");
+		path = xasprintf("%s/openjd", dir);
+		ck_assert_int_eq(rmdir(path), 0);
+		free(path);
+		ck_assert_int_eq(rmdir(dir), 0);
+	}
+#undef JOB
+	json_decref(tasks);
+	json_decref(files);
+	openjd_free(t);
+}
+END_TEST
+
 START_TEST(test_expand_wedge)
 {
 	struct openjd_template *t = load_fixture("wedge.yaml");
@@ -693,7 +903,7 @@ START_TEST(test_expand_wedge)
 	    "echo size=3 factor=2.25 look=cold\n");
 	args_are(json_array_get(tasks, 5),
 	    "[\"sh\",\"{jobs}/openjd/00000000-0000-4000-8000-000000000001/0/"
-	    "5/run\"]");
+	    "t5/run\"]");
 	json_decref(tasks);
 	json_decref(files);
 	/* Count 2 does not zip with three factors. */
@@ -793,6 +1003,8 @@ openjd_suite(void)
 	tcase_add_test(tc, test_load_limits_and_versions);
 	tcase_add_test(tc, test_settings);
 	tcase_add_test(tc, test_expand_render_frames);
+	tcase_add_test(tc, test_expand_text_cap);
+	tcase_add_test(tc, test_expand_files_reference_each_other);
 	tcase_add_test(tc, test_expand_wedge);
 	tcase_add_test(tc, test_expand_resources);
 	tcase_add_test(tc, test_expand_edges);

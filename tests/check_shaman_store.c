@@ -356,6 +356,71 @@ START_TEST(test_big_upload)
 }
 END_TEST
 
+/*
+ * More big uploads at once than get a writer thread: four do, the rest
+ * write on the caller's thread, and all store the right bytes. An
+ * abandoned upload gives its thread back.
+ */
+START_TEST(test_writer_thread_cap)
+{
+	enum {
+		N = 6
+	};
+	size_t len = 8 * 1024 * 1024;
+	char *data[N], sum[N][65];
+	struct shaman_upload *up[N], *extra = NULL;
+	bool nospace;
+
+	for (int i = 0; i < N; i++) {
+		data[i] = xmalloc(len + (size_t)i);
+		for (size_t j = 0; j < len + (size_t)i; j++)
+			data[i][j] =
+			    (char)((j + (size_t)i) * 2654435761u >> 13);
+		hex_sum(data[i], len + (size_t)i, sum[i]);
+		ck_assert_int_eq(
+		    shaman_upload_begin(store, sum[i],
+		        (int64_t)(len + (size_t)i), &up[i], &nospace),
+		    FM_OK);
+	}
+	ck_assert_uint_eq(shaman_store_writer_threads(store), 4);
+	/* Interleaved, as concurrent requests would arrive. */
+	for (size_t off = 0; off < len + N; off += 65536)
+		for (int i = 0; i < N; i++) {
+			size_t total = len + (size_t)i, n;
+
+			if (off >= total)
+				continue;
+			n = total - off < 65536 ? total - off : 65536;
+			ck_assert_int_eq(
+			    shaman_upload_write(up[i], data[i] + off, n),
+			    SHAMAN_STORED);
+		}
+	for (int i = 0; i < N; i++) {
+		char *blob, *back;
+		size_t blen;
+
+		ck_assert_int_eq(shaman_upload_finish(up[i]), SHAMAN_STORED);
+		shaman_upload_free(up[i]);
+		blob = shaman_store_blob_path(
+		    store, sum[i], (int64_t)(len + (size_t)i));
+		back = test_read_file(blob, &blen);
+		ck_assert_uint_eq(blen, len + (size_t)i);
+		ck_assert(memcmp(back, data[i], blen) == 0);
+		free(back);
+		free(blob);
+	}
+	ck_assert_uint_eq(shaman_store_writer_threads(store), 0);
+	ck_assert_int_eq(shaman_upload_begin(
+	                     store, sum[0], (int64_t)len + 7, &extra, &nospace),
+	    FM_OK);
+	ck_assert_uint_eq(shaman_store_writer_threads(store), 1);
+	shaman_upload_free(extra);
+	ck_assert_uint_eq(shaman_store_writer_threads(store), 0);
+	for (int i = 0; i < N; i++)
+		free(data[i]);
+}
+END_TEST
+
 START_TEST(test_big_upload_file_size_limit)
 {
 	struct rlimit rl = { 1024 * 1024, 1024 * 1024 };
@@ -439,6 +504,30 @@ START_TEST(test_file_path_rules)
 		    !shaman_file_path_valid(bad[i], strlen(bad[i]), &why),
 		    "%s taken", bad[i]);
 	ck_assert(!shaman_file_path_valid("a\0b", 3, &why));
+	/* 256 levels, not 257 (removal descends them); 2048 bytes. */
+	{
+		char deep[2 * 257];
+
+		for (int i = 0; i < 257; i++)
+			memcpy(deep + 2 * i, "d/", 2);
+		deep[2 * 256 - 1] = '\0';
+		ck_assert(shaman_file_path_valid(deep, strlen(deep), &why));
+		deep[2 * 256 - 1] = '/';
+		deep[2 * 257 - 1] = '\0';
+		ck_assert(!shaman_file_path_valid(deep, strlen(deep), &why));
+		ck_assert_ptr_nonnull(strstr(why, "256 levels"));
+	}
+	{
+		char *long_path = xmalloc(2050);
+
+		memset(long_path, 'x', 2049);
+		for (int i = 200; i < 2049; i += 200)
+			long_path[i] = '/';
+		long_path[2049] = '\0';
+		ck_assert(!shaman_file_path_valid(long_path, 2049, &why));
+		ck_assert_ptr_nonnull(strstr(why, "2048"));
+		free(long_path);
+	}
 }
 END_TEST
 
@@ -514,6 +603,164 @@ START_TEST(test_checkout_create_and_remove)
 	ck_assert_int_eq(shaman_checkout_remove(store, "not/there"), FM_OK);
 	free(actual);
 	free(actual2);
+}
+END_TEST
+
+/*
+ * Checkouts never nest: deleting one would take the other. Neither
+ * inside one (even where the directories on the way hold only
+ * directories) nor around one, nor when two requests race.
+ */
+START_TEST(test_checkout_nesting)
+{
+	char s1[65], *actual = NULL, *err = NULL, *p;
+	struct shaman_file f;
+
+	stored_file(&f, s1, "frame", "sh010/a.txt");
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, "shots", &f, 1, &actual, &err),
+	    FM_OK);
+	free(actual);
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, "shots/sh010", &f, 1, &actual, &err),
+	    FM_ERR_CONFLICT);
+	ck_assert_ptr_nonnull(strstr(err, "inside another checkout"));
+	free(err);
+	p = xasprintf("%s/shots/sh010", shaman_store_jobs_dir(store));
+	ck_assert_int_eq(count_files(p), 0); /* only the link */
+	free(p);
+	/* Around one: the path holds checkouts. */
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, "seq/sh010", &f, 1, &actual, &err),
+	    FM_OK);
+	free(actual);
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, "seq", &f, 1, &actual, &err),
+	    FM_ERR_CONFLICT);
+	ck_assert_ptr_nonnull(strstr(err, "holds other checkouts"));
+	free(err);
+	/* Removing "seq/sh010" takes the parent it made, and then "seq"
+	 * is free. */
+	ck_assert_int_eq(shaman_checkout_remove(store, "seq/sh010"), FM_OK);
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, "seq", &f, 1, &actual, &err), FM_OK);
+	ck_assert_str_eq(actual, "seq");
+	free(actual);
+}
+END_TEST
+
+struct race_arg {
+	const char *path;
+	struct shaman_file *f;
+	enum fm_err rc;
+};
+
+static void *
+race_create(void *arg)
+{
+	struct race_arg *ra = arg;
+	char *actual = NULL, *err = NULL;
+
+	ra->rc =
+	    shaman_checkout_create(store, ra->path, ra->f, 1, &actual, &err);
+	free(actual);
+	free(err);
+	return NULL;
+}
+
+START_TEST(test_checkout_nesting_race)
+{
+	char s1[65];
+	struct shaman_file f;
+
+	stored_file(&f, s1, "frame", "a.txt");
+	for (int i = 0; i < 40; i++) {
+		char *outer = xasprintf("r%d", i);
+		char *inner = xasprintf("r%d/in", i);
+		struct race_arg a = { outer, &f, FM_OK },
+		                b = { inner, &f, FM_OK };
+		pthread_t ta, tb;
+
+		pthread_create(&ta, NULL, race_create, &a);
+		pthread_create(&tb, NULL, race_create, &b);
+		pthread_join(ta, NULL);
+		pthread_join(tb, NULL);
+		/* Exactly one wins; the other is refused. */
+		ck_assert_msg((a.rc == FM_OK) != (b.rc == FM_OK),
+		    "round %d: %d %d", i, a.rc, b.rc);
+		ck_assert_int_eq(a.rc == FM_OK ? b.rc : a.rc, FM_ERR_CONFLICT);
+		free(outer);
+		free(inner);
+	}
+}
+END_TEST
+
+/*
+ * Someone with write access to the shared storage plants links: one in
+ * place of a parent directory, one inside a checkout. Removal follows
+ * neither; what they point at stays.
+ */
+START_TEST(test_remove_never_follows_links)
+{
+	char s1[65], *actual = NULL, *err = NULL, *outside, *p, *file;
+	struct shaman_file f;
+
+	outside = xasprintf("%s/outside", tmp);
+	p = xasprintf("%s/x", outside);
+	ck_assert_int_eq(mkdir(outside, 0755), 0);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	file = test_write_file(p, "precious", "keep me");
+	free(p);
+	p = xasprintf("%s/evil", shaman_store_jobs_dir(store));
+	ck_assert_int_eq(symlink(outside, p), 0);
+	free(p);
+	ck_assert_int_eq(shaman_checkout_remove(store, "evil/x"), FM_OK);
+	ck_assert_int_eq(access(file, F_OK), 0);
+	/* A link inside a checkout is removed, not entered. */
+	stored_file(&f, s1, "frame", "a.txt");
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, "c", &f, 1, &actual, &err), FM_OK);
+	p = xasprintf("%s/c/sub", shaman_store_jobs_dir(store));
+	ck_assert_int_eq(symlink(outside, p), 0);
+	ck_assert_int_eq(shaman_checkout_remove(store, "c"), FM_OK);
+	ck_assert_int_eq(access(file, F_OK), 0);
+	ck_assert_int_eq(lstat(p, &(struct stat){ 0 }), -1);
+	free(p);
+	free(actual);
+	free(file);
+	free(outside);
+}
+END_TEST
+
+/* A checkout that cannot be removed completely is an error, so the job
+ * deleter keeps the job and tries again later. */
+START_TEST(test_remove_failure_reported)
+{
+	char s1[65], *actual = NULL, *err = NULL, *p, *cmd;
+	struct shaman_file f;
+	int fd;
+
+	stored_file(&f, s1, "frame", "a.txt");
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, "deep", &f, 1, &actual, &err), FM_OK);
+	p = xasprintf("%s/deep", shaman_store_jobs_dir(store));
+	fd = open(p, O_RDONLY | O_DIRECTORY);
+	for (int i = 0; i < 600 && fd >= 0; i++) {
+		int sub;
+
+		ck_assert_int_eq(mkdirat(fd, "d", 0755), 0);
+		sub = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+		close(fd);
+		fd = sub;
+	}
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(shaman_checkout_remove(store, "deep"), FM_ERR_IO);
+	cmd = xasprintf("rm -rf '%s'", p);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	free(p);
+	free(actual);
 }
 END_TEST
 
@@ -593,6 +840,164 @@ START_TEST(test_gc)
 }
 END_TEST
 
+/* A storage path spelt with "//", "./" and "x/../" names the same files:
+ * an old file a checkout links to stays. */
+START_TEST(test_gc_uncanonical_root)
+{
+	char sum[65], *root, *actual = NULL, *err = NULL, *blob;
+	struct shaman_store *other;
+	struct shaman_file f;
+	struct shaman_gc_stats st;
+
+	root = xasprintf("%s//r/./x/../", tmp);
+	ck_assert_int_eq(shaman_store_open(root, &other, &err), FM_OK);
+	ck_assert_ptr_null(strstr(shaman_store_jobs_dir(other), "//"));
+	ck_assert_ptr_null(strstr(shaman_store_jobs_dir(other), "/./"));
+	ck_assert_ptr_null(strstr(shaman_store_jobs_dir(other), "/../"));
+	hex_sum("old but linked", 14, sum);
+	{
+		struct shaman_upload *up;
+		bool nospace;
+
+		ck_assert_int_eq(
+		    shaman_upload_begin(other, sum, 14, &up, &nospace), FM_OK);
+		ck_assert_int_eq(shaman_upload_write(up, "old but linked", 14),
+		    SHAMAN_STORED);
+		ck_assert_int_eq(shaman_upload_finish(up), SHAMAN_STORED);
+		shaman_upload_free(up);
+	}
+	f = (struct shaman_file){ sum, 14, "a/b.blend" };
+	ck_assert_int_eq(
+	    shaman_checkout_create(other, "job", &f, 1, &actual, &err), FM_OK);
+	blob = shaman_store_blob_path(other, sum, 14);
+	age(blob, 40);
+	shaman_gc(other, 31 * 86400, &st);
+	ck_assert_uint_eq(st.blobs_removed, 0);
+	ck_assert_uint_eq(st.blobs_kept_linked, 1);
+	ck_assert_int_eq(access(blob, F_OK), 0);
+	free(blob);
+	free(actual);
+	free(root);
+	shaman_store_free(other);
+}
+END_TEST
+
+/*
+ * When jobs/ or some of it cannot be read, the links in it are unknown:
+ * nothing is removed. A missing jobs/ (storage half mounted) fails the
+ * scan as root too; an unreadable directory only for other users.
+ */
+START_TEST(test_gc_incomplete_scan)
+{
+	char s1[65], *b1, *jobs, *away, *locked;
+	struct shaman_file old;
+	struct shaman_gc_stats st;
+
+	stored_file(&old, s1, "old, maybe linked", "x");
+	b1 = shaman_store_blob_path(store, s1, old.size);
+	age(b1, 40);
+	jobs = xstrdup(shaman_store_jobs_dir(store));
+	away = xasprintf("%s.away", jobs);
+	ck_assert_int_eq(rename(jobs, away), 0);
+	shaman_gc(store, 31 * 86400, &st);
+	ck_assert_uint_eq(st.blobs_removed, 0);
+	ck_assert_int_eq(access(b1, F_OK), 0);
+	ck_assert_int_eq(rename(away, jobs), 0);
+	if (geteuid() != 0) {
+		locked = xasprintf("%s/locked", jobs);
+		ck_assert_int_eq(mkdir(locked, 0), 0);
+		shaman_gc(store, 31 * 86400, &st);
+		ck_assert_uint_eq(st.blobs_removed, 0);
+		ck_assert_int_eq(access(b1, F_OK), 0);
+		ck_assert_int_eq(rmdir(locked), 0);
+		free(locked);
+	}
+	/* Readable again: the old unlinked file goes. */
+	shaman_gc(store, 31 * 86400, &st);
+	ck_assert_uint_eq(st.blobs_removed, 1);
+	free(b1);
+	free(jobs);
+	free(away);
+}
+END_TEST
+
+/* Files asked for are touched half the GC age apart at most, so a short
+ * maxAge does not outrun the hourly throttle. */
+START_TEST(test_touch_throttle_follows_max_age)
+{
+	char sum[65], *blob;
+	struct shaman_file f;
+	struct stat st;
+	struct timespec ts[2];
+
+	stored_file(&f, sum, "asked for", "x");
+	blob = shaman_store_blob_path(store, sum, f.size);
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= 400;
+	ts[1] = ts[0];
+	ck_assert_int_eq(utimensat(AT_FDCWD, blob, ts, 0), 0);
+	shaman_store_set_max_age(store, 600);
+	ck_assert_int_eq(shaman_store_status(store, sum, f.size, true),
+	    SHAMAN_STATUS_STORED);
+	ck_assert_int_eq(stat(blob, &st), 0);
+	ck_assert_int_gt(st.st_mtime, time(NULL) - 60);
+	free(blob);
+}
+END_TEST
+
+/* A file garbage collection removed after the caller's check: the
+ * checkout is refused (424 upstream), not made with a dangling link. */
+START_TEST(test_checkout_after_gc_took_file)
+{
+	char sum[65], *blob, *actual = NULL, *err = NULL, *p;
+	struct shaman_file f;
+	struct shaman_gc_stats st;
+
+	stored_file(&f, sum, "checked, then collected", "scene.blend");
+	blob = shaman_store_blob_path(store, sum, f.size);
+	age(blob, 40);
+	shaman_gc(store, 31 * 86400, &st);
+	ck_assert_uint_eq(st.blobs_removed, 1);
+	ck_assert_int_eq(
+	    shaman_checkout_create(store, "late", &f, 1, &actual, &err),
+	    FM_ERR_NOTFOUND);
+	ck_assert_ptr_nonnull(strstr(err, "scene.blend"));
+	free(err);
+	p = xasprintf("%s/late", shaman_store_jobs_dir(store));
+	ck_assert_int_eq(access(p, F_OK), -1);
+	free(p);
+	free(blob);
+}
+END_TEST
+
+static void *
+gc_thread(void *arg)
+{
+	struct shaman_gc_stats st;
+
+	shaman_gc(store, 31 * 86400, &st);
+	__atomic_store_n((int *)arg, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* Garbage collection waits for a checkout or upload publish under way
+ * (shaman_store_use()), and they for it. */
+START_TEST(test_gc_waits_for_users)
+{
+	pthread_t t;
+	int done = 0;
+	struct timespec pause = { 0, 200 * 1000 * 1000 };
+
+	shaman_store_use(store);
+	pthread_create(&t, NULL, gc_thread, &done);
+	nanosleep(&pause, NULL);
+	ck_assert_int_eq(__atomic_load_n(&done, __ATOMIC_SEQ_CST), 0);
+	shaman_store_unuse(store);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(done, 1);
+}
+END_TEST
+
 START_TEST(test_rfc2047)
 {
 	static const struct {
@@ -610,6 +1015,9 @@ START_TEST(test_rfc2047)
 		{ "=?iso-8859-1?q?=E9?=", "=?iso-8859-1?q?=E9?=" },
 		{ "=?utf-8?b?!!!?=", "=?utf-8?b?!!!?=" },
 		{ "=?utf-8?q?a", "=?utf-8?q?a" },
+		/* A bad word after a good one keeps the space between. */
+		{ "=?utf-8?q?a?= =?utf-8?q?bc=ZZ?=", "a =?utf-8?q?bc=ZZ?=" },
+		{ "=?utf-8?q?a?=  =?utf-8?b?!!?= x", "a  =?utf-8?b?!!?= x" },
 	};
 
 	for (size_t i = 0; i < nitems(cases); i++) {
@@ -639,13 +1047,23 @@ shaman_store_suite(void)
 	tcase_add_test(tc, test_concurrent_identical_uploads);
 	tcase_add_test(tc, test_file_size_limit);
 	tcase_add_test(tc, test_big_upload);
+	tcase_add_test(tc, test_writer_thread_cap);
 	tcase_add_test(tc, test_big_upload_file_size_limit);
 	tcase_add_test(tc, test_bigger_than_disk);
 	tcase_add_test(tc, test_checkout_path_rules);
 	tcase_add_test(tc, test_file_path_rules);
 	tcase_add_test(tc, test_checkout_create_and_remove);
 	tcase_add_test(tc, test_checkout_clash);
+	tcase_add_test(tc, test_remove_never_follows_links);
+	tcase_add_test(tc, test_remove_failure_reported);
+	tcase_add_test(tc, test_checkout_nesting);
+	tcase_add_test(tc, test_checkout_nesting_race);
 	tcase_add_test(tc, test_gc);
+	tcase_add_test(tc, test_gc_uncanonical_root);
+	tcase_add_test(tc, test_gc_incomplete_scan);
+	tcase_add_test(tc, test_touch_throttle_follows_max_age);
+	tcase_add_test(tc, test_checkout_after_gc_took_file);
+	tcase_add_test(tc, test_gc_waits_for_users);
 	tcase_add_test(tc, test_rfc2047);
 	suite_add_tcase(s, tc);
 	return s;

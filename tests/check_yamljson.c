@@ -134,6 +134,35 @@ START_TEST(test_refused)
 }
 END_TEST
 
+/* A list deep under long keys: its paths would grow as depth times key
+ * length per element, so the file is refused (a load error) instead of
+ * taking memory far beyond its size; the same list near the top loads. */
+START_TEST(test_line_map_bounded)
+{
+	size_t cap = 4 << 20, len = 0;
+	char *text = xmalloc(cap);
+	json_t *root, *lines;
+
+	for (int d = 0; d < 40; d++)
+		len += (size_t)snprintf(text + len, cap - len, "%*sk%02d%s:\n",
+		    d, "", d,
+		    "_a_rather_long_key_name_that_repeats_on_every_level");
+	len += (size_t)snprintf(text + len, cap - len, "%*s[", 40, "");
+	for (int i = 0; i < 20000; i++)
+		len += (size_t)snprintf(
+		    text + len, cap - len, "%s1", i ? "," : "");
+	snprintf(text + len, cap - len, "]\n");
+	parse_err(text, "paths exceed 32 MiB");
+	/* The same list as a top-level value. */
+	root = parse_ok(strstr(text, "[1,"), &lines);
+	ck_assert_uint_eq(json_array_size(root), 20000);
+	ck_assert_int_eq(yamljson_line(lines, "[19999]"), 1);
+	json_decref(root);
+	json_decref(lines);
+	free(text);
+}
+END_TEST
+
 static Suite *
 yamljson_suite(void)
 {
@@ -144,6 +173,7 @@ yamljson_suite(void)
 	tcase_add_test(tc, test_json_documents);
 	tcase_add_test(tc, test_lines);
 	tcase_add_test(tc, test_refused);
+	tcase_add_test(tc, test_line_map_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,7 +2,8 @@
 # Our expansion of OpenJD templates against the OpenJD reference tooling
 # (openjd summary, from the pinned venv build/openjd-venv, made by `make
 # test`): for every case of tests/openjd/cases.jsonl, the task count of
-# each step from `flamenco-manager compile` must equal openjd's.
+# each step from `flamenco-manager compile` must equal openjd's; a case
+# with "refused": true must be refused by both.
 # OPENJD_CASES=FILE adds more cases (e.g. OpenJD's own samples, run by
 # hand; see the README).
 # Usage: sh tests/smoke_openjd.sh ./build/asan/flamenco-manager
@@ -19,6 +20,20 @@ cat tests/openjd/cases.jsonl ${OPENJD_CASES:-} | while IFS= read -r line; do
 	tpl=$(echo "$line" | jq -r .template)
 	echo "$line" | jq '{settings: .settings}' > "$tmp/job.json"
 	echo "$line" | jq '.settings' > "$tmp/params.json"
+	if [ "$(echo "$line" | jq .refused)" = true ]; then
+		if ASAN_OPTIONS=detect_leaks=0 "$bin" -c /dev/null compile \
+		    "$tpl" "$tmp/job.json" >/dev/null 2>&1; then
+			echo "FAIL $tpl $(echo "$line" | jq -c .settings): we accepted it"
+			echo 1 > "$tmp/failed"
+		elif "$openjd" summary --output json "$tpl" \
+		    --job-param "file://$tmp/params.json" >/dev/null 2>&1; then
+			echo "FAIL $tpl $(echo "$line" | jq -c .settings): openjd accepted it"
+			echo 1 > "$tmp/failed"
+		else
+			echo "ok   $tpl $(echo "$line" | jq -c .settings): refused by both"
+		fi
+		continue
+	fi
 	ours=$(ASAN_OPTIONS=detect_leaks=0 "$bin" -c /dev/null compile "$tpl" \
 	    "$tmp/job.json" 2>"$tmp/err") || {
 		echo "FAIL $tpl: we refused it: $(grep -v INFO "$tmp/err")"
@@ -43,4 +58,16 @@ cat tests/openjd/cases.jsonl ${OPENJD_CASES:-} | while IFS= read -r line; do
 		echo 1 > "$tmp/failed"
 	fi
 done
+# A step driven by the workers resource, offline: no workers, so no
+# tasks (this template has no others, so none at all), and a note saying
+# why rather than silence.
+echo '{"settings": {}}' > "$tmp/job.json"
+ASAN_OPTIONS=detect_leaks=0 "$bin" -c /dev/null compile \
+    tests/fixtures/openjd/workers.yaml "$tmp/job.json" >/dev/null 2>"$tmp/err"
+if grep -q "compile does not know" "$tmp/err"; then
+	echo "ok   tests/fixtures/openjd/workers.yaml: compile notes the missing workers"
+else
+	echo "FAIL tests/fixtures/openjd/workers.yaml: no note: $(cat "$tmp/err")"
+	echo 1 > "$tmp/failed"
+fi
 [ ! -f "$tmp/failed" ]

@@ -406,6 +406,14 @@ api_jobs() {
 		note "job ${pair%%=*} status $JOB_STATUS after $(elapsed "$t0") s more"
 		check "E2E_JOBS_DIR job ${pair%%=*} completed on the real Worker" [ "$ok" = 0 ]
 	done
+	# Our Manager's log says when each task was handed out (not the
+	# reference Manager's, whose log differs).
+	[ -z "${E2E_REFERENCE_MANAGER:-}" ] && grep -q '"depends_on"' "$dir"/*.submit.json || return 0
+	python3 "$here/dep_order.py" "$MANAGER" "$dir/manager.log" "$dir"/*.submit.json \
+		>"$dir/dep_order.txt" 2>&1
+	ok=$?
+	while IFS= read -r line; do note "$line"; done <"$dir/dep_order.txt"
+	check "E2E_JOBS_DIR jobs ran in their dependency order" [ "$ok" = 0 ]
 }
 
 # --- phase 2: Shaman on -----------------------------------------------------
