@@ -209,8 +209,8 @@ bench: all
 	@sh tests/bench/run.sh
 
 # End-to-end with the real Flamenco add-on (in Debian's Blender) and Worker.
-# Not part of `make test`: it needs the Flamenco sources, which CI cannot
-# download (FLAMENCO_SRC, see tests/e2e/README.md).
+# Not part of `make test`: it needs the Flamenco sources and a Worker built
+# from them, which it does not fetch (FLAMENCO_SRC, see tests/e2e/README.md).
 e2e: all
 	@sh contrib/deps.sh e2e
 	@bash tests/e2e/run.sh

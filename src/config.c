@@ -93,8 +93,9 @@ static const struct option option_table[] = {
 	{ "autodiscoverable", OPT_BOOL, OFF(autodiscoverable), "true", 0, 0,
 	    "Accepted for compatibility; UPnP discovery is not offered.", 0 },
 	{ "scripts_path", OPT_PATH, OFF(scripts_path), "", 0, 0,
-	    "Directory of extra job-type scripts (*.js); a script there "
-	    "overrides a built-in one of the same type name.",
+	    "Directory of extra job types: scripts (*.js) and OpenJD job "
+	    "templates (*.yaml, *.yml, *.json); one there overrides a "
+	    "built-in one of the same type name.",
 	    OPTF_PROTECTED },
 	{ "log_level", OPT_LOGLEVEL, OFF(log_level), "info", 0, 0,
 	    "One of debug, info, warn, error.", 0 },

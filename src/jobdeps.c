@@ -51,8 +51,9 @@ check_selector(
 	return true;
 }
 
-enum fm_err
-jobdeps_check_entry(
+/* One entry; where names it in messages ("depends_on[2]"). */
+static enum fm_err
+check_entry(
     const json_t *entry, bool overlap, const char *where, char **msg_out)
 {
 	const json_t *job = json_object_get(entry, "job");
@@ -127,8 +128,7 @@ jobdeps_check_list(const json_t *list, bool overlap, char **msg_out)
 		char where[40];
 
 		snprintf(where, sizeof(where), "depends_on[%zu]", i);
-		if (jobdeps_check_entry(entry, overlap, where, msg_out) !=
-		    FM_OK)
+		if (check_entry(entry, overlap, where, msg_out) != FM_OK)
 			return FM_ERR_INVALID;
 		/* At most JOBDEPS_MAX^2 / 2 short comparisons. */
 		for (size_t j = 0; j < i; j++) {

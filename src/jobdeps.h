@@ -28,14 +28,11 @@ struct jobdeps_selector {
 };
 
 /*
- * Check one entry (borrowed); where names it in messages ("depends_on[2]").
- * overlap: the downstream job may hold back only some of its tasks.
- * FM_ERR_INVALID with *msg_out (new) when the entry is wrong.
+ * Check a "depends_on" list (borrowed): its length and each entry, named
+ * in messages as "depends_on[2]". overlap: the downstream job may hold
+ * back only some of its tasks. FM_ERR_INVALID with *msg_out (new) when
+ * something is wrong.
  */
-FM_MUST_CHECK enum fm_err jobdeps_check_entry(
-    const json_t *entry, bool overlap, const char *where, char **msg_out);
-
-/* Check a whole "depends_on" list the same way, and its length. */
 FM_MUST_CHECK enum fm_err jobdeps_check_list(
     const json_t *list, bool overlap, char **msg_out);
 

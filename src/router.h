@@ -34,8 +34,10 @@ enum route_flags {
  */
 struct route_sink {
 	/*
-	 * Headers are in: set up (req_set_sink_state()). May answer at once
-	 * (the body is then read and dropped); a non-OK code unanswered
+	 * Headers are in: set up (req_set_sink_state()). May answer at once:
+	 * a declared body of at most 64 MiB is then read and dropped before
+	 * the answer goes out, a bigger or chunked one is not read and the
+	 * connection closes after the answer. A non-OK code unanswered
 	 * becomes the error reply.
 	 */
 	enum fm_err (*open)(struct req *req);

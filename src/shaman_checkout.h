@@ -30,7 +30,9 @@ struct shaman_file {
  * A checkout path as Flamenco takes it: matches
  * ^[^/?*:;{}\\][^?*:;{}\\]*$, holds no "../" or "/..", and here also no
  * ".." component, no empty or "." component, no NUL, no more than 1024
- * bytes and no name over 240. *why_out says what is wrong (static text).
+ * bytes, no name over 240, and nothing under "openjd/" (any case), where
+ * job template files go (openjd_files_dir_taken()). *why_out says what is
+ * wrong (static text).
  */
 bool shaman_checkout_path_valid(
     const char *path, size_t len, const char **why_out);

@@ -3,15 +3,15 @@
 # add-on (driven headless in Debian's Blender) submits a small textured scene
 # to our Manager, and the real Flamenco Worker renders it.
 #
-#   FLAMENCO_SRC=/work/e2e-src tests/e2e/run.sh        (or: make e2e)
+#   FLAMENCO_SRC=/path/to/flamenco tests/e2e/run.sh    (or: make e2e)
 #
 # Environment:
-#   FLAMENCO_SRC         extracted Flamenco v3 sources (default /work/e2e-src)
+#   FLAMENCO_SRC         extracted Flamenco v3 sources (default build/flamenco-src)
 #   FLAMENCO_ADDON_DIR   the add-on package dir (default $FLAMENCO_SRC/addon/flamenco)
 #   FLAMENCO_WORKER_BIN  a built flamenco-worker (default $FLAMENCO_SRC/flamenco-worker)
 #   MANAGER_BIN          our Manager (default ./flamenco-manager of this checkout)
 #   BLENDER              Blender binary (default blender)
-#   E2E_SHAMAN=1         also run the Shaman phase (needs `shaman.enabled` support)
+#   E2E_SHAMAN=1         also run the Shaman phase
 #   E2E_STRICT_DEDUP=1   Shaman: the second submission must upload nothing at all
 #                        (by default the re-saved .blend may be uploaded again,
 #                        see README.md; dependencies never may)
@@ -28,7 +28,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-FLAMENCO_SRC=${FLAMENCO_SRC:-/work/e2e-src}
+FLAMENCO_SRC=${FLAMENCO_SRC:-$repo/build/flamenco-src}
 FLAMENCO_ADDON_DIR=${FLAMENCO_ADDON_DIR:-$FLAMENCO_SRC/addon/flamenco}
 FLAMENCO_WORKER_BIN=${FLAMENCO_WORKER_BIN:-$FLAMENCO_SRC/flamenco-worker}
 MANAGER_BIN=${MANAGER_BIN:-$repo/flamenco-manager}
@@ -39,11 +39,11 @@ missing_peers() {
 	cat >&2 <<EOF
 e2e: $1
 The end-to-end test needs the unmodified Flamenco v3 sources (add-on and
-worker), which CI cannot download. Provide them like this:
+worker), which it does not fetch itself. Provide them like this:
   1. get a Flamenco v3.x source tree (https://projects.blender.org/studio/flamenco
-     or a GitHub mirror) and extract it, e.g. to /work/e2e-src;
-  2. build the worker there:  (cd /work/e2e-src && go build ./cmd/flamenco-worker)
-  3. run:  FLAMENCO_SRC=/work/e2e-src make e2e
+     or a mirror) and extract it, e.g. to build/flamenco-src;
+  2. build the worker there:  (cd build/flamenco-src && go build ./cmd/flamenco-worker)
+  3. run:  make e2e   (or FLAMENCO_SRC=/elsewhere make e2e)
 Or point FLAMENCO_ADDON_DIR at the add-on's "flamenco" package directory and
 FLAMENCO_WORKER_BIN at a flamenco-worker binary.
 EOF

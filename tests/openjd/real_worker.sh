@@ -1,18 +1,18 @@
 #!/bin/sh
 # OpenJD template jobs run to completion by the real Flamenco Worker (its
 # "exec" command), not by a simulation. Not part of `make test`: it needs
-# a built flamenco-worker, which CI cannot download.
+# a built flamenco-worker, which it does not fetch itself (tests/e2e/README.md).
 #
 #   sh tests/openjd/real_worker.sh ./flamenco-manager [SAMPLES_DIR]
 #
-# FLAMENCO_WORKER_BIN: the worker (default /work/e2e-src/flamenco-worker).
+# FLAMENCO_WORKER_BIN: the worker (default build/flamenco-src/flamenco-worker).
 # SAMPLES_DIR: OpenJD's samples/v2023-09/job_templates; then its ffmpeg
 # sample runs too (on an image sequence made here with ffmpeg), and its
 # ui-controls-showcase and stdout-messages samples.
 set -u
 bin=$(realpath "$1")
 samples=${2:-}
-worker=${FLAMENCO_WORKER_BIN:-/work/e2e-src/flamenco-worker}
+worker=${FLAMENCO_WORKER_BIN:-$(dirname "$0")/../../build/flamenco-src/flamenco-worker}
 [ -x "$worker" ] || { echo "real_worker: no worker at $worker"; exit 2; }
 cd "$(dirname "$0")/../.."
 dir=$(mktemp -d /tmp/fm-openjd-XXXXXX)
