@@ -16,6 +16,7 @@
 #include "config.h"
 #include "eventbus.h"
 #include "events.h"
+#include "fsutil.h"
 #include "housekeeping.h"
 #include "http.h"
 #include "jobc.h"
@@ -36,27 +37,6 @@
 #define JOBC_MIN_WAIT_US (10 * 1000000LL)
 /* How stale the view of scripts_path may get. */
 #define JOBTYPES_RESCAN_US 1000000LL
-
-/* mkdir -p */
-static int
-make_dirs(const char *path)
-{
-	char *p = xstrdup(path);
-	int rc = 0;
-
-	for (char *s = p + 1; *s != '\0'; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST)
-			rc = -1;
-		*s = '/';
-	}
-	if (mkdir(p, 0755) != 0 && errno != EEXIST)
-		rc = -1;
-	free(p);
-	return rc;
-}
 
 /* Jobs caught mid-transition by a stop get their cascade run again. */
 static enum fm_err
@@ -212,7 +192,7 @@ app_start(const struct fm_config *cfg, struct fm_app **app_out, char **err_out)
 	log_set_level((enum log_level)log_level_parse(cfg->log_level));
 	app->ctx.cfg = cfg;
 	app->ctx.started_us = time_now_us();
-	if (make_dirs(cfg->local_manager_storage_path) != 0) {
+	if (!fs_mkdirs(cfg->local_manager_storage_path)) {
 		*err_out = xasprintf("cannot create %s: %s",
 		    cfg->local_manager_storage_path, strerror(errno));
 		rc = FM_ERR_IO;

@@ -8,7 +8,6 @@
 #include "job_deleter.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 
 #include "app.h"
 #include "config.h"
+#include "fsutil.h"
 #include "housekeeping.h"
 #include "ids.h"
 #include "log.h"
@@ -35,22 +35,9 @@
 /* Pause between task batches, for other writers to take the lock. */
 #define JOB_DELETER_PAUSE_US 5000
 
-static int
-remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	if (remove(path) != 0 && errno != ENOENT) {
-		log_error("cannot remove %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 /*
- * rm -rf the job's directory. FTW_PHYS: symbolic links are removed, never
- * followed. The empty job-xxxx parent goes too.
+ * rm -rf the job's directory (fs_remove_tree: symbolic links are removed,
+ * never followed). The empty job-xxxx parent goes too.
  */
 static enum fm_err
 remove_job_dir(const char *root, const char *job_uuid)
@@ -59,10 +46,7 @@ remove_job_dir(const char *root, const char *job_uuid)
 	char *parent = xasprintf("%s/job-%.4s", root, job_uuid);
 	enum fm_err rc = FM_OK;
 
-	if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) !=
-	        0 &&
-	    errno != ENOENT)
-		rc = FM_ERR_IO;
+	rc = fs_remove_tree(dir);
 	(void)rmdir(parent); /* fails while other jobs share it: fine */
 	free(dir);
 	free(parent);
@@ -157,7 +141,10 @@ delete_job(
 		return rc;
 	}
 	/* The UUID names a directory we rm -rf: be sure it is one. */
-	if (ids_valid_uuid(uuid) && remove_job_dir(root, uuid) != FM_OK) {
+	if (ids_valid_uuid(uuid) &&
+	    (remove_job_dir(root, uuid) != FM_OK ||
+	        openjd_files_remove(config_storage_location(ctx->cfg), uuid) !=
+	            FM_OK)) {
 		log_error(
 		    "job %s: storage not removed, deletion postponed", uuid);
 		return FM_ERR_IO;
@@ -168,11 +155,8 @@ delete_job(
 		return rc;
 	}
 	/* A task-log line written meanwhile recreated the directory. */
-	if (ids_valid_uuid(uuid)) {
+	if (ids_valid_uuid(uuid))
 		(void)remove_job_dir(root, uuid);
-		/* Files an OpenJD template job left on shared storage. */
-		openjd_files_remove(config_storage_location(ctx->cfg), uuid);
-	}
 	log_info("job %s deleted with %lld tasks in %lld ms", uuid,
 	    (long long)ntasks, (long long)(time_mono_us() - t0) / 1000);
 	return FM_OK;

@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "filterexpr.h"
+#include "fsutil.h"
 #include "ids.h"
 #include "xmalloc.h"
 
@@ -827,38 +827,6 @@ done:
 
 /* ---- files on shared storage -------------------------------------- */
 
-/* path is a directory afterwards (an existing file there is ENOTDIR). */
-static bool
-mkdir_one(const char *path)
-{
-	struct stat st;
-
-	if (mkdir(path, 0755) == 0)
-		return true;
-	if (errno != EEXIST)
-		return false;
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return true;
-	errno = ENOTDIR;
-	return false;
-}
-
-static bool
-mkdirs(char *path)
-{
-	for (char *p = path + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (!mkdir_one(path)) {
-			*p = '/';
-			return false;
-		}
-		*p = '/';
-	}
-	return mkdir_one(path);
-}
-
 static enum fm_err
 write_one(const char *path, const char *data, bool runnable)
 {
@@ -900,7 +868,7 @@ openjd_files_write(
 		free(dir);
 		return FM_OK;
 	}
-	if (!mkdirs(dir)) {
+	if (!fs_mkdirs(dir)) {
 		*err_out =
 		    xasprintf("cannot create %s: %s", dir, strerror(errno));
 		free(dir);
@@ -917,7 +885,7 @@ openjd_files_write(
 		slash = strrchr(path, '/');
 
 		*slash = '\0';
-		if (!mkdirs(path)) {
+		if (!fs_mkdirs(path)) {
 			*err_out = xasprintf(
 			    "cannot create %s: %s", path, strerror(errno));
 			free(path);
@@ -947,21 +915,12 @@ openjd_files_dir_taken(const char *path, size_t len)
 	    (len == n || path[n] == '/');
 }
 
-static int
-remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-void
+enum fm_err
 openjd_files_remove(const char *root, const char *job_uuid)
 {
 	char *dir = xasprintf("%s/%s/%s", root, OPENJD_DIR, job_uuid);
+	enum fm_err rc = fs_remove_tree(dir);
 
-	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(dir);
+	return rc;
 }

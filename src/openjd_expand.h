@@ -74,7 +74,7 @@ FM_MUST_CHECK enum fm_err openjd_files_write(const char *root,
  */
 bool openjd_files_dir_taken(const char *path, size_t len);
 
-/* Remove what openjd_files_write wrote (best effort). */
-void openjd_files_remove(const char *root, const char *job_uuid);
+/* Remove what openjd_files_write wrote; FM_ERR_IO when some is left. */
+enum fm_err openjd_files_remove(const char *root, const char *job_uuid);
 
 #endif

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "log.h"
 #include "sha256.h"
 #include "xmalloc.h"
@@ -114,29 +115,6 @@ shaman_checksum_valid(const char *checksum)
 	return i == SHAMAN_CHECKSUM_LEN;
 }
 
-/* mkdir -p for a path of our own making (absolute, no "..") */
-static int
-mkdirs(const char *path)
-{
-	char *p = xstrdup(path);
-	int rc = 0;
-
-	for (char *s = p + 1; rc == 0; s++) {
-		bool end = *s == '\0';
-
-		if (*s != '/' && !end)
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST)
-			rc = -1;
-		if (end)
-			break;
-		*s = '/';
-	}
-	free(p);
-	return rc;
-}
-
 /* Set the store's paths under root. */
 static void
 store_paths(struct shaman_store *store, const char *root)
@@ -169,7 +147,7 @@ store_dirs(struct shaman_store *store, const char *root, char **err_out)
 	dirs[1] = store->uploading_dir;
 	dirs[2] = store->jobs_dir;
 	for (size_t i = 0; i < nitems(dirs); i++) {
-		if (mkdirs(dirs[i]) != 0) {
+		if (!fs_mkdirs(dirs[i])) {
 			*err_out = xasprintf("Shaman: cannot create %s: %s",
 			    dirs[i], strerror(errno));
 			return FM_ERR_IO;
@@ -634,7 +612,7 @@ blob_dirs(const char *blob)
 	int rc;
 
 	*strrchr(dir, '/') = '\0';
-	rc = mkdirs(dir);
+	rc = fs_mkdirs(dir) ? 0 : -1;
 	free(dir);
 	return rc;
 }

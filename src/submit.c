@@ -544,7 +544,7 @@ void
 submit_remove_files(struct fm_ctx *ctx, const json_t *job)
 {
 	if (json_object_get(job, "openjd_files") != NULL)
-		openjd_files_remove(config_storage_location(ctx->cfg),
+		(void)openjd_files_remove(config_storage_location(ctx->cfg),
 		    json_string_value(json_object_get(job, "id")));
 }
 
