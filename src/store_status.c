@@ -13,6 +13,7 @@
 #include "config.h"
 #include "log.h"
 #include "store_internal.h"
+#include "store_jobdeps.h"
 #include "store_workers.h"
 #include "tasklog.h"
 #include "timeutil.h"
@@ -269,6 +270,11 @@ store_status_job(const struct status_ctx *ctx, int64_t job_id,
 			return rc;
 		store_note(ctx->conn, STORE_CHANGED_JOB, uuid, NULL,
 		    state_job_status_name(old), NULL);
+		/* Jobs waiting for it show its status in depends_on. */
+		if (round == 0 &&
+		    (rc = store_jobdeps_note_downstream(
+		         ctx->conn, job_id, 0, false)) != FM_OK)
+			return rc;
 		state_job_cascade(old, new_status, &c);
 		if ((rc = cascade_tasks(ctx->conn, job_id, uuid, &c)) != FM_OK)
 			return rc;
@@ -313,6 +319,11 @@ store_status_task(const struct status_ctx *ctx, struct task_row *t,
 	}
 	store_note(ctx->conn, STORE_CHANGED_TASK, t->uuid, t->job_uuid,
 	    state_task_status_name(t->status), NULL);
+	if ((new_status == TASK_STATUS_COMPLETED) !=
+	        (t->status == TASK_STATUS_COMPLETED) &&
+	    (rc = store_jobdeps_note_downstream(ctx->conn, t->job_id, t->id,
+	         new_status == TASK_STATUS_COMPLETED)) != FM_OK)
+		return rc;
 	t->status = new_status;
 	if ((rc = job_status(
 	         ctx->conn, t->job_id, &t->job_status, t->job_uuid)) != FM_OK ||
