@@ -177,6 +177,9 @@ op_delete(const struct status_ctx *sc, const struct worker *w, const void *arg,
 	(void)arg;
 	(void)why_out;
 	rc = store_status_requeue_worker(sc, w->id, "worker was deleted");
+	/* After the requeue, so its own pinned active task fails too. */
+	if (rc == FM_OK)
+		rc = store_status_fail_pinned_of_worker(sc, w);
 	if (rc == FM_OK)
 		rc = store_worker_mgt_delete(sc->conn, w->id);
 	if (rc == FM_OK)

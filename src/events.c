@@ -84,7 +84,7 @@ job_event(struct store_conn *conn, const struct store_note *n, bool refresh)
 {
 	static const char *const keys[] = { "id", "name", "updated", "status",
 		"type", "priority", "steps_completed", "steps_total",
-		"delete_requested_at", NULL };
+		"delete_requested_at", "waiting_for", NULL };
 	json_t *job = NULL, *payload;
 
 	if (store_jobs_get(conn, n->uuid, &job) != FM_OK)

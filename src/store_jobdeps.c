@@ -36,6 +36,20 @@ static const char sql_insert[] =
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 static const char sql_downstreams[] =
     "SELECT DISTINCT job_id FROM job_dependencies WHERE upstream_job_id = ?1";
+/* Both probe idx_job_dependencies_upstream; a job none waits for costs
+ * one index look-up. The second selects the rows the task counts for
+ * (the triggers of migration 0003) whose remaining it just took to 0 or
+ * from 0 to 1 (?3). */
+static const char sql_downstream_all[] =
+    "SELECT DISTINCT j.uuid FROM job_dependencies d "
+    "JOIN jobs j ON j.id = d.job_id WHERE d.upstream_job_id = ?1";
+static const char sql_downstream_met[] =
+    "SELECT DISTINCT j.uuid FROM job_dependencies d "
+    "JOIN tasks t ON t.id = ?2 JOIN jobs j ON j.id = d.job_id "
+    "WHERE d.upstream_job_id = ?1 AND d.remaining = ?3 "
+    "AND (d.upstream_kind = 'job' OR (d.upstream_kind = 'type' "
+    "AND d.upstream_match = t.type) OR (d.upstream_kind = 'name' "
+    "AND t.name GLOB d.upstream_match))";
 static const char sql_row_count[] =
     "SELECT count(*) FROM job_dependencies WHERE job_id = ?1";
 static const char sql_job_label[] = "SELECT uuid, name FROM jobs WHERE id = ?1";
@@ -638,4 +652,31 @@ store_jobdeps_to_job(json_t *job, const char *deps_text)
 	}
 	json_object_set_new(job, "depends_on", deps);
 	json_object_set_new(job, "waiting_for", waiting);
+}
+
+enum fm_err
+store_jobdeps_note_downstream(
+    struct store_conn *conn, int64_t job_id, int64_t task_id, bool done)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!store_noting(conn))
+		return FM_OK;
+	st = store_stmt(
+	    conn, task_id != 0 ? sql_downstream_met : sql_downstream_all);
+	if (st == NULL)
+		return FM_ERR_DB;
+	sqlite3_bind_int64(st, 1, job_id);
+	if (task_id != 0) {
+		sqlite3_bind_int64(st, 2, task_id);
+		sqlite3_bind_int(st, 3, done ? 0 : 1);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		store_note(conn, STORE_CHANGED_JOB, store_text(st, 0), NULL,
+		    NULL, NULL);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE
+	    ? FM_OK
+	    : store_error(conn, rc, "listing the jobs waiting for a job");
 }

@@ -59,6 +59,17 @@ FM_MUST_CHECK enum fm_err store_jobdeps_set_mode(
     struct store_conn *conn, int64_t job_id, bool overlap);
 
 /*
+ * Note a job change (store_note) for each job waiting for job_id, so live
+ * viewers see its depends_on and waiting_for move, which no status change
+ * of its own announces. With task_id 0: every such job (job_id's status
+ * changed). Else only those whose dependency the task just met (done) or
+ * unmet (!done) by entering or leaving "completed". Free when nobody
+ * listens.
+ */
+FM_MUST_CHECK enum fm_err store_jobdeps_note_downstream(
+    struct store_conn *conn, int64_t job_id, int64_t task_id, bool done);
+
+/*
  * The "depends_on" list of the Job JSON from the text the job query
  * builds (json_group_array of stored rows): null selectors dropped, and
  * "waiting_for" (uuids of upstream jobs still unmet). Sets both on job

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "log.h"
 #include "store_internal.h"
+#include "store_jobdeps.h"
 #include "store_workers.h"
 #include "tasklog.h"
 #include "timeutil.h"
@@ -78,6 +79,17 @@ static const char sql_task_pinned[] =
 static const char sql_pinned_stranded[] =
     "SELECT uuid FROM tasks WHERE job_id = ?1 AND pinned_worker_id = ?2 "
     "AND type = ?3 AND status IN ('queued', 'soft-failed')";
+/* A deleted worker's pinned tasks not yet run: ready ones on their own
+ * index, plus those held back by a selective dependency (pending_deps
+ * above 0, only in jobs with an unmet non-whole-job dependency row). */
+static const char sql_pinned_orphans[] =
+    "SELECT uuid FROM tasks INDEXED BY idx_tasks_pinned_ready "
+    "WHERE pinned_worker_id = ?1 AND status IN ('queued', 'soft-failed') "
+    "AND pending_deps = 0 AND pinned_worker_id IS NOT NULL "
+    "UNION ALL SELECT uuid FROM tasks WHERE job_id IN (SELECT job_id "
+    "FROM job_dependencies WHERE remaining > 0 AND waiting_kind <> 'job') "
+    "AND pinned_worker_id = ?1 AND status IN ('queued', 'soft-failed') "
+    "AND pending_deps > 0";
 static const char sql_reapply[] =
     "SELECT id, status FROM jobs WHERE status IN ('cancel-requested', "
     "'requeueing', 'pause-requested')";
@@ -258,6 +270,11 @@ store_status_job(const struct status_ctx *ctx, int64_t job_id,
 			return rc;
 		store_note(ctx->conn, STORE_CHANGED_JOB, uuid, NULL,
 		    state_job_status_name(old), NULL);
+		/* Jobs waiting for it show its status in depends_on. */
+		if (round == 0 &&
+		    (rc = store_jobdeps_note_downstream(
+		         ctx->conn, job_id, 0, false)) != FM_OK)
+			return rc;
 		state_job_cascade(old, new_status, &c);
 		if ((rc = cascade_tasks(ctx->conn, job_id, uuid, &c)) != FM_OK)
 			return rc;
@@ -302,6 +319,11 @@ store_status_task(const struct status_ctx *ctx, struct task_row *t,
 	}
 	store_note(ctx->conn, STORE_CHANGED_TASK, t->uuid, t->job_uuid,
 	    state_task_status_name(t->status), NULL);
+	if ((new_status == TASK_STATUS_COMPLETED) !=
+	        (t->status == TASK_STATUS_COMPLETED) &&
+	    (rc = store_jobdeps_note_downstream(ctx->conn, t->job_id, t->id,
+	         new_status == TASK_STATUS_COMPLETED)) != FM_OK)
+		return rc;
 	t->status = new_status;
 	if ((rc = job_status(
 	         ctx->conn, t->job_id, &t->job_status, t->job_uuid)) != FM_OK ||
@@ -447,6 +469,35 @@ fail_pinned_of_blocked(const struct status_ctx *ctx, const struct task_row *t,
 	sqlite3_bind_int64(st, 2, w->id);
 	sqlite3_bind_text(st, 3, t->type, -1, SQLITE_STATIC);
 	return each_task(ctx, st, fail_stranded, reason);
+}
+
+/* Like fail_stranded, but leaves a task an earlier one's job roll-up
+ * already moved on (e.g. the job failed and cascaded). */
+static enum fm_err
+fail_orphan(
+    const struct status_ctx *ctx, struct task_row *t, const void *reason)
+{
+	if (t->status != TASK_STATUS_QUEUED &&
+	    t->status != TASK_STATUS_SOFT_FAILED)
+		return FM_OK;
+	(void)tasklog_printf(
+	    root(ctx), t->job_uuid, t->uuid, "%s", (const char *)reason);
+	return fail_stranded(ctx, t, reason);
+}
+
+enum fm_err
+store_status_fail_pinned_of_worker(
+    const struct status_ctx *ctx, const struct worker *w)
+{
+	sqlite3_stmt *st = store_stmt(ctx->conn, sql_pinned_orphans);
+	char reason[512];
+
+	if (st == NULL)
+		return FM_ERR_DB;
+	snprintf(reason, sizeof(reason),
+	    "pinned to worker %s, which was deleted", w->name);
+	sqlite3_bind_int64(st, 1, w->id);
+	return each_task(ctx, st, fail_orphan, reason);
 }
 
 enum fm_err

@@ -63,6 +63,13 @@ FM_MUST_CHECK enum fm_err store_status_job(const struct status_ctx *ctx,
 FM_MUST_CHECK enum fm_err store_status_requeue_worker(
     const struct status_ctx *ctx, int64_t worker_id, const char *reason);
 
+/*
+ * Fail the worker's pinned tasks that have not run (queued or
+ * soft-failed): it is being deleted and no other worker may run them.
+ */
+FM_MUST_CHECK enum fm_err store_status_fail_pinned_of_worker(
+    const struct status_ctx *ctx, const struct worker *w);
+
 /* A worker reported the task failed: failure list, blocklist, verdict. */
 FM_MUST_CHECK enum fm_err store_status_task_failed(
     const struct status_ctx *ctx, struct task_row *t, const struct worker *w);

@@ -606,6 +606,112 @@ START_TEST(test_pinned_tasks_of_blocklisted_worker_fail)
 }
 END_TEST
 
+/* Job id's task called name (a new reference). */
+static json_t *
+task_named(const char *id, const char *name)
+{
+	json_t *tasks = job_tasks(id), *t, *found = NULL;
+	size_t i;
+
+	json_array_foreach (json_object_get(tasks, "tasks"), i, t)
+		if (strcmp(json_string_value(json_object_get(t, "name")),
+		        name) == 0)
+			found = json_incref(t);
+	json_decref(tasks);
+	ck_assert_msg(found != NULL, "job %s has no task %s", id, name);
+	return found;
+}
+
+/* The task is failed, saying its worker was deleted. */
+static void
+failed_as_deleted(const char *id, const char *name)
+{
+	json_t *s = task_named(id, name), *t;
+	const char *activity;
+
+	t = callf("GET", NULL, NULL, 200, "/api/v3/tasks/",
+	    json_string_value(json_object_get(s, "id")), "");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(t, "status")), "failed");
+	activity = json_string_value(json_object_get(t, "activity"));
+	ck_assert_ptr_nonnull(activity);
+	ck_assert_ptr_nonnull(strstr(activity, "which was deleted"));
+	json_decref(t);
+	json_decref(s);
+}
+
+static const char *
+job_status_of(const char *id)
+{
+	static char status[32];
+	json_t *j = callf("GET", NULL, NULL, 200, "/api/v3/jobs/", id, "");
+
+	snprintf(status, sizeof(status), "%s",
+	    json_string_value(json_object_get(j, "status")));
+	json_decref(j);
+	return status;
+}
+
+/* A deleted worker can never run the tasks pinned to it: deleting it
+ * fails them (the one it was running, a queued one and one still held
+ * back by a dependency), so their jobs follow the failed-task rule
+ * instead of waiting forever. Other jobs are left alone. */
+START_TEST(test_pinned_tasks_of_deleted_worker_fail)
+{
+	struct test_worker a, b;
+	char *tag = create_tag("gpu"), *body, *tags;
+	json_t *p1, *up, *p2, *t;
+	const char *id1, *id2, *up_id;
+
+	worker_up(&a, "a", "linux");
+	worker_up(&b, "b", "linux");
+	tags = xasprintf("\"%s\"", tag);
+	tag_worker(tags, &a);
+	tag_worker(tags, &b);
+	body = job_body("workers", "p1", "{}");
+	p1 = call("POST", "/api/v3/jobs", body, NULL, 200);
+	free(body);
+	id1 = json_string_value(json_object_get(p1, "id"));
+	body = job_body("wedge", "up", "{\"Count\": 3}");
+	up = call("POST", "/api/v3/jobs", body, NULL, 200);
+	free(body);
+	up_id = json_string_value(json_object_get(up, "id"));
+	/* In p2 only a's task waits for "up". */
+	body = xasprintf("{\"name\": \"p2\", \"type\": \"workers\", "
+	                 "\"priority\": 50, \"submitter_platform\": "
+	                 "\"linux\", \"settings\": {}, "
+	                 "\"dependency_mode\": \"overlap\", \"depends_on\": "
+	                 "[{\"job\": \"%s\", \"waiting\": {\"name\": "
+	                 "\"clear a\"}}]}",
+	    up_id);
+	p2 = call("POST", "/api/v3/jobs", body, NULL, 200);
+	free(body);
+	id2 = json_string_value(json_object_get(p2, "id"));
+	t = take(&a);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_str_eq(json_string_value(json_object_get(t, "job")), id1);
+	json_decref(t);
+
+	ck_assert_ptr_null(
+	    callf("DELETE", NULL, NULL, 204, MGT "/workers/", a.uuid, ""));
+	failed_as_deleted(id1, "clear a");
+	failed_as_deleted(id2, "clear a");
+	ck_assert_str_eq(job_status_of(id1), "failed");
+	ck_assert_str_eq(job_status_of(id2), "failed");
+	ck_assert_str_eq(job_status_of(up_id), "queued");
+	/* b's own tasks went with their failed jobs; "up" is still run. */
+	t = take(&b);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_str_eq(json_string_value(json_object_get(t, "job")), up_id);
+	json_decref(t);
+	json_decref(p1);
+	json_decref(p2);
+	json_decref(up);
+	free(tags);
+	free(tag);
+}
+END_TEST
+
 /* Workers resources select only workers that may run the job: in its
  * worker tag, supporting the task type the commands get. */
 START_TEST(test_pinned_workers_fit_the_job)
@@ -838,6 +944,7 @@ api_openjd_suite(void)
 	tcase_add_test(tc, test_pinned_and_shared_tasks_mix);
 	tcase_add_test(tc, test_pinned_task_failure_is_final);
 	tcase_add_test(tc, test_pinned_tasks_of_blocklisted_worker_fail);
+	tcase_add_test(tc, test_pinned_tasks_of_deleted_worker_fail);
 	tcase_add_test(tc, test_pinned_workers_fit_the_job);
 	tcase_add_test(tc, test_shaman_leaves_openjd_folder_alone);
 	tcase_add_test(tc, test_path_values_mapped);

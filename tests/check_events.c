@@ -249,6 +249,125 @@ START_TEST(test_job_task_worker_events)
 }
 END_TEST
 
+/* An echo job waiting for job up: deps is the depends_on entry's
+ * members after "job" (new id). */
+static char *
+submit_waiting(const char *up, const char *deps)
+{
+	char *body = xasprintf("{\"name\": \"down\", \"type\": "
+	                       "\"echo-sleep-test\", \"priority\": 50, "
+	                       "\"submitter_platform\": \"linux\", "
+	                       "\"settings\": {\"message\": \"hi\", "
+	                       "\"sleep_duration_seconds\": 1, "
+	                       "\"sleep_repeats\": 1}, \"depends_on\": "
+	                       "[{\"job\": \"%s\"%s}]}",
+	    up, deps);
+	json_t *j;
+	char *id;
+
+	ck_assert_int_eq(call("POST", "/api/v3/jobs", body, NULL, &j), 200);
+	id = xstrdup(str(j, "id"));
+	json_decref(j);
+	free(body);
+	return id;
+}
+
+/* Drain what is queued; the last /jobs event about job (new), or NULL. */
+static json_t *
+last_job_event(const char *job)
+{
+	struct bus_event *ev;
+	json_t *last = NULL;
+
+	while (eventbus_next(sub, &ev) == EVENTBUS_EVENT) {
+		json_t *p = json_loads(ev->data, 0, NULL);
+
+		ck_assert_ptr_nonnull(p);
+		if (strcmp(ev->topic, "/jobs") == 0 &&
+		    strcmp(str(p, "id"), job) == 0) {
+			json_decref(last);
+			last = p;
+		} else {
+			json_decref(p);
+		}
+		bus_event_unref(ev);
+	}
+	return last;
+}
+
+static void
+take_and_complete(const struct test_worker *w, const char *name)
+{
+	json_t *task;
+	char *path;
+
+	ck_assert_int_eq(
+	    call("POST", "/api/v3/worker/task", NULL, w, &task), 200);
+	ck_assert_str_eq(str(task, "name"), name);
+	path = xasprintf("/api/v3/worker/task/%s", str(task, "uuid"));
+	ck_assert_int_eq(
+	    call("POST", path, "{\"taskStatus\": \"completed\"}", w, NULL),
+	    204);
+	free(path);
+	json_decref(task);
+}
+
+/* A job's dependency met: an event about the job waiting, with its
+ * waiting_for emptied, though its own status did not change. */
+START_TEST(test_dependency_met_event)
+{
+	char *up = submit_echo(1);
+	char *fence = submit_waiting(up, "");
+	char *echo = submit_waiting(up, ", \"tasks\": {\"name\": \"echo\"}");
+	struct test_worker w;
+	json_t *e;
+
+	worker_up(&w);
+	free(drain());
+	/* The echo task alone meets the dependency on it: up is still
+	 * active, and the fence still waits. */
+	take_and_complete(&w, "echo");
+	e = last_job_event(echo);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(str(e, "status"), "queued");
+	ck_assert_ptr_null(json_object_get(e, "previous_status"));
+	ck_assert_uint_eq(
+	    json_array_size(json_object_get(e, "waiting_for")), 0);
+	json_decref(e);
+	ck_assert_ptr_null(last_job_event(fence));
+	/* up completes: the fence is met. */
+	take_and_complete(&w, "sleep");
+	e = last_job_event(fence);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(str(e, "status"), "queued");
+	ck_assert(json_is_array(json_object_get(e, "waiting_for")));
+	ck_assert_uint_eq(
+	    json_array_size(json_object_get(e, "waiting_for")), 0);
+	json_decref(e);
+	/* Requeueing up holds both back again: they hear of it too. */
+	free(drain());
+	{
+		char *path = xasprintf("/api/v3/jobs/%s/setstatus", up);
+
+		ck_assert_int_eq(call("POST", path,
+		                     "{\"status\": \"requeueing\", \"reason\": "
+		                     "\"again\"}",
+		                     NULL, NULL),
+		    204);
+		free(path);
+	}
+	e = last_job_event(fence);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(json_string_value(json_array_get(
+	                     json_object_get(e, "waiting_for"), 0)),
+	    up);
+	json_decref(e);
+	free(up);
+	free(fence);
+	free(echo);
+}
+END_TEST
+
 /* Progress from busy workers: at most a few job events, and the last
  * state always arrives. */
 START_TEST(test_progress_throttled)
@@ -373,6 +492,7 @@ events_suite(void)
 	tcase_add_test(tc, test_job_task_worker_events);
 	tcase_add_test(tc, test_progress_throttled);
 	tcase_add_test(tc, test_tag_events);
+	tcase_add_test(tc, test_dependency_met_event);
 	tcase_add_test(tc, test_no_subscriber_no_journal);
 	suite_add_tcase(s, tc);
 	return s;

@@ -345,7 +345,9 @@ export function jobView(jobId) {
 				return;
 			}
 			if (!job || ms(d.updated) < ms(job.updated)) return;
-			const statusChanged = d.status !== job.status;
+			const statusChanged = d.status !== job.status ||
+				// An upstream job moved (waiting_for, beyond Flamenco).
+				String(d.waiting_for || '') !== String(job.waiting_for || '');
 			Object.assign(job, d);
 			drawJob();
 			if (d.refresh_tasks) scheduleTasks();

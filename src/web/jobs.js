@@ -63,6 +63,11 @@ function updateRow(r, d) {
 	if (d.name && d.name !== j.name) r.name.textContent = d.name;
 	if (d.status && d.status !== j.status) setBadge(r.status, d.status);
 	if (d.status && d.status !== 'queued') r.waits.textContent = '';
+	// waiting_for comes with jobs that have dependencies; the names are
+	// those of the dependencies the list loaded.
+	else if (d.waiting_for)
+		r.waits.textContent = waitsText({ ...j, ...d,
+			depends_on: (j.depends_on || []).map((x) => ({ ...x, satisfied: !d.waiting_for.includes(x.job) })) });
 	setProgress(r.progress, d.steps_completed, d.steps_total, d.status);
 	if (d.priority !== j.priority) r.priority.textContent = d.priority;
 	setTime(r.updated, d.updated);

@@ -5,6 +5,7 @@ and answers "Why not running?" with the Manager's reasons; no console
 errors. Usage: test_jobdeps.py MANAGER_BINARY"""
 
 import os
+import secrets
 import sys
 import tempfile
 
@@ -62,6 +63,26 @@ def main():
         check(edges == 1, "the upstream job's page draws the job waiting for it (%d edge)" % edges)
         os.makedirs("build/browser", exist_ok=True)
         b.screenshot("build/browser/job-dependencies.png")
+        # Live: a worker runs bake; render's note on the job list clears
+        # from the /jobs event about render, with no reload of the list.
+        b.get(m.base + "/app/#/jobs")
+        b.wait("return [...document.querySelectorAll('.waits-note')].some(e => e.textContent)")
+        b.js("window.fmSamePage = true")
+        secret = secrets.token_hex(32)
+        status, w = m.api("POST", "/api/v3/worker/register-worker", {
+            "name": "w1", "secret": secret, "platform": "linux", "supported_task_types": ["misc"]})
+        check(status == 200, "worker registered")
+        auth = (w["uuid"], secret)
+        m.api("POST", "/api/v3/worker/sign-on", {"name": "w1", "supported_task_types": ["misc"],
+                                                 "software_version": "3.9"}, auth)
+        m.api("POST", "/api/v3/worker/state-changed", {"status": "awake"}, auth)
+        for _ in range(3):  # bake's echo and two sleeps
+            status, task = m.api("POST", "/api/v3/worker/task", None, auth)
+            check(status == 200 and task["job"] == bake, "the worker runs bake's tasks")
+            m.api("POST", "/api/v3/worker/task/" + task["uuid"], {"taskStatus": "completed"}, auth)
+        cleared = b.wait("return window.fmSamePage && [...document.querySelectorAll('.waits-note')]"
+                         ".every(e => !e.textContent)", 10)
+        check(bool(cleared), "render's waiting note clears live once bake is done")
         check(not b.console(), "no errors on the browser console")
     except Exception as e:  # noqa: BLE001 - any failure is a test failure
         check(False, "unexpected: %s" % e)
