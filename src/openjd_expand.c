@@ -499,9 +499,9 @@ static char *
 task_name(const struct openjd_step *s, const struct step_plan *p,
     const size_t *idx, const json_t *record)
 {
-	struct openjd_buf b = { NULL, 0, 0 };
+	struct strbuf b = { NULL, 0, 0 };
 
-	openjd_buf_add(&b, s->name, strlen(s->name));
+	strbuf_add(&b, s->name, strlen(s->name));
 	if (record != NULL) {
 		const char *first = s->resource.kind == OPENJD_RESOURCE_WORKERS
 		    ? "name"
@@ -510,19 +510,19 @@ task_name(const struct openjd_step *s, const struct step_plan *p,
 		char *text = json_is_string(v) ? xstrdup(json_string_value(v))
 		                               : json_dumps(v, JSON_ENCODE_ANY);
 
-		openjd_buf_add(&b, " ", 1);
+		strbuf_add(&b, " ", 1);
 		if (text != NULL)
-			openjd_buf_add(&b, text, strlen(text));
+			strbuf_add(&b, text, strlen(text));
 		free(text);
 	}
 	for (size_t i = 0; p->values != NULL && i < s->ntparams; i++) {
 		const char *name = s->tparams[i].name;
 		const char *val = p->values[i][idx[i]];
 
-		openjd_buf_add(&b, i == 0 ? " " : ", ", i == 0 ? 1 : 2);
-		openjd_buf_add(&b, name, strlen(name));
-		openjd_buf_add(&b, "=", 1);
-		openjd_buf_add(&b, val, strlen(val));
+		strbuf_add(&b, i == 0 ? " " : ", ", i == 0 ? 1 : 2);
+		strbuf_add(&b, name, strlen(name));
+		strbuf_add(&b, "=", 1);
+		strbuf_add(&b, val, strlen(val));
 	}
 	/* Within the task-name limit, on a whole UTF-8 character. */
 	if (b.len > 1000) {
@@ -551,16 +551,16 @@ record_fields(const struct openjd_resource *r, const json_t *rec)
 		else if (json_is_boolean(v))
 			out[f] = xstrdup(json_is_true(v) ? "true" : "false");
 		else if (json_is_array(v)) {
-			struct openjd_buf b = { NULL, 0, 0 };
+			struct strbuf b = { NULL, 0, 0 };
 			size_t i;
 			json_t *e;
 
-			openjd_buf_add(&b, "", 0);
+			strbuf_add(&b, "", 0);
 			json_array_foreach (v, i, e)
 				if (json_is_string(e)) {
 					if (i > 0)
-						openjd_buf_add(&b, ",", 1);
-					openjd_buf_add(&b, json_string_value(e),
+						strbuf_add(&b, ",", 1);
+					strbuf_add(&b, json_string_value(e),
 					    json_string_length(e));
 				}
 			out[f] = b.s;

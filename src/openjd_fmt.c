@@ -11,18 +11,6 @@
 
 #include "xmalloc.h"
 
-void
-openjd_buf_add(struct openjd_buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->s = xrealloc(b->s, b->cap);
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
 static void
 add_seg(struct openjd_fmt *f, struct openjd_seg seg)
 {
@@ -230,7 +218,7 @@ openjd_fmt_uses(const struct openjd_fmt *f, enum openjd_ref kind)
 
 /* How referenced values are added: as they are, or through fn. */
 struct adder {
-	struct openjd_buf *b;
+	struct strbuf *b;
 	char *(*fn)(void *arg, const char *value);
 	void *arg;
 };
@@ -243,11 +231,11 @@ add_value(const struct adder *a, const char *s)
 	if (s == NULL)
 		return;
 	if (a->fn == NULL) {
-		openjd_buf_add(a->b, s, strlen(s));
+		strbuf_add(a->b, s, strlen(s));
 		return;
 	}
 	m = a->fn(a->arg, s);
-	openjd_buf_add(a->b, m, strlen(m));
+	strbuf_add(a->b, m, strlen(m));
 	free(m);
 }
 
@@ -255,15 +243,15 @@ static void
 render(const struct openjd_fmt *f, const struct openjd_values *v,
     const struct adder *a)
 {
-	struct openjd_buf *b = a->b;
+	struct strbuf *b = a->b;
 
-	openjd_buf_add(b, "", 0);
+	strbuf_add(b, "", 0);
 	for (size_t i = 0; i < f->nsegs; i++) {
 		const struct openjd_seg *seg = &f->segs[i];
 
 		switch (seg->ref) {
 		case OPENJD_LITERAL:
-			openjd_buf_add(b, seg->text, seg->len);
+			strbuf_add(b, seg->text, seg->len);
 			break;
 		case OPENJD_PARAM:
 			add_value(a, v->params[seg->index]);
@@ -297,8 +285,8 @@ render(const struct openjd_fmt *f, const struct openjd_values *v,
 }
 
 void
-openjd_fmt_render(const struct openjd_fmt *f, const struct openjd_values *v,
-    struct openjd_buf *b)
+openjd_fmt_render(
+    const struct openjd_fmt *f, const struct openjd_values *v, struct strbuf *b)
 {
 	struct adder a = { b, NULL, NULL };
 
@@ -308,7 +296,7 @@ openjd_fmt_render(const struct openjd_fmt *f, const struct openjd_values *v,
 char *
 openjd_fmt_string(const struct openjd_fmt *f, const struct openjd_values *v)
 {
-	struct openjd_buf b = { NULL, 0, 0 };
+	struct strbuf b = { NULL, 0, 0 };
 
 	openjd_fmt_render(f, v, &b);
 	return b.s;
@@ -319,7 +307,7 @@ openjd_fmt_string_mapped(const struct openjd_fmt *f,
     const struct openjd_values *v, char *(*fn)(void *arg, const char *value),
     void *arg)
 {
-	struct openjd_buf b = { NULL, 0, 0 };
+	struct strbuf b = { NULL, 0, 0 };
 	struct adder a = { &b, fn, arg };
 
 	render(f, v, &a);

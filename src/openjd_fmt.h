@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "fm.h"
+#include "strbuf.h"
 
 /* What a reference names; index is into the matching list of the scope. */
 enum openjd_ref {
@@ -75,17 +76,9 @@ struct openjd_values {
 	const char *const *task_raw_params; /* NULL: task_params */
 };
 
-/* A growing string. */
-struct openjd_buf {
-	char *s;
-	size_t len, cap;
-};
-
-void openjd_buf_add(struct openjd_buf *b, const char *s, size_t n);
-
 /* Append the resolved f to b (b->s stays NUL-terminated). */
 void openjd_fmt_render(const struct openjd_fmt *f,
-    const struct openjd_values *v, struct openjd_buf *b);
+    const struct openjd_values *v, struct strbuf *b);
 
 /* The resolved f (new). */
 char *openjd_fmt_string(

@@ -519,7 +519,7 @@ word_field(struct loader *l, const json_t *def, const char *path,
     const char *key, const char *const *words)
 {
 	const json_t *v = json_object_get(def, key);
-	struct openjd_buf list = { NULL, 0, 0 };
+	struct strbuf list = { NULL, 0, 0 };
 	char *sub;
 
 	if (v == NULL)
@@ -530,8 +530,8 @@ word_field(struct loader *l, const json_t *def, const char *path,
 			return true;
 	for (size_t i = 0; words[i] != NULL; i++) {
 		if (i > 0)
-			openjd_buf_add(&list, ", ", 2);
-		openjd_buf_add(&list, words[i], strlen(words[i]));
+			strbuf_add(&list, ", ", 2);
+		strbuf_add(&list, words[i], strlen(words[i]));
 	}
 	sub = xasprintf("%s.%s", path, key);
 	lerr(l, sub, "must be one of %s", list.s);

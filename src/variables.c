@@ -13,6 +13,7 @@
 #include <sys/utsname.h>
 
 #include "config.h"
+#include "strbuf.h"
 #include "xmalloc.h"
 
 const char *
@@ -76,36 +77,18 @@ variables_lookup(const struct fm_config *cfg, const char *name,
 	return var != NULL ? var_value(var, audience, platform) : NULL;
 }
 
-/* A growing string. */
-struct sbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static void
-sbuf_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->s = xrealloc(b->s, b->cap);
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
 /*
  * Replace every "{name}" of variables with the given two-way-ness in
  * [s, s + n), which may hold NUL characters (a name never does).
  */
-static struct sbuf
+static struct strbuf
 replace_names(const struct fm_config *cfg, const char *audience,
     const char *platform, const char *s, size_t n, bool twoway, bool *replaced)
 {
-	struct sbuf out = { NULL, 0, 0 };
+	struct strbuf out = { NULL, 0, 0 };
 	const char *end = s + n;
 
-	sbuf_add(&out, "", 0);
+	strbuf_add(&out, "", 0);
 	while (s < end) {
 		const char *close, *value = NULL;
 
@@ -130,13 +113,13 @@ replace_names(const struct fm_config *cfg, const char *audience,
 					    var_value(var, audience, platform);
 			}
 			if (value != NULL) {
-				sbuf_add(&out, value, strlen(value));
+				strbuf_add(&out, value, strlen(value));
 				*replaced = true;
 				s = close + 1;
 				continue;
 			}
 		}
-		sbuf_add(&out, s, 1);
+		strbuf_add(&out, s, 1);
 		s++;
 	}
 	return out;
@@ -171,24 +154,24 @@ trimmed_len(const char *v)
 }
 
 /* [s, s + n) with separators made the platform's and runs of them one. */
-static struct sbuf
+static struct strbuf
 normalise_path(const char *s, size_t n, const char *platform)
 {
 	bool windows = strcmp(platform, "windows") == 0;
 	char sep = windows ? '\\' : '/';
-	struct sbuf out = { NULL, 0, 0 };
+	struct strbuf out = { NULL, 0, 0 };
 	const char *p = s, *end = s + n;
 
-	sbuf_add(&out, "", 0);
+	strbuf_add(&out, "", 0);
 	/* Leading separators are kept as they are (UNC paths). */
 	while (p < end && (*p == '/' || *p == '\\')) {
-		sbuf_add(&out, &sep, 1);
+		strbuf_add(&out, &sep, 1);
 		p++;
 	}
 	if (windows && end - p >= 3 && isalpha((unsigned char)p[0]) &&
 	    p[1] == ':' && p[2] != '/' && p[2] != '\\') {
-		sbuf_add(&out, p, 2);
-		sbuf_add(&out, &sep, 1);
+		strbuf_add(&out, p, 2);
+		strbuf_add(&out, &sep, 1);
 		p += 2;
 	}
 	while (p < end) {
@@ -196,10 +179,10 @@ normalise_path(const char *s, size_t n, const char *platform)
 			while (p < end && (*p == '/' || *p == '\\'))
 				p++;
 			if (p < end)
-				sbuf_add(&out, &sep, 1);
+				strbuf_add(&out, &sep, 1);
 			continue;
 		}
-		sbuf_add(&out, p, 1);
+		strbuf_add(&out, p, 1);
 		p++;
 	}
 	return out;
@@ -215,7 +198,7 @@ expand_n(const struct fm_config *cfg, const char *audience,
 {
 	const char *own = variables_manager_platform();
 	bool is_path = false, ignored = false;
-	struct sbuf step1, result;
+	struct strbuf step1, result;
 
 	if (memchr(s, '{', n) == NULL && cfg->nvariables == 0) {
 		char *copy = xmalloc(n + 1);
@@ -232,7 +215,7 @@ expand_n(const struct fm_config *cfg, const char *audience,
 	for (size_t i = 0; i < cfg->nvariables; i++) {
 		const struct fm_variable *var = &cfg->variables[i];
 		const char *from, *to;
-		struct sbuf swapped = { NULL, 0, 0 };
+		struct strbuf swapped = { NULL, 0, 0 };
 		size_t flen;
 
 		if (!var->is_twoway)
@@ -245,8 +228,9 @@ expand_n(const struct fm_config *cfg, const char *audience,
 		flen = trimmed_len(from);
 		if (result.len >= flen &&
 		    path_prefix(result.s, from, flen, false)) {
-			sbuf_add(&swapped, to, trimmed_len(to));
-			sbuf_add(&swapped, result.s + flen, result.len - flen);
+			strbuf_add(&swapped, to, trimmed_len(to));
+			strbuf_add(
+			    &swapped, result.s + flen, result.len - flen);
 			free(result.s);
 			result = swapped;
 			is_path = true;
@@ -254,7 +238,7 @@ expand_n(const struct fm_config *cfg, const char *audience,
 		}
 	}
 	if (is_path) {
-		struct sbuf norm =
+		struct strbuf norm =
 		    normalise_path(result.s, result.len, platform);
 
 		free(result.s);
